@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// One run covers unit tests beside the code (libs/*/src, apps/*/src) and the cross-process
+// suites under test/. Packages are imported through their built dist (npm test builds first).
+export default defineConfig({
+  test: {
+    include: ['libs/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    typecheck: { enabled: true, include: ['**/*.test-d.ts'], exclude: ['**/node_modules/**', '**/dist/**'] },
+  },
+});
