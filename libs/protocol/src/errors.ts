@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   SB_TOKEN_INVALID: 'The connection token is missing, forged, altered, expired or bound to another user.',
   SB_CONNECTION_NOT_FOUND: 'No connection with that id exists.',
   SB_CONNECTION_CLOSED: 'The connection closed before the operation finished.',
+  SB_CLIENT_RESULT_ERROR: "The client's handler threw, returned nothing, or has no handler for the method.",
   SB_CLIENT_RESULT_TIMEOUT: 'The client did not answer a client-result invocation in time.',
   SB_SERVER_TIMEOUT: 'The client sent nothing within the client timeout.',
   SB_CONFIG_INVALID: 'An option has an invalid value.',

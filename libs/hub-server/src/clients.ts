@@ -1,0 +1,90 @@
+import { OutboundMessage, type ScaleOut } from './scaleout.js';
+import type { ClientArgs, ClientMethods, ClientResult } from './hub.js';
+
+/** A typed proxy of the client interface: each call sends an invocation to the target. */
+export type ClientProxy<C extends ClientMethods> = {
+  readonly [K in keyof C]: (...args: ClientArgs<C, K>) => Promise<void>;
+};
+
+/** Targets reachable from anywhere (a hub method, an HTTP handler, a background task). */
+export interface HubClients<C extends ClientMethods> {
+  readonly all: ClientProxy<C>;
+  allExcept(connectionIds: readonly string[]): ClientProxy<C>;
+  client(connectionId: string): ClientProxy<C>;
+  clients(connectionIds: readonly string[]): ClientProxy<C>;
+  group(name: string): ClientProxy<C>;
+  groups(names: readonly string[]): ClientProxy<C>;
+  groupExcept(name: string, excludedConnectionIds: readonly string[]): ClientProxy<C>;
+  user(userId: string): ClientProxy<C>;
+  users(userIds: readonly string[]): ClientProxy<C>;
+  /**
+   * Client result: invokes `method` on one connection (on any node) and resolves with what the
+   * client's handler returned; rejects with the client's error text or on timeout.
+   */
+  invoke<K extends keyof C & string>(connectionId: string, method: K, ...args: ClientArgs<C, K>): Promise<ClientResult<C, K>>;
+}
+
+/** Targets relative to the calling connection, available inside hub methods. */
+export interface CallerClients<C extends ClientMethods> extends HubClients<C> {
+  readonly caller: ClientProxy<C>;
+  readonly others: ClientProxy<C>;
+  othersInGroup(name: string): ClientProxy<C>;
+}
+
+/** Group membership changes; the connection may live on any node. */
+export interface GroupManager {
+  add(connectionId: string, group: string): Promise<void>;
+  remove(connectionId: string, group: string): Promise<void>;
+}
+
+type Send = (message: OutboundMessage) => Promise<void>;
+
+/** Builds a proxy whose every property is a sender for that client method name. */
+export function clientProxy<C extends ClientMethods>(send: Send): ClientProxy<C> {
+  const cache = new Map<string, (...args: unknown[]) => Promise<void>>();
+  return new Proxy({} as ClientProxy<C>, {
+    get(_target, prop) {
+      // `then` must stay undefined so a proxy is not mistaken for a promise by `await`.
+      if (typeof prop !== 'string' || prop === 'then') return undefined;
+      let fn = cache.get(prop);
+      if (!fn) {
+        fn = (...args: unknown[]) => send(OutboundMessage.invocation(prop, args));
+        cache.set(prop, fn);
+      }
+      return fn;
+    },
+  });
+}
+
+export function hubClients<C extends ClientMethods>(scaleOut: ScaleOut, clientResultTimeoutMs: number): HubClients<C> {
+  return {
+    all: clientProxy<C>((m) => scaleOut.sendAll(m)),
+    allExcept: (ids) => clientProxy<C>((m) => scaleOut.sendAll(m, ids)),
+    client: (id) => clientProxy<C>((m) => scaleOut.sendConnection(id, m)),
+    clients: (ids) => clientProxy<C>((m) => scaleOut.sendConnections(ids, m)),
+    group: (name) => clientProxy<C>((m) => scaleOut.sendGroup(name, m)),
+    groups: (names) => clientProxy<C>((m) => scaleOut.sendGroups(names, m)),
+    groupExcept: (name, ids) => clientProxy<C>((m) => scaleOut.sendGroup(name, m, ids)),
+    user: (id) => clientProxy<C>((m) => scaleOut.sendUser(id, m)),
+    users: (ids) => clientProxy<C>((m) => scaleOut.sendUsers(ids, m)),
+    invoke: (connectionId, method, ...args) =>
+      scaleOut.invokeConnection(connectionId, method, args, clientResultTimeoutMs) as Promise<never>,
+  };
+}
+
+export function callerClients<C extends ClientMethods>(base: HubClients<C>, scaleOut: ScaleOut, connectionId: string): CallerClients<C> {
+  const self = [connectionId];
+  return {
+    ...base,
+    caller: clientProxy<C>((m) => scaleOut.sendConnection(connectionId, m)),
+    others: clientProxy<C>((m) => scaleOut.sendAll(m, self)),
+    othersInGroup: (name) => clientProxy<C>((m) => scaleOut.sendGroup(name, m, self)),
+  };
+}
+
+export function groupManager(scaleOut: ScaleOut): GroupManager {
+  return {
+    add: (connectionId, group) => scaleOut.addToGroup(connectionId, group),
+    remove: (connectionId, group) => scaleOut.removeFromGroup(connectionId, group),
+  };
+}

@@ -1,0 +1,141 @@
+import {
+  MessageType,
+  completionWithResult,
+  voidCompletion,
+  type InvocationMessage,
+  type StreamInvocationMessage,
+} from '@switchboard/protocol';
+import type { HubConnection } from './connection.js';
+import { HubError, type HubCallContext } from './hub.js';
+import { UploadStream } from './upload-stream.js';
+
+/** The standard texts the official client and its tests expect (ASP.NET's ErrorMessageHelper). */
+export const invocationErrors = {
+  unknownMethod: (target: string) => `Failed to invoke '${target}' due to an error on the server. HubException: Method does not exist.`,
+  streamingAsNonStreaming: (target: string) => `The client attempted to invoke the streaming '${target}' method with a non-streaming invocation.`,
+  nonStreamingAsStreaming: (target: string) => `The client attempted to invoke the non-streaming '${target}' method with a streaming invocation.`,
+  idInUse: (id: string) => `Invocation ID '${id}' is already in use.`,
+  badArguments: (target: string, detail: string) => `Failed to invoke '${target}' due to an error on the server. HubException: ${detail}`,
+};
+
+/** `An unexpected error occurred invoking '<t>' on the server.` plus the detail ASP.NET would add. */
+export function invocationFailure(target: string, err: unknown, detailed: boolean): string {
+  return withDetail(`An unexpected error occurred invoking '${target}' on the server.`, err, detailed);
+}
+
+function withDetail(base: string, err: unknown, detailed: boolean): string {
+  if (err instanceof HubError || (detailed && err instanceof Error)) return `${base} ${err.name}: ${err.message}`;
+  if (detailed && err !== undefined) return `${base} Error: ${String(err)}`;
+  return base;
+}
+
+function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * Runs one Invocation or StreamInvocation. Never throws: every failure becomes a Completion error
+ * (when the invocation has an id) and a log line. Plain invocations take a slot of the
+ * connection's semaphore, so by default they run one at a time in arrival order; streaming and
+ * upload methods run beside them (they must keep receiving while they run).
+ */
+export async function runInvocation(conn: HubConnection, msg: InvocationMessage | StreamInvocationMessage): Promise<void> {
+  const { target } = msg;
+  const id = msg.invocationId;
+  const method = conn.endpoint.methods.get(target.toLowerCase());
+  const log = conn.options.logger;
+  if (!method) {
+    log.debug({ connectionId: conn.connectionId, target }, 'unknown hub method');
+    return conn.completeWithError(id, invocationErrors.unknownMethod(target));
+  }
+  const isStreamCall = msg.type === MessageType.StreamInvocation;
+  if (method.kind === 'stream' && !isStreamCall) return conn.completeWithError(id, invocationErrors.streamingAsNonStreaming(method.name));
+  if (method.kind !== 'stream' && isStreamCall) return conn.completeWithError(id, invocationErrors.nonStreamingAsStreaming(method.name));
+  const streamIds = msg.streamIds ?? [];
+  if (streamIds.length !== method.uploads) {
+    return conn.completeWithError(
+      id,
+      invocationFailure(method.name, new HubError(`Client sent ${streamIds.length} stream(s), Hub method expects ${method.uploads}.`), false),
+    );
+  }
+  if (method.args !== undefined && msg.arguments.length !== method.args) {
+    return conn.completeWithError(
+      id,
+      invocationErrors.badArguments(method.name, `Invocation provides ${msg.arguments.length} argument(s) but target expects ${method.args}.`),
+    );
+  }
+  for (const sid of streamIds) if (conn.uploads.has(sid)) return conn.completeWithError(id, invocationErrors.idInUse(sid));
+  const uploads = streamIds.map((sid) => {
+    const s = new UploadStream(conn.options.streamBufferCapacity, (paused) => conn.setPaused(paused));
+    conn.uploads.set(sid, s);
+    return s;
+  });
+  const args = [...msg.arguments, ...uploads];
+  try {
+    if (method.kind === 'stream') return await runStream(conn, method.name, method.handler, id!, args);
+    const slot = uploads.length ? undefined : conn.invocationSlots.acquire();
+    const holdsSlot = uploads.length === 0;
+    if (slot) await slot;
+    try {
+      if (conn.isClosed) return;
+      const result = await method.handler(conn.context, ...args);
+      if (id) conn.sendCompletion(result === undefined ? voidCompletion(id) : completionWithResult(id, result));
+    } finally {
+      if (holdsSlot) conn.invocationSlots.release();
+    }
+  } catch (err) {
+    if (!(err instanceof HubError)) log.error({ connectionId: conn.connectionId, target: method.name, err }, 'hub method threw');
+    conn.completeWithError(id, invocationFailure(method.name, err, conn.options.detailedErrors));
+  } finally {
+    for (const sid of streamIds) {
+      const s = conn.uploads.get(sid);
+      if (s) {
+        conn.uploads.delete(sid);
+        s.complete();
+      }
+    }
+  }
+}
+
+async function runStream(
+  conn: HubConnection,
+  name: string,
+  handler: (ctx: HubCallContext, ...args: unknown[]) => unknown,
+  id: string,
+  args: unknown[],
+): Promise<void> {
+  if (conn.streams.has(id)) return conn.completeWithError(id, invocationErrors.idInUse(id));
+  const controller = new AbortController();
+  conn.streams.set(id, controller);
+  const ctx: HubCallContext = { ...conn.context, signal: controller.signal };
+  const aborted = new Promise<'aborted'>((resolve) => controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+  try {
+    let iterable: unknown;
+    try {
+      iterable = await handler(ctx, ...args);
+      if (!isAsyncIterable(iterable)) throw new TypeError(`The streaming method '${name}' did not return an AsyncIterable.`);
+    } catch (err) {
+      if (!(err instanceof HubError)) conn.options.logger.error({ connectionId: conn.connectionId, target: name, err }, 'stream method threw');
+      return conn.completeWithError(id, invocationFailure(name, err, conn.options.detailedErrors));
+    }
+    const iterator = iterable[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await Promise.race([iterator.next(), aborted]);
+        if (next === 'aborted') {
+          // Stop the producer; a generator parked on an await finishes that await first.
+          iterator.return?.().catch(() => {});
+          break;
+        }
+        if (next.done) break;
+        conn.writeMessage({ type: MessageType.StreamItem, invocationId: id, item: next.value });
+      }
+      conn.sendCompletion(voidCompletion(id));
+    } catch (err) {
+      if (!(err instanceof HubError)) conn.options.logger.error({ connectionId: conn.connectionId, target: name, err }, 'stream failed while streaming');
+      conn.completeWithError(id, withDetail('An error occurred on the server while streaming results.', err, conn.options.detailedErrors));
+    }
+  } finally {
+    conn.streams.delete(id);
+  }
+}

@@ -1,0 +1,42 @@
+import type { TransportName } from '@switchboard/protocol';
+import { callerClients, groupManager, hubClients, type CallerClients, type GroupManager, type HubClients } from './clients.js';
+import { compileMethods, type ClientMethods, type HubDefinition, type HubMethodDescriptor } from './hub.js';
+import type { ScaleOut } from './scaleout.js';
+
+/** Per-endpoint options given to `mapHub`. */
+export interface HubEndpointOptions {
+  /** Transports offered on this endpoint, in preference order. @defaultValue all implemented */
+  transports?: readonly TransportName[];
+}
+
+/** A hub mounted at a path: its compiled methods, its scale-out and its client targets. */
+export class HubEndpoint<C extends ClientMethods = ClientMethods> {
+  readonly methods: Map<string, HubMethodDescriptor & { name: string }>;
+  readonly clients: HubClients<C>;
+  readonly groups: GroupManager;
+
+  constructor(
+    /** The hub's short name: the last path segment, lower-cased (`chat` for `/hubs/chat`). */
+    readonly name: string,
+    /** Lower-cased path the hub is mounted at. */
+    readonly path: string,
+    readonly definition: HubDefinition<C>,
+    readonly scaleOut: ScaleOut,
+    readonly transports: readonly TransportName[],
+    clientResultTimeoutMs: number,
+  ) {
+    this.methods = compileMethods(definition.methods);
+    this.clients = hubClients<C>(scaleOut, clientResultTimeoutMs);
+    this.groups = groupManager(scaleOut);
+  }
+
+  callerClients(connectionId: string): CallerClients<C> {
+    return callerClients(this.clients, this.scaleOut, connectionId);
+  }
+}
+
+/** The short hub name for a path: `/hubs/chat` → `chat`. */
+export function hubNameOf(path: string): string {
+  const segments = path.toLowerCase().split('/').filter(Boolean);
+  return segments[segments.length - 1] ?? 'hub';
+}

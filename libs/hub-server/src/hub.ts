@@ -1,0 +1,146 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TransportName } from '@switchboard/protocol';
+import type { CallerClients, GroupManager } from './clients.js';
+
+/**
+ * A client interface: the methods the server may call on connected clients. Any object type
+ * (interfaces included); members that are not functions cannot be called.
+ */
+export type ClientMethods = object;
+
+/** The argument list of client method `K`. */
+export type ClientArgs<C, K extends keyof C> = C[K] extends (...args: infer A) => unknown ? A : never;
+/** The value a client-result call to `K` resolves with. */
+export type ClientResult<C, K extends keyof C> = C[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
+
+/** Who is on the other end, as established by the server's `authenticate` hook. */
+export interface HubUser {
+  readonly id: string;
+  readonly name?: string;
+  readonly roles?: readonly string[];
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+/** The HTTP request that opened the connection (the WebSocket upgrade or first transport request). */
+export interface ConnectionRequestInfo {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly query: URLSearchParams;
+  /** Request cookies by name, parsed once. */
+  readonly cookies: ReadonlyMap<string, string>;
+  readonly remoteAddress: string | undefined;
+}
+
+/** What every hub method and lifecycle hook receives as its first argument. */
+export interface HubCallContext<C extends ClientMethods = ClientMethods> {
+  /** Public id of this connection (safe to share; never a credential). */
+  readonly connectionId: string;
+  readonly user: HubUser | undefined;
+  readonly request: ConnectionRequestInfo;
+  /** Transport in use: `WebSockets`, `ServerSentEvents` or `LongPolling`. */
+  readonly transport: TransportName;
+  /** Hub protocol in use: `json` or `messagepack`. */
+  readonly protocol: string;
+  /** Per-connection state that lives as long as the connection. */
+  readonly items: Map<string, unknown>;
+  /** Aborted when the invocation is cancelled (streams) or the connection closes. */
+  readonly signal: AbortSignal;
+  readonly clients: CallerClients<C>;
+  readonly groups: GroupManager;
+  /** Ends this connection (Close without reconnect permission). */
+  abort(): void;
+}
+
+/** Marker for a hub method's kind; plain functions are classified automatically. */
+export type MethodKind = 'invoke' | 'stream';
+
+// biome-ignore lint: handlers take the caller's arguments, whatever their types.
+type AnyHandler = (ctx: HubCallContext<any>, ...args: any[]) => unknown;
+/** A handler whose context is typed by the hub's client interface. */
+export type HubHandler<C extends ClientMethods> = (ctx: HubCallContext<C>, ...args: any[]) => unknown;
+
+/** A hub method with explicit options. */
+export interface HubMethodDescriptor<H extends AnyHandler = AnyHandler> {
+  readonly kind: MethodKind;
+  /** Number of upload streams (client-to-server) the method takes; they follow the plain arguments. */
+  readonly uploads: number;
+  /** Exact number of plain arguments, when the method wants it enforced. */
+  readonly args?: number;
+  readonly handler: H;
+}
+
+export type HubMethod<C extends ClientMethods = any> = HubHandler<C> | HubMethodDescriptor;
+
+export interface HubDefinition<C extends ClientMethods = any, M extends Record<string, HubMethod<C>> = Record<string, HubMethod<C>>> {
+  readonly methods: M;
+  onConnected?(ctx: HubCallContext<C>): void | Promise<void>;
+  /** `error` is set when the connection ended because of a failure (not a clean close). */
+  onDisconnected?(ctx: HubCallContext<C>, error: Error | undefined): void | Promise<void>;
+  /** Only authenticated users may negotiate and connect. */
+  readonly requireUser?: boolean;
+}
+
+/**
+ * Defines a hub with a typed client interface `C`: `defineHub<ChatClient>()({ methods: {...} })`.
+ * The curried form lets TypeScript infer the methods while `C` is given explicitly.
+ */
+export function defineHub<C extends ClientMethods>() {
+  return <M extends Record<string, HubMethod<C>>>(definition: HubDefinition<C, M>): HubDefinition<C, M> => definition;
+}
+
+/** Marks a method that returns an AsyncIterable (or a promise of one) as a server-to-client stream. */
+export function streamMethod<H extends (ctx: HubCallContext<any>, ...args: any[]) => AsyncIterable<unknown> | Promise<AsyncIterable<unknown>>>(
+  handler: H,
+  options: { uploads?: number; args?: number } = {},
+): HubMethodDescriptor<H> {
+  return { kind: 'stream', uploads: options.uploads ?? 0, handler, ...(options.args !== undefined ? { args: options.args } : {}) };
+}
+
+/** Marks a method that takes `uploads` client-to-server streams (as AsyncIterables after its arguments). */
+export function uploadMethod<H extends AnyHandler>(uploads: number, handler: H, options: { args?: number } = {}): HubMethodDescriptor<H> {
+  return { kind: 'invoke', uploads, handler, ...(options.args !== undefined ? { args: options.args } : {}) };
+}
+
+/** A plain method with its argument count enforced. */
+export function method<H extends AnyHandler>(handler: H, options: { args?: number } = {}): HubMethodDescriptor<H> {
+  return { kind: 'invoke', uploads: 0, handler, ...(options.args !== undefined ? { args: options.args } : {}) };
+}
+
+const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).constructor;
+
+/** Normalizes a hub's methods into descriptors keyed by lower-cased name (lookup is case-insensitive). */
+export function compileMethods(methods: Record<string, HubMethod>): Map<string, HubMethodDescriptor & { name: string }> {
+  const out = new Map<string, HubMethodDescriptor & { name: string }>();
+  for (const [name, m] of Object.entries(methods)) {
+    const d: HubMethodDescriptor =
+      typeof m === 'function' ? { kind: m instanceof AsyncGeneratorFunction ? 'stream' : 'invoke', uploads: 0, handler: m } : m;
+    const key = name.toLowerCase();
+    if (out.has(key)) throw new Error(`Hub methods '${out.get(key)!.name}' and '${name}' differ only in case; method names are case-insensitive.`);
+    out.set(key, { ...d, name });
+  }
+  return out;
+}
+
+/**
+ * An error whose message is meant for the client: sent as `HubException: <message>` after the
+ * standard text even when detailed errors are off (ASP.NET's HubException).
+ */
+export class HubError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HubException';
+  }
+}
+
+/** The server methods of a hub as a client sees them (context dropped, results as promises). */
+export type ServerMethodsOf<D> = D extends HubDefinition<ClientMethods, infer M>
+  ? {
+      [K in keyof M]: M[K] extends HubMethodDescriptor<infer H>
+        ? H extends (ctx: any, ...args: infer A) => infer R
+          ? (...args: A) => R extends AsyncIterable<infer T> ? AsyncIterable<T> : Promise<Awaited<R>>
+          : never
+        : M[K] extends (ctx: any, ...args: infer A) => infer R
+          ? (...args: A) => R extends AsyncIterable<infer T> ? AsyncIterable<T> : Promise<Awaited<R>>
+          : never;
+    }
+  : never;

@@ -1,0 +1,30 @@
+export { HubServer, IMPLEMENTED_TRANSPORTS } from './server.js';
+export type { HubServerOptions } from './options.js';
+export { HUB_SERVER_DEFAULTS } from './options.js';
+export {
+  defineHub,
+  streamMethod,
+  uploadMethod,
+  method,
+  HubError,
+  type ClientMethods,
+  type HubUser,
+  type HubCallContext,
+  type HubDefinition,
+  type HubMethod,
+  type HubMethodDescriptor,
+  type ConnectionRequestInfo,
+  type ServerMethodsOf,
+} from './hub.js';
+export type { HubClients, CallerClients, ClientProxy, GroupManager } from './clients.js';
+export { clientProxy, hubClients } from './clients.js';
+export { HubEndpoint, hubNameOf, type HubEndpointOptions } from './hub-endpoint.js';
+export { OutboundMessage, type ScaleOut, type ScaleOutFactory, type LocalConnection } from './scaleout.js';
+export { LocalConnectionStore } from './local-connections.js';
+export { MemoryScaleOut } from './memory-scaleout.js';
+export { ConnectionTokenCodec, type TokenClaims } from './token.js';
+export type { RawConnection, RawConnectionHandler } from './raw-endpoint.js';
+export type { Transport } from './transport.js';
+export { jsonLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
+export { invocationErrors, invocationFailure } from './dispatcher.js';
+export { CLOSE_ERROR_TEXT } from './connection.js';

@@ -1,0 +1,103 @@
+import type { IncomingMessage } from 'node:http';
+import { SwitchboardError, type HubProtocol, jsonHubProtocol, messagePackHubProtocol } from '@switchboard/protocol';
+import type { HubUser } from './hub.js';
+import { jsonLogger, type Logger } from './logger.js';
+import type { ScaleOutFactory } from './scaleout.js';
+
+export interface HubServerOptions {
+  /**
+   * Shared secret for connection tokens (HUB_SECRET). Every node that should accept another's
+   * tokens needs the same value. At least 16 bytes; 32 random bytes recommended.
+   */
+  secret: string | Uint8Array;
+  /** Largest incoming hub message (and handshake) in bytes. @defaultValue 32768 */
+  maxMessageSize?: number;
+  /** Time allowed for the handshake after the transport opens. @defaultValue 15000 */
+  handshakeTimeoutMs?: number;
+  /** The server sends a Ping after this long without sending anything. @defaultValue 15000 */
+  keepAliveIntervalMs?: number;
+  /** Close a connection that sent nothing for this long (armed after its first Ping). @defaultValue 30000 */
+  clientTimeoutMs?: number;
+  /** How long a client-result invocation waits for the client's answer. @defaultValue 30000 */
+  clientResultTimeoutMs?: number;
+  /** Lifetime of a connection token, from negotiate to the last transport request. @defaultValue 86400000 (24 h) */
+  tokenTtlMs?: number;
+  /** Invocations of one connection that run at once (streams and uploads run beside them). @defaultValue 1 */
+  maxParallelInvocations?: number;
+  /** Upload stream items buffered before the connection's reads pause. @defaultValue 100 */
+  streamBufferCapacity?: number;
+  /** Outbound bytes buffered for a slow client before it is closed (with reconnect allowed). @defaultValue 4194304 */
+  maxBufferedBytes?: number;
+  /** Send exception type and message to clients for unexpected errors. @defaultValue false */
+  detailedErrors?: boolean;
+  /** Resolves the user of an HTTP request (negotiate, upgrade, every transport request). */
+  authenticate?: (request: IncomingMessage) => HubUser | undefined | null | Promise<HubUser | undefined | null>;
+  /** Creates the scale-out per hub. @defaultValue one MemoryScaleOut per hub */
+  scaleOut?: ScaleOutFactory;
+  /** Hub protocols offered. @defaultValue json and messagepack */
+  protocols?: readonly HubProtocol[];
+  logger?: Logger;
+  /** Clock, injectable for tests. @defaultValue Date.now */
+  now?: () => number;
+  /** Period of the heartbeat that runs keep-alive and timeouts. @defaultValue 1000 */
+  heartbeatIntervalMs?: number;
+}
+
+export type ResolvedOptions = Required<Omit<HubServerOptions, 'authenticate' | 'scaleOut'>> &
+  Pick<HubServerOptions, 'authenticate' | 'scaleOut'>;
+
+export const HUB_SERVER_DEFAULTS = {
+  maxMessageSize: 32 * 1024,
+  handshakeTimeoutMs: 15_000,
+  keepAliveIntervalMs: 15_000,
+  clientTimeoutMs: 30_000,
+  clientResultTimeoutMs: 30_000,
+  tokenTtlMs: 24 * 60 * 60 * 1000,
+  maxParallelInvocations: 1,
+  streamBufferCapacity: 100,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  detailedErrors: false,
+  heartbeatIntervalMs: 1000,
+} as const;
+
+const POSITIVE_INTEGERS = [
+  'maxMessageSize',
+  'handshakeTimeoutMs',
+  'keepAliveIntervalMs',
+  'clientTimeoutMs',
+  'clientResultTimeoutMs',
+  'tokenTtlMs',
+  'maxParallelInvocations',
+  'streamBufferCapacity',
+  'maxBufferedBytes',
+  'heartbeatIntervalMs',
+] as const;
+
+/** Applies defaults and validates; messages name the option and say what is accepted. */
+export function resolveOptions(options: HubServerOptions): ResolvedOptions {
+  if (options.secret === undefined || options.secret === null || options.secret === '') {
+    throw new SwitchboardError('SB_CONFIG_INVALID', 'secret is required: pass the shared HUB_SECRET (at least 16 bytes) that all hub nodes use.');
+  }
+  const resolved = {
+    ...HUB_SERVER_DEFAULTS,
+    protocols: [jsonHubProtocol, messagePackHubProtocol],
+    logger: jsonLogger('info'),
+    now: Date.now,
+    ...stripUndefined(options),
+  } as ResolvedOptions;
+  for (const key of POSITIVE_INTEGERS) {
+    const v = resolved[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+      throw new SwitchboardError('SB_CONFIG_INVALID', `${key} must be a positive integer, got ${JSON.stringify(v)}.`);
+    }
+  }
+  if (resolved.clientTimeoutMs <= resolved.keepAliveIntervalMs) {
+    throw new SwitchboardError('SB_CONFIG_INVALID', `clientTimeoutMs (${resolved.clientTimeoutMs}) must be larger than keepAliveIntervalMs (${resolved.keepAliveIntervalMs}); twice as large is usual.`);
+  }
+  if (!resolved.protocols.length) throw new SwitchboardError('SB_CONFIG_INVALID', 'protocols must list at least one hub protocol.');
+  return resolved;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

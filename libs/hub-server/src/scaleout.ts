@@ -1,0 +1,85 @@
+import { MessageType, type HubProtocol, type InvocationMessage } from '@switchboard/protocol';
+
+/**
+ * An outbound client invocation, serialized lazily once per protocol and then shared: a broadcast
+ * to N connections does one serialization per protocol in use and N writes of the same bytes.
+ */
+export class OutboundMessage {
+  private json: Uint8Array | undefined;
+  private other: Map<string, Uint8Array> | undefined;
+
+  constructor(readonly message: InvocationMessage) {}
+
+  static invocation(target: string, args: unknown[]): OutboundMessage {
+    return new OutboundMessage({ type: MessageType.Invocation, target, arguments: args });
+  }
+
+  /** The complete framed bytes for `protocol`, computed on first use. */
+  framed(protocol: HubProtocol): Uint8Array {
+    if (protocol.name === 'json') return (this.json ??= protocol.write(this.message));
+    this.other ??= new Map();
+    let bytes = this.other.get(protocol.name);
+    if (!bytes) {
+      bytes = protocol.write(this.message);
+      this.other.set(protocol.name, bytes);
+    }
+    return bytes;
+  }
+
+  /** Pre-serialized bytes supplied by a backplane (it already carries every protocol's framing). */
+  static preserialized(message: InvocationMessage, byProtocol: ReadonlyMap<string, Uint8Array>): OutboundMessage {
+    const out = new OutboundMessage(message);
+    for (const [name, bytes] of byProtocol) {
+      if (name === 'json') out.json = bytes;
+      else (out.other ??= new Map()).set(name, bytes);
+    }
+    return out;
+  }
+}
+
+/** What a scale-out implementation needs from a connection held by this node. */
+export interface LocalConnection {
+  readonly connectionId: string;
+  /** Authenticated user id, when there is one; `clients.user(id)` targets these. */
+  readonly userId: string | undefined;
+  readonly protocol: HubProtocol;
+  /** Queues already framed bytes (for this connection's protocol) for writing. */
+  writeFramed(bytes: Uint8Array): void;
+  /** Invokes a client method expecting a result and resolves with the client's answer. */
+  invokeClient(target: string, args: unknown[], timeoutMs: number): Promise<unknown>;
+}
+
+/**
+ * The one seam for every send and group change of a hub (SignalR's HubLifetimeManager). Hub code
+ * never knows which implementation it has: `MemoryScaleOut` for one node, a Redis backplane for
+ * many. One instance serves one hub endpoint.
+ *
+ * Contract, for every implementation:
+ * - A send resolves once the message is handed to local sockets and, when the implementation has
+ *   a bus, published to it. It does not wait for remote delivery (at-most-once).
+ * - Messages from one sender to one target keep their order; there is no order across targets.
+ * - Sends to targets with no connections succeed and do nothing.
+ * - `addToGroup`/`removeFromGroup` resolve when the node holding the connection applied them, and
+ *   reject with a SwitchboardError if the connection is unknown or that node does not answer.
+ * - `invokeConnection` resolves with the client's result, or rejects with its error text, or with
+ *   SB_CONNECTION_NOT_FOUND / SB_CONNECTION_CLOSED / SB_CLIENT_RESULT_TIMEOUT.
+ */
+export interface ScaleOut {
+  onConnected(connection: LocalConnection): Promise<void>;
+  onDisconnected(connection: LocalConnection): Promise<void>;
+  sendAll(message: OutboundMessage, excludedConnectionIds?: readonly string[]): Promise<void>;
+  sendConnection(connectionId: string, message: OutboundMessage): Promise<void>;
+  sendConnections(connectionIds: readonly string[], message: OutboundMessage): Promise<void>;
+  sendGroup(group: string, message: OutboundMessage, excludedConnectionIds?: readonly string[]): Promise<void>;
+  sendGroups(groups: readonly string[], message: OutboundMessage): Promise<void>;
+  sendUser(userId: string, message: OutboundMessage): Promise<void>;
+  sendUsers(userIds: readonly string[], message: OutboundMessage): Promise<void>;
+  addToGroup(connectionId: string, group: string): Promise<void>;
+  removeFromGroup(connectionId: string, group: string): Promise<void>;
+  invokeConnection(connectionId: string, target: string, args: unknown[], timeoutMs: number): Promise<unknown>;
+  /** Releases resources (subscriptions, timers). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Creates the scale-out for one hub endpoint; `hubName` is the endpoint's short name (`chat`). */
+export type ScaleOutFactory = (hubName: string) => ScaleOut;

@@ -1,0 +1,20 @@
+/** A FIFO counting semaphore: waiters run in arrival order, which keeps invocations ordered. */
+export class Semaphore {
+  private waiters: (() => void)[] = [];
+
+  constructor(private available: number) {}
+
+  acquire(): Promise<void> | undefined {
+    if (this.available > 0) {
+      this.available--;
+      return undefined;
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.available++;
+  }
+}

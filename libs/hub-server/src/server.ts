@@ -1,0 +1,261 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { TRANSPORT_FORMATS, type NegotiateResponseV1, type TransportName } from '@switchboard/protocol';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { HubConnection } from './connection.js';
+import { HubEndpoint, hubNameOf, type HubEndpointOptions } from './hub-endpoint.js';
+import type { ClientMethods, ConnectionRequestInfo, HubDefinition, HubUser } from './hub.js';
+import { parseCookies, parseUrl, queryParam, refuseUpgrade, routeKey, sendJson, sendText } from './http-util.js';
+import { newConnectionId } from './ids.js';
+import { MemoryScaleOut } from './memory-scaleout.js';
+import { resolveOptions, type HubServerOptions, type ResolvedOptions } from './options.js';
+import type { RawConnection, RawConnectionHandler } from './raw-endpoint.js';
+import { ConnectionTokenCodec } from './token.js';
+import { WebSocketTransport } from './websocket-transport.js';
+
+/** Transports this server implements, in the order negotiate offers them. */
+export const IMPLEMENTED_TRANSPORTS: readonly TransportName[] = ['WebSockets'];
+
+type Endpoint = { kind: 'hub'; hub: HubEndpoint; requireUser: boolean } | { kind: 'raw'; path: string; handler: RawConnectionHandler; transports: readonly TransportName[] };
+
+/**
+ * A SignalR-protocol server that mounts on any `node:http` server: call `handleRequest` from the
+ * request listener and `handleUpgrade` from the 'upgrade' listener (or use `attach`). Each returns
+ * false for paths it does not serve, so an app can route the rest.
+ */
+export class HubServer {
+  readonly options: ResolvedOptions;
+  private readonly tokens: ConnectionTokenCodec;
+  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly connections = new Map<string, HubConnection>();
+  private readonly rawConnections = new Set<WebSocket>();
+  private readonly wss: WebSocketServer;
+  private readonly heartbeat: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(options: HubServerOptions) {
+    this.options = resolveOptions(options);
+    this.tokens = new ConnectionTokenCodec(this.options.secret);
+    // A frame may batch several messages, so the hard frame limit is above the per-message limit;
+    // the per-message limit is enforced by the hub protocol reader with a clear Close error.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: Math.max(1024 * 1024, this.options.maxMessageSize * 4), clientTracking: false });
+    this.heartbeat = setInterval(() => this.tick(), this.options.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  /** Mounts a hub at `path` (matched case-insensitively) and returns it for sends from outside hub methods. */
+  mapHub<C extends ClientMethods>(path: string, definition: HubDefinition<C>, options: HubEndpointOptions = {}): HubEndpoint<C> {
+    const key = routeKey(path);
+    const name = hubNameOf(key);
+    const scaleOut = this.options.scaleOut ? this.options.scaleOut(name) : new MemoryScaleOut();
+    const hub = new HubEndpoint<C>(name, key, definition, scaleOut, options.transports ?? IMPLEMENTED_TRANSPORTS, this.options.clientResultTimeoutMs);
+    this.addEndpoint(key, { kind: 'hub', hub: hub as unknown as HubEndpoint, requireUser: definition.requireUser === true });
+    return hub;
+  }
+
+  /** Mounts a raw (no hub protocol) connection endpoint. */
+  mapConnection(path: string, handler: RawConnectionHandler, options: HubEndpointOptions = {}): void {
+    const key = routeKey(path);
+    this.addEndpoint(key, { kind: 'raw', path: key, handler, transports: options.transports ?? IMPLEMENTED_TRANSPORTS });
+  }
+
+  private addEndpoint(key: string, endpoint: Endpoint): void {
+    if (this.endpoints.has(key)) throw new Error(`An endpoint is already mapped at '${key}'.`);
+    this.endpoints.set(key, endpoint);
+  }
+
+  /** Adds request and upgrade listeners to `server` for the mapped paths; others get 404. */
+  attach(server: Server): void {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!this.handleRequest(req, res)) sendText(res, 404, 'Not Found');
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!this.handleUpgrade(req, socket, head)) refuseUpgrade(socket, 404, 'Not Found');
+    });
+  }
+
+  /** Number of hub connections this node holds. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = parseUrl(req);
+    const key = routeKey(url.pathname);
+    const direct = this.endpoints.get(key);
+    if (direct) {
+      this.handleTransportRequest(req, res, url, direct);
+      return true;
+    }
+    if (key.endsWith('/negotiate')) {
+      const endpoint = this.endpoints.get(key.slice(0, -'/negotiate'.length) || '/');
+      if (endpoint) {
+        this.negotiate(req, res, url, endpoint).catch((err) => {
+          this.options.logger.error({ err, path: url.pathname }, 'negotiate failed');
+          sendText(res, 500, 'Negotiate failed on the server; see the server log.');
+        });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = parseUrl(req);
+    const endpoint = this.endpoints.get(routeKey(url.pathname));
+    if (!endpoint) return false;
+    socket.on('error', () => socket.destroy());
+    this.upgrade(req, socket, head, url, endpoint).catch((err) => {
+      this.options.logger.error({ err, path: url.pathname }, 'upgrade failed');
+      refuseUpgrade(socket, 400, 'The WebSocket upgrade failed on the server; see the server log.');
+    });
+    return true;
+  }
+
+  private async authenticate(req: IncomingMessage): Promise<HubUser | undefined> {
+    if (!this.options.authenticate) return undefined;
+    return (await this.options.authenticate(req)) ?? undefined;
+  }
+
+  private offered(endpoint: Endpoint): TransportName[] {
+    const allowed = endpoint.kind === 'hub' ? endpoint.hub.transports : endpoint.transports;
+    return allowed.filter((t) => IMPLEMENTED_TRANSPORTS.includes(t));
+  }
+
+  private async negotiate(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint): Promise<void> {
+    if (req.method !== 'POST') return sendText(res, 405, 'Negotiate must be a POST request.', { Allow: 'POST' });
+    req.resume();
+    const rawVersion = queryParam(url.searchParams, 'negotiateVersion');
+    const version = rawVersion === null ? 0 : Number(rawVersion);
+    if (!Number.isInteger(version)) return sendText(res, 400, 'Invalid negotiateVersion: it must be an integer.');
+    if (version < 1) {
+      return sendJson(res, 200, { error: `The client requested version '${version}', but the server does not support this version. Use a SignalR client that sends negotiateVersion=1 (any client from ASP.NET Core 3.0 on).` });
+    }
+    const user = await this.authenticate(req);
+    if (endpoint.kind === 'hub' && endpoint.requireUser && !user) {
+      res.writeHead(401, { 'Content-Length': 0 });
+      return void res.end();
+    }
+    const transports = this.offered(endpoint);
+    if (!transports.length) {
+      const allowed = (endpoint.kind === 'hub' ? endpoint.hub.transports : endpoint.transports).join(', ');
+      return sendJson(res, 200, {
+        error: `None of the transports this endpoint allows (${allowed}) is available on this server yet; it implements ${IMPLEMENTED_TRANSPORTS.join(', ')}.`,
+      });
+    }
+    const connectionId = newConnectionId();
+    const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
+    const connectionToken = this.tokens.mint({ connectionId, endpoint: path, userId: user?.id ?? null, expiresAt: this.options.now() + this.options.tokenTtlMs });
+    const body: NegotiateResponseV1 = {
+      negotiateVersion: 1,
+      connectionId,
+      connectionToken,
+      availableTransports: transports.map((transport) => ({ transport, transferFormats: [...TRANSPORT_FORMATS[transport]] })),
+    };
+    sendJson(res, 200, body);
+  }
+
+  /** Non-upgrade requests at a hub path: SSE, long polling, POST sends, DELETE. */
+  private handleTransportRequest(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint): void {
+    req.resume();
+    const token = queryParam(url.searchParams, 'id');
+    if (!token) return sendText(res, 400, 'Connection ID required');
+    const claims = this.tokens.open(token, this.options.now());
+    const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
+    if (!claims || claims.endpoint !== path) return sendText(res, 404, 'No Connection with that ID');
+    const local = this.connections.get(claims.connectionId);
+    if (local) {
+      // The connection uses WebSockets; HTTP requests cannot join it.
+      if (req.method === 'POST') return sendText(res, 405, 'POST requests are not allowed for WebSocket connections.');
+      return sendText(res, 400, 'Cannot change transports mid-connection');
+    }
+    sendText(res, 404, 'No Connection with that ID');
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, endpoint: Endpoint): Promise<void> {
+    if (!this.offered(endpoint).includes('WebSockets')) return refuseUpgrade(socket, 404, 'WebSockets is not enabled on this endpoint.');
+    const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
+    const token = queryParam(url.searchParams, 'id');
+    const user = await this.authenticate(req);
+    let connectionId: string;
+    if (token) {
+      const claims = this.tokens.open(token, this.options.now());
+      if (!claims || claims.endpoint !== path) {
+        this.options.logger.warn({ path, remote: req.socket.remoteAddress }, 'refused a transport request with an invalid or expired connection token');
+        return refuseUpgrade(socket, 404, 'No Connection with that ID');
+      }
+      if ((user?.id ?? null) !== claims.userId) {
+        this.options.logger.warn({ path, connectionId: claims.connectionId, remote: req.socket.remoteAddress }, 'refused a transport request: the user differs from the one the connection token was issued to');
+        return refuseUpgrade(socket, 403, 'The connection token was issued to another user.');
+      }
+      connectionId = claims.connectionId;
+      if (this.connections.has(connectionId)) return refuseUpgrade(socket, 409, 'This connection already has an active WebSocket.');
+    } else {
+      // skipNegotiation: the upgrade itself creates the connection.
+      if (endpoint.kind === 'hub' && endpoint.requireUser && !user) return refuseUpgrade(socket, 401, '');
+      connectionId = newConnectionId();
+    }
+    if (this.closed || socket.destroyed) return void socket.destroy();
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (endpoint.kind === 'raw') return this.attachRaw(ws, connectionId, endpoint.handler);
+      this.attachHub(ws, connectionId, user, endpoint.hub, requestInfo(req, url));
+    });
+  }
+
+  private attachHub(ws: WebSocket, connectionId: string, user: HubUser | undefined, hub: HubEndpoint, request: ConnectionRequestInfo): void {
+    const transport = new WebSocketTransport(ws);
+    const connection = new HubConnection(hub, transport, this.options, { connectionId, user, request }, (c) => {
+      if (this.connections.get(c.connectionId) === c) this.connections.delete(c.connectionId);
+    });
+    this.connections.set(connectionId, connection);
+    ws.on('message', (data: Buffer) => connection.receive(data));
+    ws.on('close', (code: number) => {
+      connection.transportClosed(code === 1000 || code === 1001 || code === 1005 ? undefined : new Error(`WebSocket closed with status code ${code}.`));
+    });
+    ws.on('error', (err) => {
+      this.options.logger.warn({ connectionId, err }, 'WebSocket error');
+      connection.transportClosed(err);
+    });
+  }
+
+  private attachRaw(ws: WebSocket, connectionId: string, handler: RawConnectionHandler): void {
+    const transport = new WebSocketTransport(ws);
+    const conn: RawConnection = { connectionId, send: (data, text) => transport.send(data, text), close: () => transport.close(1000) };
+    this.rawConnections.add(ws);
+    ws.on('message', (data: Buffer, isBinary: boolean) => handler.onData(conn, data, !isBinary));
+    ws.on('close', () => {
+      this.rawConnections.delete(ws);
+      handler.onClosed?.(conn);
+    });
+    ws.on('error', () => ws.terminate());
+    handler.onConnected?.(conn);
+  }
+
+  private tick(): void {
+    const now = this.options.now();
+    for (const c of this.connections.values()) c.heartbeat(now);
+  }
+
+  /**
+   * Stops the heartbeat and closes every connection with a Close that allows reconnecting (so
+   * clients with automatic reconnect move to another node), then closes the hubs' scale-outs.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    for (const c of [...this.connections.values()]) c.close({ allowReconnect: true });
+    for (const ws of this.rawConnections) ws.close(1001);
+    for (const e of this.endpoints.values()) if (e.kind === 'hub') await e.hub.scaleOut.close();
+  }
+}
+
+function requestInfo(req: IncomingMessage, url: URL): ConnectionRequestInfo {
+  return {
+    path: url.pathname,
+    headers: req.headers,
+    query: url.searchParams,
+    cookies: parseCookies(req.headers.cookie),
+    remoteAddress: req.socket.remoteAddress,
+  };
+}

@@ -1,0 +1,19 @@
+import type { TransferFormat, TransportName } from '@switchboard/protocol';
+
+/**
+ * The byte pipe under a connection. A transport delivers whole units it received and sends whole
+ * units; framing and the hub protocol live above it.
+ */
+export interface Transport {
+  readonly name: TransportName;
+  readonly formats: readonly TransferFormat[];
+  /** Sends one unit; `text` selects a text frame (JSON) over a binary one (MessagePack). */
+  send(data: Uint8Array, text: boolean): void;
+  /** Ends the transport after what was sent is flushed. */
+  close(code: number, reason?: string): void;
+  /** Bytes accepted by `send` but not yet written to the network. */
+  readonly bufferedAmount: number;
+  /** Stops delivering received units (backpressure from upload streams). */
+  pause(): void;
+  resume(): void;
+}
