@@ -8,6 +8,6 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    typecheck: { enabled: true, include: ['**/*.test-d.ts'], exclude: ['**/node_modules/**', '**/dist/**'] },
+    typecheck: { enabled: true, tsconfig: './tsconfig.typecheck.json', include: ['**/*.test-d.ts'], exclude: ['**/node_modules/**', '**/dist/**'] },
   },
 });

@@ -133,7 +133,7 @@ export class HubError extends Error {
 }
 
 /** The server methods of a hub as a client sees them (context dropped, results as promises). */
-export type ServerMethodsOf<D> = D extends HubDefinition<ClientMethods, infer M>
+export type ServerMethodsOf<D> = D extends { readonly methods: infer M }
   ? {
       [K in keyof M]: M[K] extends HubMethodDescriptor<infer H>
         ? H extends (ctx: any, ...args: infer A) => infer R

@@ -3,7 +3,6 @@
  * codes and a message that says what to do. `ERROR_CODES` is checked against the docs by a test.
  */
 export const ERROR_CODES = {
-  SB_PROTOCOL_INCOMPLETE: 'A transport unit ended in the middle of a message.',
   SB_PROTOCOL_MESSAGE_TOO_LARGE: 'An incoming message is larger than the maximum message size.',
   SB_PROTOCOL_INVALID_JSON: 'A JSON hub message is not valid JSON.',
   SB_PROTOCOL_INVALID_MESSAGE: 'A hub message does not have the fields its type requires.',
@@ -14,16 +13,12 @@ export const ERROR_CODES = {
   SB_HANDSHAKE_UNSUPPORTED_VERSION: 'The handshake asks for a newer protocol version than this server supports.',
   SB_HANDSHAKE_TRANSFER_FORMAT: 'The protocol needs a transfer format the transport cannot carry.',
   SB_HANDSHAKE_TIMEOUT: 'The client did not complete the handshake in time.',
-  SB_TOKEN_INVALID: 'The connection token is missing, forged, altered, expired or bound to another user.',
   SB_CONNECTION_NOT_FOUND: 'No connection with that id exists.',
   SB_CONNECTION_CLOSED: 'The connection closed before the operation finished.',
   SB_CLIENT_RESULT_ERROR: "The client's handler threw, returned nothing, or has no handler for the method.",
   SB_CLIENT_RESULT_TIMEOUT: 'The client did not answer a client-result invocation in time.',
   SB_SERVER_TIMEOUT: 'The client sent nothing within the client timeout.',
   SB_CONFIG_INVALID: 'An option has an invalid value.',
-  SB_HUB_METHOD: 'A hub method failed.',
-  SB_SCALEOUT_UNAVAILABLE: 'The scale-out backplane cannot be reached.',
-  SB_SCALEOUT_TIMEOUT: 'A node that holds the connection did not acknowledge in time.',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -14,7 +14,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  */
 function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
   const raw = this[key];
-  if (raw instanceof Date) return formatDate(raw);
+  // An invalid Date becomes null, as Date.prototype.toJSON (and the official client) makes it.
+  if (raw instanceof Date) return Number.isNaN(raw.getTime()) ? null : formatDate(raw);
   if (raw instanceof Uint8Array) return base64Encode(raw);
   return value;
 }

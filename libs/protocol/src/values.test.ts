@@ -109,6 +109,11 @@ describe('JSON value conventions', () => {
     expect(new TextDecoder().decode(bytes)).toBe(`{"type":2,"invocationId":"1","item":"//4="}${RS}`);
   });
 
+  it('writes an invalid Date as null, like JSON.stringify, instead of throwing', () => {
+    const m = completionWithResult('1', [new Date(NaN), new Date('2000-01-01T00:00:00Z')]);
+    expect(writeJsonText(m)).toBe(`{"type":3,"invocationId":"1","result":[null,"2000-01-01T00:00:00Z"]}${RS}`);
+  });
+
   it('leaves other values (numbers, booleans, null, strings that look like dates) untouched', () => {
     const m: HubMessage = { type: 1, target: 'M', arguments: [1.5, -0, true, null, '2000-01-01T00:00:00.000Z', { a: undefined }] };
     expect(writeJsonText(m)).toBe(`{"type":1,"target":"M","arguments":[1.5,0,true,null,"2000-01-01T00:00:00.000Z",{}]}${RS}`);
