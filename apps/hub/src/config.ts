@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { redisTargetFromEnv, type RedisTarget } from '@switchboard/backplane-redis';
 
 /** Hub node configuration; the only place this app reads the environment. */
 export interface HubConfig {
@@ -11,6 +12,10 @@ export interface HubConfig {
   readonly secretIsEphemeral: boolean;
   /** LOG_LEVEL: debug, info, warn, error or silent. @defaultValue info */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** REDIS_URL or REDIS_CLUSTER_NODES; unset = in-memory scale-out (one node). */
+  readonly redis: RedisTarget | undefined;
+  /** REDIS_PREFIX: channel prefix shared by the nodes of one deployment. @defaultValue sb: */
+  readonly redisPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -27,7 +32,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     throw new ConfigError('HUB_SECRET must be at least 16 bytes; generate one with `openssl rand -base64 32`.');
   }
   const secretIsEphemeral = !rawSecret;
+  let redis: RedisTarget | undefined;
+  try {
+    redis = redisTargetFromEnv(env);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   return {
+    redis,
+    redisPrefix: env['REDIS_PREFIX'] ?? 'sb:',
     port,
     host: env['HOST'] || '0.0.0.0',
     secret: rawSecret || randomBytes(32).toString('base64'),

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
+import { createRedisBackplane, describeTarget } from '@switchboard/backplane-redis';
 import { HubServer, jsonLogger } from '@switchboard/hub-server';
 import { chatHub } from './chat-hub.js';
+import { clockHub } from './clock-hub.js';
 import { ConfigError, loadConfig } from './config.js';
 import { serveStatic } from './static-files.js';
 
@@ -19,8 +21,11 @@ if (config.secretIsEphemeral) {
   logger.warn({}, 'HUB_SECRET is not set: using a random secret, so tokens from this node work on this node only. Set HUB_SECRET on every node.');
 }
 
-const hubs = new HubServer({ secret: config.secret, logger });
+const backplane = config.redis ? createRedisBackplane({ redis: config.redis, prefix: config.redisPrefix, logger }) : undefined;
+logger.info({ scaleOut: config.redis ? `redis (${describeTarget(config.redis)})` : 'in-memory (single node)' }, 'scale-out');
+const hubs = new HubServer({ secret: config.secret, logger, ...(backplane ? { scaleOut: backplane.scaleOut } : {}) });
 hubs.mapHub('/hubs/chat', chatHub);
+hubs.mapHub('/hubs/clock', clockHub);
 
 const server = createServer((req, res) => {
   if (hubs.handleRequest(req, res)) return;
@@ -54,6 +59,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, 'shutting down: closing connections with reconnect allowed');
   await hubs.close();
+  await backplane?.close();
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 3000).unref();
 }

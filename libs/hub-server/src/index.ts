@@ -28,3 +28,5 @@ export type { Transport } from './transport.js';
 export { jsonLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { invocationErrors, invocationFailure } from './dispatcher.js';
 export { CLOSE_ERROR_TEXT } from './connection.js';
+export { BusScaleOut, MemoryBroker, MemoryBus, BackplaneChannels, DEFAULT_CHANNEL_PREFIX, type Bus, type BusScaleOutOptions } from './backplane/index.js';
+export type { ClientArgs, ClientResult } from './hub.js';

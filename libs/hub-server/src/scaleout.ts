@@ -1,39 +1,54 @@
-import { MessageType, type HubProtocol, type InvocationMessage } from '@switchboard/protocol';
+import { MessageType, jsonHubProtocol, type HubProtocol, type InvocationMessage } from '@switchboard/protocol';
 
 /**
  * An outbound client invocation, serialized lazily once per protocol and then shared: a broadcast
  * to N connections does one serialization per protocol in use and N writes of the same bytes.
+ * A message received from a backplane arrives already serialized for every protocol.
  */
 export class OutboundMessage {
   private json: Uint8Array | undefined;
   private other: Map<string, Uint8Array> | undefined;
 
-  constructor(readonly message: InvocationMessage) {}
+  /** `message` may be omitted when bytes for every protocol in use are supplied. */
+  constructor(private message: InvocationMessage | undefined) {}
 
   static invocation(target: string, args: unknown[]): OutboundMessage {
     return new OutboundMessage({ type: MessageType.Invocation, target, arguments: args });
   }
 
+  /** Wraps bytes already framed per protocol name (from a backplane envelope). */
+  static preserialized(byProtocol: ReadonlyMap<string, Uint8Array>): OutboundMessage {
+    const out = new OutboundMessage(undefined);
+    for (const [name, bytes] of byProtocol) out.set(name, bytes);
+    return out;
+  }
+
+  private set(name: string, bytes: Uint8Array): void {
+    if (name === 'json') this.json = bytes;
+    else (this.other ??= new Map()).set(name, bytes);
+  }
+
+  private get(name: string): Uint8Array | undefined {
+    return name === 'json' ? this.json : this.other?.get(name);
+  }
+
   /** The complete framed bytes for `protocol`, computed on first use. */
   framed(protocol: HubProtocol): Uint8Array {
-    if (protocol.name === 'json') return (this.json ??= protocol.write(this.message));
-    this.other ??= new Map();
-    let bytes = this.other.get(protocol.name);
+    let bytes = this.get(protocol.name);
     if (!bytes) {
-      bytes = protocol.write(this.message);
-      this.other.set(protocol.name, bytes);
+      bytes = protocol.write(this.invocation());
+      this.set(protocol.name, bytes);
     }
     return bytes;
   }
 
-  /** Pre-serialized bytes supplied by a backplane (it already carries every protocol's framing). */
-  static preserialized(message: InvocationMessage, byProtocol: ReadonlyMap<string, Uint8Array>): OutboundMessage {
-    const out = new OutboundMessage(message);
-    for (const [name, bytes] of byProtocol) {
-      if (name === 'json') out.json = bytes;
-      else (out.other ??= new Map()).set(name, bytes);
-    }
-    return out;
+  /** The invocation; rebuilt from the JSON bytes when only bytes were received. */
+  invocation(): InvocationMessage {
+    if (this.message) return this.message;
+    if (!this.json) throw new Error('OutboundMessage has neither a message nor JSON bytes to rebuild it from.');
+    const parsed = jsonHubProtocol.parse(this.json.subarray(0, this.json.length - 1));
+    if (parsed.type !== MessageType.Invocation) throw new Error('Backplane bytes are not an Invocation.');
+    return (this.message = parsed);
   }
 }
 

@@ -53,6 +53,9 @@ export class ConnectionTokenCodec {
   open(token: string, now: number): TokenClaims | undefined {
     if (token.length < 40 || token.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
     const raw = Buffer.from(token, 'base64url');
+    // Only the canonical encoding is the token: the decoder ignores the unused low bits of the last
+    // character (and a lone trailing character), so other spellings would decode to the same bytes.
+    if (raw.toString('base64url') !== token) return undefined;
     if (raw.length < 1 + IV_BYTES + TAG_BYTES + 2 || raw[0] !== VERSION) return undefined;
     const iv = raw.subarray(1, 1 + IV_BYTES);
     const tag = raw.subarray(raw.length - TAG_BYTES);

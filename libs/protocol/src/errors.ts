@@ -18,6 +18,9 @@ export const ERROR_CODES = {
   SB_CLIENT_RESULT_ERROR: "The client's handler threw, returned nothing, or has no handler for the method.",
   SB_CLIENT_RESULT_TIMEOUT: 'The client did not answer a client-result invocation in time.',
   SB_SERVER_TIMEOUT: 'The client sent nothing within the client timeout.',
+  SB_BACKPLANE_UNAVAILABLE: 'The backplane (Redis) cannot be reached, so a cross-node operation failed.',
+  SB_BACKPLANE_TIMEOUT: 'The node holding a connection did not answer a backplane request in time.',
+  SB_BACKPLANE_INVALID: 'A backplane message could not be decoded and was ignored.',
   SB_CONFIG_INVALID: 'An option has an invalid value.',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

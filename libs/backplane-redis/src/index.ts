@@ -1,0 +1,41 @@
+import { BusScaleOut, type ScaleOutFactory } from '@switchboard/hub-server/backplane';
+import type { Logger } from '@switchboard/hub-server/backplane';
+import { RedisBus } from './redis-bus.js';
+import type { RedisTarget } from './redis-config.js';
+
+export { RedisBus, type RedisBusOptions } from './redis-bus.js';
+export { parseClusterNodes, redisTargetFromEnv, describeTarget, type RedisTarget } from './redis-config.js';
+
+export interface RedisBackplaneOptions {
+  redis: RedisTarget;
+  /** Channel prefix shared by all nodes of one deployment (REDIS_PREFIX). @defaultValue 'sb:' */
+  prefix?: string;
+  /** Remote group change timeout. @defaultValue 10000 */
+  ackTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface RedisBackplane {
+  readonly bus: RedisBus;
+  /** Pass as `scaleOut` to `new HubServer(...)`: one BusScaleOut per hub over this node's bus. */
+  readonly scaleOut: ScaleOutFactory;
+  /** Closes the Redis connections (after `HubServer.close()`). */
+  close(): Promise<void>;
+}
+
+/** The Redis scale-out for a hub node: one publisher and one subscriber connection per process. */
+export function createRedisBackplane(options: RedisBackplaneOptions): RedisBackplane {
+  const bus = new RedisBus({ redis: options.redis, ...(options.logger ? { logger: options.logger } : {}) });
+  return {
+    bus,
+    scaleOut: (hubName) =>
+      new BusScaleOut({
+        bus,
+        hubName,
+        ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+        ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+      }),
+    close: () => bus.close(),
+  };
+}

@@ -1,0 +1,207 @@
+import { SwitchboardError } from '@switchboard/protocol';
+import type { Bus } from '@switchboard/hub-server/backplane';
+import { silentLogger, type Logger } from '@switchboard/hub-server/backplane';
+import { Cluster, Redis, type ClusterNode } from 'ioredis';
+import { describeTarget, type RedisTarget } from './redis-config.js';
+
+export interface RedisBusOptions {
+  redis: RedisTarget;
+  logger?: Logger;
+  /** Only publish; never open a subscriber connection until something subscribes. @defaultValue false */
+  lazySubscriber?: boolean;
+  /**
+   * How long operations wait for the first connection at startup. After Redis was reachable
+   * once, an outage fails publishes at once instead. @defaultValue 5000
+   */
+  connectTimeoutMs?: number;
+}
+
+type Client = Redis | Cluster;
+
+/** Reconnect forever with a capped backoff: a hub node outlives any Redis outage. */
+const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+
+/**
+ * The Bus over Redis pub/sub. Standalone Redis uses PUBLISH/SUBSCRIBE; a Redis Cluster uses
+ * sharded pub/sub (SPUBLISH/SSUBSCRIBE), so each channel lives on the shard of its slot.
+ *
+ * Two connections: a publisher and a subscriber. Publishes fail at once when the publisher is not
+ * ready (no offline queue: a send during an outage errors instead of arriving minutes later).
+ * The set of wanted channels is kept here; after every reconnect of the subscriber it is
+ * subscribed again in full, so no restart is needed when Redis returns.
+ */
+export class RedisBus implements Bus {
+  private readonly pub: Client;
+  private sub: Client | undefined;
+  private readonly sharded: boolean;
+  private readonly ownsPub: boolean;
+  private readonly wanted = new Set<string>();
+  private readonly listeners = new Set<(channel: string, payload: Uint8Array) => void>();
+  private readonly logger: Logger;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private wasDown = false;
+  private readonly pubReady: Promise<boolean>;
+  private subReady: Promise<boolean> | undefined;
+
+  constructor(private readonly options: RedisBusOptions) {
+    this.logger = options.logger ?? silentLogger;
+    const target = options.redis;
+    if (typeof target === 'string') {
+      this.pub = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: false });
+      this.ownsPub = true;
+      this.sharded = false;
+    } else if (target instanceof Redis || target instanceof Cluster) {
+      this.pub = target;
+      this.ownsPub = false;
+      this.sharded = target instanceof Cluster;
+    } else {
+      this.pub = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1 } });
+      this.ownsPub = true;
+      this.sharded = true;
+    }
+    this.pub.on('error', (err: Error) => this.onError('publisher', err));
+    this.pub.on('ready', () => {
+      if (this.wasDown) this.logger.info({ redis: describeTarget(target) }, 'backplane: Redis is reachable again');
+      this.wasDown = false;
+    });
+    this.pub.on('end', () => (this.wasDown = true));
+    this.pub.on('close', () => (this.wasDown = true));
+    this.pubReady = firstReady(this.pub, options.connectTimeoutMs ?? 5000);
+    if (!options.lazySubscriber) this.subscriber();
+  }
+
+  get connected(): boolean {
+    return this.pub.status === 'ready';
+  }
+
+  private onError(role: string, err: Error): void {
+    if (!this.wasDown) this.logger.warn({ role, error: err.message }, 'backplane: Redis connection error; reconnecting');
+    this.wasDown = true;
+  }
+
+  private subscriber(): Client {
+    if (this.sub) return this.sub;
+    const sub: Client =
+      this.pub instanceof Cluster
+        ? this.pub.duplicate(undefined, { shardedSubscribers: true, clusterRetryStrategy: retryStrategy })
+        : this.pub.duplicate({ autoResubscribe: false, enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy });
+    sub.on('error', (err: Error) => this.onError('subscriber', err));
+    const onMessage = (channel: Buffer, message: Buffer) => {
+      const name = channel.toString();
+      for (const l of this.listeners) l(name, message);
+    };
+    sub.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', onMessage);
+    this.subReady = firstReady(sub, this.options.connectTimeoutMs ?? 5000);
+    if (!this.sharded) {
+      // Standalone: restore every wanted channel after each reconnect (autoResubscribe is off so
+      // channels dropped during the outage are not brought back).
+      sub.on('ready', () => {
+        if (this.closed || !this.wanted.size) return;
+        const channels = [...this.wanted];
+        (sub as Redis).subscribe(...channels).then(
+          () => this.logger.info({ channels: channels.length }, 'backplane: subscriptions restored'),
+          (err: Error) => this.logger.error({ error: err.message }, 'backplane: restoring subscriptions failed'),
+        );
+      });
+    }
+    this.sub = sub;
+    return sub;
+  }
+
+  async publish(channel: string, payload: Uint8Array): Promise<number> {
+    if (this.closed) throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The Redis backplane is closed.');
+    if (this.pub.status !== 'ready') await this.pubReady;
+    if (this.pub.status !== 'ready') {
+      throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis is unreachable (${this.pub.status}); the message did not reach other hub nodes. Nodes reconnect by themselves when Redis returns.`);
+    }
+    const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    try {
+      return Number(this.sharded ? await (this.pub as Cluster).spublish(channel, buf) : await (this.pub as Redis).publish(channel, buf));
+    } catch (err) {
+      throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Publishing to Redis failed (${(err as Error).message}); the message did not reach other hub nodes.`, { cause: err });
+    }
+  }
+
+  subscribe(channel: string): Promise<void> {
+    if (this.closed || this.wanted.has(channel)) return Promise.resolve();
+    this.wanted.add(channel);
+    return this.enqueue(channel, true);
+  }
+
+  unsubscribe(channel: string): Promise<void> {
+    if (this.closed || !this.wanted.delete(channel)) return Promise.resolve();
+    return this.enqueue(channel, false);
+  }
+
+  /**
+   * Applies (un)subscriptions one at a time so a quick subscribe/unsubscribe/subscribe of one
+   * channel ends in the wanted state. While the subscriber is down the change is only recorded
+   * (the reconnect restores `wanted`), so callers never hang on an outage.
+   */
+  private enqueue(channel: string, on: boolean): Promise<void> {
+    const sub = this.subscriber();
+    const run = async (): Promise<void> => {
+      if (this.closed || this.wanted.has(channel) !== on) return;
+      if (sub.status !== 'ready') await this.subReady;
+      if (this.closed || this.wanted.has(channel) !== on) return;
+      if (!this.sharded && sub.status !== 'ready') return;
+      try {
+        if (this.sharded) await (on ? (sub as Cluster).ssubscribe(channel) : (sub as Cluster).sunsubscribe(channel));
+        else await (on ? (sub as Redis).subscribe(channel) : (sub as Redis).unsubscribe(channel));
+      } catch (err) {
+        this.logger.warn({ channel, error: (err as Error).message }, `backplane: ${on ? 'subscribe' : 'unsubscribe'} failed; it is retried when Redis reconnects`);
+      }
+    };
+    const next = this.chain.then(run);
+    this.chain = next;
+    return next;
+  }
+
+  /** Resolves when the subscriber connection is up (or the connect timeout passed). */
+  async ready(): Promise<boolean> {
+    const [p, s] = await Promise.all([this.pubReady, this.subscriber() && this.subReady]);
+    return p && s === true;
+  }
+
+  onMessage(listener: (channel: string, payload: Uint8Array) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    const quit = async (c: Client) => {
+      try {
+        await Promise.race([c.quit(), new Promise((r) => setTimeout(r, 1000))]);
+      } catch {
+        // already closed
+      }
+      c.disconnect();
+    };
+    if (this.sub) await quit(this.sub);
+    if (this.ownsPub) await quit(this.pub);
+  }
+}
+
+/**
+ * Resolves true on the client's first 'ready', false after `timeoutMs` without one. Used only
+ * for startup: later outages fail fast instead of waiting.
+ */
+function firstReady(client: Client, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    timer.unref();
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    client.once('ready', onReady);
+  });
+}

@@ -1,0 +1,41 @@
+import { SwitchboardError } from '@switchboard/protocol';
+import { Cluster, Redis, type ClusterNode } from 'ioredis';
+
+/**
+ * How to reach Redis: a URL (`redis://host:port/db`), an ioredis client (Redis or Cluster) that
+ * the caller owns, or the seed nodes of a Redis Cluster.
+ */
+export type RedisTarget = string | Redis | Cluster | { readonly cluster: readonly string[] | readonly ClusterNode[] };
+
+/** Parses `host:port,host:port` (REDIS_CLUSTER_NODES) into cluster seed nodes. */
+export function parseClusterNodes(value: string): ClusterNode[] {
+  const nodes = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(entry);
+      if (!m) throw new SwitchboardError('SB_CONFIG_INVALID', `REDIS_CLUSTER_NODES must be a comma-separated list of host:port, got '${entry}'.`);
+      return { host: m[1]!, port: Number(m[2]) };
+    });
+  if (!nodes.length) throw new SwitchboardError('SB_CONFIG_INVALID', 'REDIS_CLUSTER_NODES is set but lists no host:port.');
+  return nodes;
+}
+
+/** Reads REDIS_URL / REDIS_CLUSTER_NODES; undefined when neither is set (in-memory scale-out). */
+export function redisTargetFromEnv(env: NodeJS.ProcessEnv): RedisTarget | undefined {
+  const cluster = env['REDIS_CLUSTER_NODES'];
+  if (cluster) return { cluster: parseClusterNodes(cluster) };
+  const url = env['REDIS_URL'];
+  if (!url) return undefined;
+  if (!/^rediss?:\/\//.test(url)) throw new SwitchboardError('SB_CONFIG_INVALID', `REDIS_URL must start with redis:// or rediss://, got '${url}'.`);
+  return url;
+}
+
+/** Describes a target for logs without credentials. */
+export function describeTarget(target: RedisTarget): string {
+  if (typeof target === 'string') return target.replace(/\/\/[^@]*@/, '//***@');
+  if (target instanceof Cluster) return 'ioredis Cluster (caller-owned)';
+  if (target instanceof Redis) return 'ioredis client (caller-owned)';
+  return `cluster ${target.cluster.map((n) => (typeof n === 'object' ? `${n.host}:${n.port}` : String(n))).join(',')}`;
+}

@@ -1,0 +1,286 @@
+import { randomBytes } from 'node:crypto';
+import { ERROR_CODES, SwitchboardError, isSwitchboardError, jsonHubProtocol, messagePackHubProtocol, type ErrorCode, type HubProtocol } from '@switchboard/protocol';
+import { LocalConnectionStore } from '../local-connections.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { OutboundMessage, type LocalConnection, type ScaleOut } from '../scaleout.js';
+import type { Bus } from './bus.js';
+import { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
+import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+
+export interface BusScaleOutOptions {
+  bus: Bus;
+  /** The hub's short name (`chat` for `/hubs/chat`); part of every channel name. */
+  hubName: string;
+  /** Channel prefix shared by all nodes of a deployment. @defaultValue 'sb:' */
+  prefix?: string;
+  /** Unique per process; names this node's reply channel. @defaultValue random */
+  serverId?: string;
+  /** Protocols every publish is serialized for (all protocols any node offers). @defaultValue json, messagepack */
+  protocols?: readonly HubProtocol[];
+  /** How long a remote group change waits for the owning node. @defaultValue 10000 */
+  ackTimeoutMs?: number;
+  /** `node` hears sends to all; `publisher` (a hub context in a worker) only sends. @defaultValue 'node' */
+  role?: 'node' | 'publisher';
+  logger?: Logger;
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+/**
+ * The scale-out over a publish/subscribe bus: all routing logic, written once; the bus (in
+ * memory or Redis) only publishes and delivers.
+ *
+ * - Sends are written to this node's own matching connections first, then published; receiving
+ *   nodes skip envelopes they sent themselves. A node therefore keeps serving its own
+ *   connections while the bus is down, and the publish error says only remote nodes missed it.
+ * - A send to one connection held here never touches the bus.
+ * - Group commands and client-result calls for a connection on another node go to that
+ *   connection's channel, where only its owner listens. PUBLISH's receiver count tells at once
+ *   when no node holds it (SB_CONNECTION_NOT_FOUND), so nothing waits for a timeout in that case.
+ * - Group and user channels are subscribed while this node holds at least one member.
+ */
+export class BusScaleOut implements ScaleOut {
+  readonly local = new LocalConnectionStore();
+  readonly channels: BackplaneChannels;
+  readonly serverId: string;
+  private readonly bus: Bus;
+  private readonly protocols: readonly HubProtocol[];
+  private readonly ackTimeoutMs: number;
+  private readonly logger: Logger;
+  private readonly pending = new Map<string, Pending>();
+  private readonly removeListener: () => void;
+  private returnsReady: Promise<void> | undefined;
+  private counter = 0;
+  private closed = false;
+
+  constructor(options: BusScaleOutOptions) {
+    this.bus = options.bus;
+    this.channels = new BackplaneChannels(options.prefix ?? DEFAULT_CHANNEL_PREFIX, options.hubName);
+    this.serverId = options.serverId ?? randomBytes(12).toString('base64url');
+    this.protocols = options.protocols ?? [jsonHubProtocol, messagePackHubProtocol];
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.logger = options.logger ?? silentLogger;
+    this.removeListener = this.bus.onMessage((channel, payload) => {
+      if (this.channels.owns(channel)) this.onBusMessage(payload);
+    });
+    if ((options.role ?? 'node') === 'node') {
+      this.bus.subscribe(this.channels.all).catch((err) => this.logger.error({ err }, 'backplane: subscribing to the all channel failed'));
+    }
+  }
+
+  async onConnected(connection: LocalConnection): Promise<void> {
+    const newUser = connection.userId !== undefined && !this.local.hasUser(connection.userId);
+    this.local.add(connection);
+    await Promise.all([
+      this.bus.subscribe(this.channels.connection(connection.connectionId)),
+      newUser ? this.bus.subscribe(this.channels.user(connection.userId!)) : undefined,
+    ]);
+  }
+
+  async onDisconnected(connection: LocalConnection): Promise<void> {
+    const groups = this.local.remove(connection);
+    const drops = [this.channels.connection(connection.connectionId)];
+    for (const g of groups) if (!this.local.hasGroup(g)) drops.push(this.channels.group(g));
+    if (connection.userId !== undefined && !this.local.hasUser(connection.userId)) drops.push(this.channels.user(connection.userId));
+    await Promise.all(drops.map((c) => this.bus.unsubscribe(c)));
+  }
+
+  async sendAll(message: OutboundMessage, excluded?: readonly string[]): Promise<void> {
+    this.local.writeAll(message, excluded);
+    await this.publishSend(this.channels.all, TargetKind.All, '', message, excluded);
+  }
+
+  async sendConnection(connectionId: string, message: OutboundMessage): Promise<void> {
+    if (this.local.writeConnection(connectionId, message)) return;
+    await this.publishSend(this.channels.connection(connectionId), TargetKind.Connection, connectionId, message);
+  }
+
+  async sendConnections(connectionIds: readonly string[], message: OutboundMessage): Promise<void> {
+    await Promise.all([...new Set(connectionIds)].map((id) => this.sendConnection(id, message)));
+  }
+
+  async sendGroup(group: string, message: OutboundMessage, excluded?: readonly string[]): Promise<void> {
+    this.local.writeGroup(group, message, excluded);
+    await this.publishSend(this.channels.group(group), TargetKind.Group, group, message, excluded);
+  }
+
+  async sendGroups(groups: readonly string[], message: OutboundMessage): Promise<void> {
+    await Promise.all([...new Set(groups)].map((g) => this.sendGroup(g, message)));
+  }
+
+  async sendUser(userId: string, message: OutboundMessage): Promise<void> {
+    this.local.writeUser(userId, message);
+    await this.publishSend(this.channels.user(userId), TargetKind.User, userId, message);
+  }
+
+  async sendUsers(userIds: readonly string[], message: OutboundMessage): Promise<void> {
+    await Promise.all([...new Set(userIds)].map((u) => this.sendUser(u, message)));
+  }
+
+  async addToGroup(connectionId: string, group: string): Promise<void> {
+    const conn = this.local.get(connectionId);
+    if (conn) return this.addLocal(conn, group);
+    await this.request(connectionId, this.ackTimeoutMs, `adding connection '${connectionId}' to group '${group}'`, (requestId, replyTo) => ({
+      kind: EnvelopeKind.GroupCommand, requestId, replyTo, action: GroupAction.Add, connectionId, group,
+    }));
+  }
+
+  async removeFromGroup(connectionId: string, group: string): Promise<void> {
+    const conn = this.local.get(connectionId);
+    if (conn) return this.removeLocal(conn, group);
+    await this.request(connectionId, this.ackTimeoutMs, `removing connection '${connectionId}' from group '${group}'`, (requestId, replyTo) => ({
+      kind: EnvelopeKind.GroupCommand, requestId, replyTo, action: GroupAction.Remove, connectionId, group,
+    }));
+  }
+
+  invokeConnection(connectionId: string, target: string, args: unknown[], timeoutMs: number): Promise<unknown> {
+    const conn = this.local.get(connectionId);
+    if (conn) return conn.invokeClient(target, args, timeoutMs);
+    // The owner applies `timeoutMs` and answers with its own timeout error; the origin waits a
+    // little longer so that clear answer wins over the generic backplane timeout.
+    return this.request(connectionId, timeoutMs + 2000, `the client result '${target}' of connection '${connectionId}'`, (requestId, replyTo) => ({
+      kind: EnvelopeKind.Invoke, requestId, replyTo, connectionId, target, args, timeoutMs,
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.removeListener();
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The scale-out closed before the remote node answered.'));
+      this.pending.delete(id);
+    }
+  }
+
+  private async addLocal(conn: LocalConnection, group: string): Promise<void> {
+    if (this.local.addToGroup(conn, group)) await this.bus.subscribe(this.channels.group(group));
+  }
+
+  private async removeLocal(conn: LocalConnection, group: string): Promise<void> {
+    if (this.local.removeFromGroup(conn, group)) await this.bus.unsubscribe(this.channels.group(group));
+  }
+
+  private async publishSend(channel: string, target: TargetKind, name: string, message: OutboundMessage, excluded?: readonly string[]): Promise<void> {
+    const payloads = new Map<string, Uint8Array>();
+    for (const p of this.protocols) payloads.set(p.name, message.framed(p));
+    await this.publish(channel, { kind: EnvelopeKind.Send, origin: this.serverId, target, name, excluded: excluded ? [...excluded] : [], payloads });
+  }
+
+  private async publish(channel: string, envelope: Envelope): Promise<number> {
+    try {
+      return await this.bus.publish(channel, encodeEnvelope(envelope));
+    } catch (err) {
+      if (isSwitchboardError(err)) throw err;
+      throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `The backplane rejected a publish (${(err as Error).message}); connections on this node were served, other nodes were not.`, { cause: err });
+    }
+  }
+
+  /** Sends a request to the node holding `connectionId` and waits for its reply. */
+  private async request(connectionId: string, timeoutMs: number, what: string, build: (requestId: string, replyTo: string) => Envelope): Promise<unknown> {
+    this.returnsReady ??= this.bus.subscribe(this.channels.returns(this.serverId));
+    await this.returnsReady;
+    const requestId = `${++this.counter}`;
+    const result = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new SwitchboardError('SB_BACKPLANE_TIMEOUT', `No hub node answered ${what} within ${timeoutMs} ms; the node holding the connection may be down or overloaded.`));
+      }, timeoutMs);
+      timer.unref();
+      this.pending.set(requestId, { resolve, reject, timer });
+    });
+    result.catch(() => {}); // handled by the caller; avoids an unhandled rejection on early exits
+    const drop = () => {
+      const p = this.pending.get(requestId);
+      if (p) clearTimeout(p.timer);
+      this.pending.delete(requestId);
+    };
+    let receivers: number;
+    try {
+      receivers = await this.publish(this.channels.connection(connectionId), build(requestId, this.channels.returns(this.serverId)));
+    } catch (err) {
+      drop();
+      throw err;
+    }
+    if (receivers === 0) {
+      drop();
+      throw new SwitchboardError('SB_CONNECTION_NOT_FOUND', `Connection '${connectionId}' does not exist on any hub node. It may have disconnected; use the id the client reports now.`);
+    }
+    return result;
+  }
+
+  private onBusMessage(payload: Uint8Array): void {
+    let e: Envelope;
+    try {
+      e = decodeEnvelope(payload);
+    } catch (err) {
+      this.logger.warn({ err }, 'backplane: ignored a malformed message');
+      return;
+    }
+    switch (e.kind) {
+      case EnvelopeKind.Send:
+        if (e.origin !== this.serverId) this.deliver(e);
+        return;
+      case EnvelopeKind.GroupCommand:
+        return void this.applyGroupCommand(e);
+      case EnvelopeKind.Invoke:
+        return void this.runInvoke(e);
+      case EnvelopeKind.Reply: {
+        const p = this.pending.get(e.requestId);
+        if (!p) return;
+        this.pending.delete(e.requestId);
+        clearTimeout(p.timer);
+        if (e.ok) p.resolve(e.value);
+        else p.reject(replyError(e.value, e.code));
+      }
+    }
+  }
+
+  private deliver(e: Extract<Envelope, { kind: 1 }>): void {
+    const message = OutboundMessage.preserialized(e.payloads);
+    try {
+      if (e.target === TargetKind.All) this.local.writeAll(message, e.excluded);
+      else if (e.target === TargetKind.Group) this.local.writeGroup(e.name, message, e.excluded);
+      else if (e.target === TargetKind.User) this.local.writeUser(e.name, message);
+      else this.local.writeConnection(e.name, message);
+    } catch (err) {
+      this.logger.error({ err }, 'backplane: delivering a message to local connections failed');
+    }
+  }
+
+  private async applyGroupCommand(e: Extract<Envelope, { kind: 2 }>): Promise<void> {
+    const conn = this.local.get(e.connectionId);
+    if (!conn) return this.reply(e.replyTo, e.requestId, false, `Connection '${e.connectionId}' does not exist.`, 'SB_CONNECTION_NOT_FOUND');
+    try {
+      if (e.action === GroupAction.Add) await this.addLocal(conn, e.group);
+      else await this.removeLocal(conn, e.group);
+      await this.reply(e.replyTo, e.requestId, true, null);
+    } catch (err) {
+      await this.reply(e.replyTo, e.requestId, false, (err as Error).message, isSwitchboardError(err) ? err.code : undefined);
+    }
+  }
+
+  private async runInvoke(e: Extract<Envelope, { kind: 3 }>): Promise<void> {
+    const conn = this.local.get(e.connectionId);
+    if (!conn) return this.reply(e.replyTo, e.requestId, false, `Connection '${e.connectionId}' does not exist.`, 'SB_CONNECTION_NOT_FOUND');
+    try {
+      await this.reply(e.replyTo, e.requestId, true, await conn.invokeClient(e.target, e.args, e.timeoutMs));
+    } catch (err) {
+      await this.reply(e.replyTo, e.requestId, false, (err as Error).message, isSwitchboardError(err) ? err.code : undefined);
+    }
+  }
+
+  private async reply(replyTo: string, requestId: string, ok: boolean, value: unknown, code?: string): Promise<void> {
+    try {
+      await this.publish(replyTo, { kind: EnvelopeKind.Reply, requestId, ok, value, ...(code ? { code } : {}) });
+    } catch (err) {
+      this.logger.warn({ err, requestId }, 'backplane: could not send a reply');
+    }
+  }
+}
+
+function replyError(value: unknown, code: string | undefined): Error {
+  const message = typeof value === 'string' ? value : 'The remote node reported an error.';
+  return code && code in ERROR_CODES ? new SwitchboardError(code as ErrorCode, message) : new Error(message);
+}

@@ -1,0 +1,22 @@
+/**
+ * A publish/subscribe transport between hub nodes (and publishers such as workers). It only
+ * publishes and delivers bytes; all routing lives in BusScaleOut.
+ *
+ * Guarantees an implementation must give: messages published by one bus instance to one channel
+ * are delivered in publish order; delivery is at-most-once (nothing is stored or replayed);
+ * `publish` rejects at once with SB_BACKPLANE_UNAVAILABLE when the bus is unreachable (no hidden
+ * queue); subscriptions requested while the bus is unreachable, and all active ones, are restored
+ * when it comes back.
+ */
+export interface Bus {
+  /** Resolves with the number of subscribers that got the message (0 when none listen). */
+  publish(channel: string, payload: Uint8Array): Promise<number>;
+  /** Idempotent per channel; resolves when active, or at once if the bus is down (restored later). */
+  subscribe(channel: string): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+  /** Registers a listener for messages on every subscribed channel; returns a remover. */
+  onMessage(listener: (channel: string, payload: Uint8Array) => void): () => void;
+  /** Whether publishes can currently reach the bus. */
+  readonly connected: boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,80 @@
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import { SwitchboardError } from '@switchboard/protocol';
+
+/**
+ * Backplane envelopes: MessagePack arrays whose first element is the kind. A send carries the
+ * hub message already framed for every protocol, so receiving nodes write bytes and never
+ * re-serialize per recipient.
+ */
+export const EnvelopeKind = { Send: 1, GroupCommand: 2, Invoke: 3, Reply: 4 } as const;
+export const TargetKind = { All: 0, Group: 1, User: 2, Connection: 3 } as const;
+export type TargetKind = (typeof TargetKind)[keyof typeof TargetKind];
+export const GroupAction = { Add: 1, Remove: 2 } as const;
+
+export type Envelope =
+  | { kind: typeof EnvelopeKind.Send; origin: string; target: TargetKind; name: string; excluded: string[]; payloads: Map<string, Uint8Array> }
+  | { kind: typeof EnvelopeKind.GroupCommand; requestId: string; replyTo: string; action: 1 | 2; connectionId: string; group: string }
+  | { kind: typeof EnvelopeKind.Invoke; requestId: string; replyTo: string; connectionId: string; target: string; args: unknown[]; timeoutMs: number }
+  | { kind: typeof EnvelopeKind.Reply; requestId: string; ok: boolean; value: unknown; code?: string };
+
+const encoder = new Encoder();
+const decoder = new Decoder();
+
+export function encodeEnvelope(e: Envelope): Uint8Array {
+  switch (e.kind) {
+    case EnvelopeKind.Send:
+      return encoder.encode([e.kind, e.origin, e.target, e.name, e.excluded, Object.fromEntries(e.payloads)]);
+    case EnvelopeKind.GroupCommand:
+      return encoder.encode([e.kind, e.requestId, e.replyTo, e.action, e.connectionId, e.group]);
+    case EnvelopeKind.Invoke:
+      return encoder.encode([e.kind, e.requestId, e.replyTo, e.connectionId, e.target, e.args, e.timeoutMs]);
+    case EnvelopeKind.Reply:
+      return encoder.encode([e.kind, e.requestId, e.ok, e.value ?? null, e.code ?? null]);
+  }
+}
+
+function bad(detail: string): SwitchboardError {
+  return new SwitchboardError('SB_BACKPLANE_INVALID', `Ignored a malformed backplane envelope: ${detail}. Is another program publishing on these channels?`);
+}
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+/** Decodes and validates an envelope; throws SB_BACKPLANE_INVALID on anything malformed. */
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  let v: unknown;
+  try {
+    v = decoder.decode(bytes);
+  } catch (err) {
+    throw bad(`not MessagePack (${(err as Error).message})`);
+  }
+  if (!Array.isArray(v)) throw bad('not an array');
+  switch (v[0]) {
+    case EnvelopeKind.Send: {
+      const [, origin, target, name, excluded, payloads] = v;
+      if (!isStr(origin) || typeof target !== 'number' || target < 0 || target > 3 || !isStr(name)) throw bad('bad send header');
+      if (!Array.isArray(excluded) || !excluded.every(isStr)) throw bad('bad excluded list');
+      if (typeof payloads !== 'object' || payloads === null) throw bad('bad payload map');
+      const map = new Map<string, Uint8Array>();
+      for (const [k, b] of Object.entries(payloads)) if (b instanceof Uint8Array) map.set(k, b);
+      if (!map.size) throw bad('no payloads');
+      return { kind: EnvelopeKind.Send, origin, target: target as TargetKind, name, excluded, payloads: map };
+    }
+    case EnvelopeKind.GroupCommand: {
+      const [, requestId, replyTo, action, connectionId, group] = v;
+      if (!isStr(requestId) || !isStr(replyTo) || (action !== 1 && action !== 2) || !isStr(connectionId) || !isStr(group)) throw bad('bad group command');
+      return { kind: EnvelopeKind.GroupCommand, requestId, replyTo, action, connectionId, group };
+    }
+    case EnvelopeKind.Invoke: {
+      const [, requestId, replyTo, connectionId, target, args, timeoutMs] = v;
+      if (!isStr(requestId) || !isStr(replyTo) || !isStr(connectionId) || !isStr(target) || !Array.isArray(args) || typeof timeoutMs !== 'number') throw bad('bad invoke');
+      return { kind: EnvelopeKind.Invoke, requestId, replyTo, connectionId, target, args, timeoutMs };
+    }
+    case EnvelopeKind.Reply: {
+      const [, requestId, ok, value, code] = v;
+      if (!isStr(requestId) || typeof ok !== 'boolean') throw bad('bad reply');
+      return { kind: EnvelopeKind.Reply, requestId, ok, value, ...(isStr(code) ? { code } : {}) };
+    }
+    default:
+      throw bad(`unknown kind ${String(v[0])}`);
+  }
+}
