@@ -1,8 +1,11 @@
 import { createServer } from 'node:http';
 import { createRedisBackplane, describeTarget } from '@switchboard/backplane-redis';
 import { HubServer, jsonLogger } from '@switchboard/hub-server';
+import { JobsService, jobGroup } from '@switchboard/jobs';
 import { chatHub } from './chat-hub.js';
 import { clockHub } from './clock-hub.js';
+import { createJobsHub } from './jobs-hub.js';
+import { handleJobsApi } from './rest-api.js';
 import { ConfigError, loadConfig } from './config.js';
 import { serveStatic } from './static-files.js';
 
@@ -26,9 +29,20 @@ logger.info({ scaleOut: config.redis ? `redis (${describeTarget(config.redis)})`
 const hubs = new HubServer({ secret: config.secret, logger, ...(backplane ? { scaleOut: backplane.scaleOut } : {}) });
 hubs.mapHub('/hubs/chat', chatHub);
 hubs.mapHub('/hubs/clock', clockHub);
+// Jobs need Redis (BullMQ); without it the jobs hub and REST API answer with a clear error.
+let jobsService: JobsService | undefined;
+const jobsEndpoint = hubs.mapHub('/hubs/jobs', createJobsHub(() => jobsService));
+if (config.redis) {
+  jobsService = new JobsService({
+    redis: config.redis,
+    prefix: config.redisPrefix,
+    publish: (update) => jobsEndpoint.clients.group(jobGroup(update.jobId)).jobUpdated(update),
+  });
+}
 
 const server = createServer((req, res) => {
   if (hubs.handleRequest(req, res)) return;
+  if (handleJobsApi(req, res, jobsService, (err) => logger.error({ err }, 'jobs API failed'))) return;
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   serveStatic(path, res)
     .then((served) => {
@@ -59,6 +73,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, 'shutting down: closing connections with reconnect allowed');
   await hubs.close();
+  await jobsService?.close();
   await backplane?.close();
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 3000).unref();

@@ -21,6 +21,10 @@ export const ERROR_CODES = {
   SB_BACKPLANE_UNAVAILABLE: 'The backplane (Redis) cannot be reached, so a cross-node operation failed.',
   SB_BACKPLANE_TIMEOUT: 'The node holding a connection did not answer a backplane request in time.',
   SB_BACKPLANE_INVALID: 'A backplane message could not be decoded and was ignored.',
+  SB_JOB_UNKNOWN: 'A job name that no job definition has.',
+  SB_JOB_INVALID_DATA: 'Job data that does not fit the job type.',
+  SB_JOB_NOT_FOUND: 'A job id that is unknown or expired.',
+  SB_JOB_CANCELLED: 'The job was cancelled.',
   SB_CONFIG_INVALID: 'An option has an invalid value.',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,53 @@
+import type { JobsClient } from '@switchboard/contracts';
+import { defineHub, HubError } from '@switchboard/hub-server';
+import { jobGroup, type JobsService } from '@switchboard/jobs';
+import { isSwitchboardError } from '@switchboard/protocol';
+
+/** Turns expected failures (unknown job, bad data, unknown id) into errors the client sees verbatim. */
+async function clientErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isSwitchboardError(err)) throw new HubError(`${err.code}: ${err.message}`);
+    throw err;
+  }
+}
+
+const NO_REDIS = 'Jobs need Redis: start the hub node with REDIS_URL (or REDIS_CLUSTER_NODES) set, and run `npm run worker`.';
+
+/**
+ * The jobs hub at /hubs/jobs: `enqueue(name, data)` → { jobId }, `watch(jobId)` → snapshot (and
+ * the caller joins the job's group), `unwatch(jobId)`, `cancel(jobId)` → boolean. Client method:
+ * `jobUpdated(update)`. `watch` joins before it reads, so no update can fall between the
+ * snapshot and the live stream; the client drops anything whose `seq` it has seen.
+ */
+export function createJobsHub(service: () => JobsService | undefined) {
+  const need = (): JobsService => {
+    const s = service();
+    if (!s) throw new HubError(NO_REDIS);
+    return s;
+  };
+  return defineHub<JobsClient>()({
+    methods: {
+      enqueue: (ctx, name: unknown, data: unknown) => clientErrors(() => need().enqueue(name, data, ctx.user?.id)),
+      watch: (ctx, jobId: unknown) =>
+        clientErrors(async () => {
+          const jobs = need();
+          if (typeof jobId !== 'string') return jobs.get(jobId);
+          await ctx.groups.add(ctx.connectionId, jobGroup(jobId));
+          try {
+            return await jobs.get(jobId);
+          } catch (err) {
+            await ctx.groups.remove(ctx.connectionId, jobGroup(jobId));
+            throw err;
+          }
+        }),
+      unwatch: (ctx, jobId: unknown) =>
+        clientErrors(async () => {
+          if (typeof jobId !== 'string') throw new HubError('unwatch takes the job id string that enqueue returned.');
+          await ctx.groups.remove(ctx.connectionId, jobGroup(jobId));
+        }),
+      cancel: (_ctx, jobId: unknown) => clientErrors(() => need().cancel(jobId)),
+    },
+  });
+}

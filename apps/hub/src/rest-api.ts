@@ -1,0 +1,73 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { JobsService } from '@switchboard/jobs';
+import { isSwitchboardError } from '@switchboard/protocol';
+
+const MAX_BODY = 64 * 1024;
+
+function send(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+function error(res: ServerResponse, status: number, code: string, message: string): void {
+  send(res, status, { error: message, code });
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.toLowerCase().startsWith('application/json')) throw new HttpError(415, 'SB_HTTP_CONTENT_TYPE', 'Send the body as JSON with Content-Type: application/json.');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, 'SB_HTTP_BODY_TOO_LARGE', `The body is larger than ${MAX_BODY} bytes.`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'SB_HTTP_INVALID_JSON', 'The body is not valid JSON; send {"name": "...", "data": {...}}.');
+  }
+}
+
+/**
+ * The jobs REST API on every hub node: `POST /api/jobs` {name, data} → 202 {jobId},
+ * `GET /api/jobs/:id` → snapshot, `DELETE /api/jobs/:id` → {cancelled}. Errors are JSON
+ * `{ error, code }` with a 4xx status (503 when jobs are not configured). Returns false for
+ * other paths.
+ */
+export function handleJobsApi(req: IncomingMessage, res: ServerResponse, jobs: JobsService | undefined, onError: (err: unknown) => void): boolean {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (path !== '/api/jobs' && !path.startsWith('/api/jobs/')) return false;
+  void (async () => {
+    if (!jobs) return error(res, 503, 'SB_JOBS_UNAVAILABLE', 'Jobs need Redis: start the hub node with REDIS_URL set and run `npm run worker`.');
+    const id = path.startsWith('/api/jobs/') ? decodeURIComponent(path.slice('/api/jobs/'.length)) : undefined;
+    if (id === undefined) {
+      if (req.method !== 'POST') return error(res, 405, 'SB_HTTP_METHOD', 'Use POST /api/jobs to enqueue a job.');
+      const body = await readJson(req);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'SB_HTTP_INVALID_BODY', 'The body must be an object {"name": "...", "data": {...}}.');
+      const { name, data } = body as { name?: unknown; data?: unknown };
+      return send(res, 202, await jobs.enqueue(name, data));
+    }
+    if (req.method === 'GET') return send(res, 200, await jobs.get(id));
+    if (req.method === 'DELETE') return send(res, 200, { cancelled: await jobs.cancel(id) });
+    return error(res, 405, 'SB_HTTP_METHOD', 'Use GET or DELETE on /api/jobs/:id.');
+  })().catch((err) => {
+    if (err instanceof HttpError) return error(res, err.status, err.code, err.message);
+    if (isSwitchboardError(err)) {
+      const status = err.code === 'SB_JOB_NOT_FOUND' ? 404 : err.code === 'SB_JOB_UNKNOWN' || err.code === 'SB_JOB_INVALID_DATA' ? 400 : 503;
+      return error(res, status, err.code, err.message);
+    }
+    onError(err);
+    if (!res.headersSent) error(res, 500, 'SB_INTERNAL', 'The server failed; see its log.');
+    else res.end();
+  });
+  return true;
+}

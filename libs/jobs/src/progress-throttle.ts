@@ -1,0 +1,45 @@
+/**
+ * Coalesces progress at the source: the latest value wins and at most one report leaves per
+ * `intervalMs` (100 ms = about 10 per second), with a trailing report so the last value before a
+ * pause is not lost. A tight loop in a thread therefore cannot flood Redis or browsers.
+ */
+export class ProgressThrottle<T> {
+  private last = 0;
+  private pending: T | undefined;
+  private hasPending = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly emit: (value: T) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  report(value: T): void {
+    if (this.stopped) return;
+    const t = this.now();
+    if (t - this.last >= this.intervalMs && !this.timer) {
+      this.last = t;
+      this.emit(value);
+      return;
+    }
+    this.pending = value;
+    this.hasPending = true;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      if (!this.hasPending || this.stopped) return;
+      this.hasPending = false;
+      this.last = this.now();
+      this.emit(this.pending as T);
+    }, Math.max(0, this.intervalMs - (t - this.last)));
+  }
+
+  /** Drops any pending report and ignores later ones (called before the terminal update). */
+  stop(): void {
+    this.stopped = true;
+    this.hasPending = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
