@@ -16,6 +16,9 @@ import { WebSocketTransport } from './websocket-transport.js';
 /** Transports this server implements, in the order negotiate offers them. */
 export const IMPLEMENTED_TRANSPORTS: readonly TransportName[] = ['WebSockets'];
 
+/** Closed connection ids remembered to refuse token reuse (see `ended`). */
+const MAX_ENDED_TRACKED = 100_000;
+
 type Endpoint = { kind: 'hub'; hub: HubEndpoint; requireUser: boolean } | { kind: 'raw'; path: string; handler: RawConnectionHandler; transports: readonly TransportName[] };
 
 /**
@@ -31,6 +34,11 @@ export class HubServer {
   private readonly rawConnections = new Set<WebSocket>();
   private readonly wss: WebSocketServer;
   private readonly heartbeat: NodeJS.Timeout;
+  /**
+   * Connection ids that ended here, until their token would expire: a token is single-use per
+   * node, so a leaked token cannot reopen a closed connection (with its id) on this node.
+   */
+  private readonly ended = new Map<string, number>();
   private closed = false;
 
   constructor(options: HubServerOptions) {
@@ -125,6 +133,7 @@ export class HubServer {
   private async negotiate(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint): Promise<void> {
     if (req.method !== 'POST') return sendText(res, 405, 'Negotiate must be a POST request.', { Allow: 'POST' });
     req.resume();
+    if (this.closed) return sendText(res, 503, 'This hub node is shutting down; connect to another node.');
     const rawVersion = queryParam(url.searchParams, 'negotiateVersion');
     const version = rawVersion === null ? 0 : Number(rawVersion);
     if (!Number.isInteger(version)) return sendText(res, 400, 'Invalid negotiateVersion: it must be an integer.');
@@ -178,6 +187,7 @@ export class HubServer {
     const token = queryParam(url.searchParams, 'id');
     const user = await this.authenticate(req);
     let connectionId: string;
+    let expiresAt = this.options.now() + this.options.tokenTtlMs;
     if (token) {
       const claims = this.tokens.open(token, this.options.now());
       if (!claims || claims.endpoint !== path) {
@@ -190,6 +200,8 @@ export class HubServer {
       }
       connectionId = claims.connectionId;
       if (this.connections.has(connectionId)) return refuseUpgrade(socket, 409, 'This connection already has an active WebSocket.');
+      if (this.ended.has(connectionId)) return refuseUpgrade(socket, 404, 'No Connection with that ID');
+      expiresAt = claims.expiresAt;
     } else {
       // skipNegotiation: the upgrade itself creates the connection.
       if (endpoint.kind === 'hub' && endpoint.requireUser && !user) return refuseUpgrade(socket, 401, '');
@@ -198,14 +210,17 @@ export class HubServer {
     if (this.closed || socket.destroyed) return void socket.destroy();
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (endpoint.kind === 'raw') return this.attachRaw(ws, connectionId, endpoint.handler);
-      this.attachHub(ws, connectionId, user, endpoint.hub, requestInfo(req, url));
+      this.attachHub(ws, connectionId, user, endpoint.hub, requestInfo(req, url), expiresAt);
     });
   }
 
-  private attachHub(ws: WebSocket, connectionId: string, user: HubUser | undefined, hub: HubEndpoint, request: ConnectionRequestInfo): void {
+  private attachHub(ws: WebSocket, connectionId: string, user: HubUser | undefined, hub: HubEndpoint, request: ConnectionRequestInfo, tokenExpiresAt: number): void {
     const transport = new WebSocketTransport(ws);
     const connection = new HubConnection(hub, transport, this.options, { connectionId, user, request }, (c) => {
       if (this.connections.get(c.connectionId) === c) this.connections.delete(c.connectionId);
+      this.ended.set(c.connectionId, tokenExpiresAt);
+      // Bounded: under heavy churn the oldest entries go first (best effort, memory first).
+      if (this.ended.size > MAX_ENDED_TRACKED) this.ended.delete(this.ended.keys().next().value!);
     });
     this.connections.set(connectionId, connection);
     ws.on('message', (data: Buffer) => connection.receive(data));
@@ -234,6 +249,7 @@ export class HubServer {
   private tick(): void {
     const now = this.options.now();
     for (const c of this.connections.values()) c.heartbeat(now);
+    for (const [id, expiresAt] of this.ended) if (expiresAt <= now) this.ended.delete(id);
   }
 
   /**

@@ -1,0 +1,238 @@
+import WebSocket from 'ws';
+import { BinaryFrameReader, messagePackHubProtocol } from '@switchboard/protocol';
+
+export const RS = '\u001e';
+
+/** One WebSocket frame as received. */
+export interface Frame {
+  readonly data: Buffer;
+  readonly binary: boolean;
+}
+
+/** A decoded hub message (JSON object, or the MessagePack message as the protocol lib reads it). */
+export type Message = Record<string, unknown> & { type: number };
+
+export interface CloseInfo {
+  readonly code: number;
+  readonly reason: string;
+}
+
+/**
+ * A raw `ws` client that speaks the hub protocol by hand: it records every frame, splits the
+ * inbound byte stream into the handshake reply and hub messages (JSON records, or varint-framed
+ * MessagePack after a messagepack handshake), and lets tests wait for them with a bound.
+ */
+export class RawClient {
+  readonly frames: Frame[] = [];
+  readonly messages: Message[] = [];
+  handshakeReply: string | undefined;
+  closeInfo: CloseInfo | undefined;
+  private protocol: 'json' | 'messagepack' = 'json';
+  private pending = Buffer.alloc(0);
+  private binaryReader: BinaryFrameReader | undefined;
+  private readonly waiters = new Set<() => void>();
+  private parseError: Error | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.frames.push({ data, binary: isBinary });
+      try {
+        this.consume(data);
+      } catch (err) {
+        this.parseError = err as Error;
+      }
+      this.wake();
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      this.closeInfo = { code, reason: reason.toString() };
+      this.wake();
+    });
+    ws.on('error', () => {});
+  }
+
+  /** Opens a socket; rejects with `UpgradeRefused` (status and body) on a non-101 answer. */
+  static open(url: string): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error(`WebSocket to ${url} did not open within 2000 ms`));
+      }, 2000);
+      ws.once('open', () => {
+        clearTimeout(timer);
+        resolve(new RawClient(ws));
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        clearTimeout(timer);
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => reject(new UpgradeRefused(res.statusCode ?? 0, body)));
+        res.on('error', () => reject(new UpgradeRefused(res.statusCode ?? 0, body)));
+      });
+      ws.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  /** Opens, sends the handshake, and waits for the reply; returns the parsed reply. */
+  static async connected(url: string, protocol: 'json' | 'messagepack' = 'json', version = 1): Promise<RawClient> {
+    const c = await RawClient.open(url);
+    try {
+      const reply = await c.handshake(protocol, version);
+      if (JSON.stringify(reply) !== '{}') throw new Error(`handshake refused: ${c.handshakeReply}`);
+    } catch (err) {
+      c.terminate();
+      throw err;
+    }
+    return c;
+  }
+
+  /** Expects the server's data to be MessagePack after the handshake reply. */
+  useProtocol(protocol: 'json' | 'messagepack'): void {
+    this.protocol = protocol;
+  }
+
+  async handshake(protocol: 'json' | 'messagepack' = 'json', version = 1): Promise<Record<string, unknown>> {
+    this.useProtocol(protocol);
+    this.send(`${JSON.stringify({ protocol, version })}${RS}`);
+    return this.nextHandshakeReply();
+  }
+
+  async nextHandshakeReply(timeoutMs = 2000): Promise<Record<string, unknown>> {
+    await this.until(() => this.handshakeReply !== undefined, timeoutMs, 'the handshake reply');
+    return JSON.parse(this.handshakeReply!.slice(0, -1)) as Record<string, unknown>;
+  }
+
+  send(data: string | Uint8Array, binary = typeof data !== 'string'): void {
+    this.ws.send(data, { binary });
+  }
+
+  sendJson(...messages: object[]): void {
+    this.send(messages.map((m) => JSON.stringify(m) + RS).join(''));
+  }
+
+  invoke(target: string, args: unknown[], invocationId: string): void {
+    this.sendJson({ type: 1, invocationId, target, arguments: args });
+  }
+
+  /** Waits for the `index`-th hub message (0-based) received since the handshake. */
+  async message(index: number, timeoutMs = 2000): Promise<Message> {
+    await this.until(() => this.messages.length > index, timeoutMs, `hub message #${index}`);
+    return this.messages[index]!;
+  }
+
+  /** Waits for the first message matching `predicate`. */
+  async find(predicate: (m: Message) => boolean, timeoutMs = 2000, label = 'a matching message'): Promise<Message> {
+    await this.until(() => this.messages.some(predicate), timeoutMs, label);
+    return this.messages.find(predicate)!;
+  }
+
+  completion(invocationId: string, timeoutMs = 2000): Promise<Message> {
+    return this.find((m) => m.type === 3 && m['invocationId'] === invocationId, timeoutMs, `Completion '${invocationId}'`);
+  }
+
+  closeMessage(timeoutMs = 2000): Promise<Message> {
+    return this.find((m) => m.type === 7, timeoutMs, 'a Close message');
+  }
+
+  async closed(timeoutMs = 2000): Promise<CloseInfo> {
+    await this.until(() => this.closeInfo !== undefined, timeoutMs, 'the socket to close');
+    return this.closeInfo!;
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private consume(data: Buffer): void {
+    this.pending = Buffer.concat([this.pending, data]);
+    if (this.handshakeReply === undefined) {
+      const end = this.pending.indexOf(0x1e);
+      if (end < 0) return;
+      this.handshakeReply = this.pending.subarray(0, end + 1).toString('utf8');
+      this.pending = this.pending.subarray(end + 1);
+    }
+    if (this.protocol === 'json') {
+      for (let end = this.pending.indexOf(0x1e); end >= 0; end = this.pending.indexOf(0x1e)) {
+        this.messages.push(JSON.parse(this.pending.subarray(0, end).toString('utf8')) as Message);
+        this.pending = this.pending.subarray(end + 1);
+      }
+    } else {
+      this.binaryReader ??= new BinaryFrameReader(16 * 1024 * 1024);
+      const chunk = this.pending;
+      this.pending = Buffer.alloc(0);
+      for (const body of this.binaryReader.push(chunk)) this.messages.push(messagePackHubProtocol.parse(body) as unknown as Message);
+    }
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.parseError) return done(this.parseError);
+        if (condition()) return done();
+        if (this.closeInfo) return done(new Error(`socket closed (${this.closeInfo.code}) before ${what}; frames: ${this.describeFrames()}`));
+      };
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (err) reject(err);
+        else resolve();
+      };
+      const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; frames: ${this.describeFrames()}`)), timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  describeFrames(): string {
+    return JSON.stringify(this.frames.map((f) => (f.binary ? `bin:${f.data.toString('hex')}` : f.data.toString('utf8'))));
+  }
+}
+
+export class UpgradeRefused extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly body: string,
+  ) {
+    super(`upgrade refused with HTTP ${statusCode}: ${body}`);
+  }
+}
+
+/** Opens a socket that must be refused; resolves with the HTTP status and body. */
+export async function refusedUpgrade(url: string): Promise<UpgradeRefused> {
+  try {
+    const c = await RawClient.open(url);
+    c.terminate();
+  } catch (err) {
+    if (err instanceof UpgradeRefused) return err;
+    throw err;
+  }
+  throw new Error(`the upgrade to ${url} was accepted`);
+}
+
+/** Tracks raw clients so `afterEach` can terminate them. */
+export function rawPool() {
+  const clients: RawClient[] = [];
+  const track = (c: RawClient) => {
+    clients.push(c);
+    return c;
+  };
+  return {
+    open: async (url: string) => track(await RawClient.open(url)),
+    connected: async (url: string, protocol: 'json' | 'messagepack' = 'json', version = 1) => track(await RawClient.connected(url, protocol, version)),
+    terminateAll(): void {
+      for (const c of clients.splice(0)) c.terminate();
+    },
+  };
+}
