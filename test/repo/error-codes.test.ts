@@ -10,11 +10,16 @@ describe('error code registry', () => {
   });
 
   it('every code is used by some source file', () => {
-    const sources = ['libs/protocol/src', 'libs/hub-server/src'];
+    const root = new URL('../../', import.meta.url);
     let text = '';
-    for (const dir of sources) {
-      const abs = new URL(`../../${dir}/`, import.meta.url);
-      for (const f of readdirSync(abs)) if (f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'errors.ts') text += readFileSync(new URL(f, abs), 'utf8');
+    const walk = (dir: URL): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) walk(new URL(`${entry.name}/`, dir));
+        else if (entry.name.endsWith('.ts') && !entry.name.includes('.test') && entry.name !== 'errors.ts') text += readFileSync(new URL(entry.name, dir), 'utf8');
+      }
+    };
+    for (const group of ['libs', 'apps']) {
+      for (const pkg of readdirSync(new URL(`${group}/`, root))) walk(new URL(`${group}/${pkg}/src/`, root));
     }
     const unused = Object.keys(ERROR_CODES).filter((code) => !text.includes(`'${code}'`));
     expect(unused).toEqual([]);

@@ -1,7 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root (the folder with turbo.json), from source or from test/dist. */
+export const REPO_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'turbo.json'))) return d;
+    if (dirname(d) === d) throw new Error(`no turbo.json above ${dir}`);
+  }
+}
 
 export interface StartedProcess {
   readonly child: ChildProcess;
@@ -13,10 +23,11 @@ export interface StartedProcess {
 }
 
 /**
- * Starts a Node script from the repo and waits until it prints `listening on <url>`.
+ * Starts a Node script from the repo and waits until it prints `listening on <url>` (or, with
+ * `readyPattern`, until its stdout matches that; `url` is then the first capture group, or '').
  * The process is killed if it does not get there within `timeoutMs`.
  */
-export function startNodeProcess(script: string, env: Record<string, string>, timeoutMs = 15_000): Promise<StartedProcess> {
+export function startNodeProcess(script: string, env: Record<string, string>, timeoutMs = 15_000, readyPattern?: RegExp): Promise<StartedProcess> {
   const child = spawn(process.execPath, [script], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -33,14 +44,14 @@ export function startNodeProcess(script: string, env: Record<string, string>, ti
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${script} did not print 'listening on' within ${timeoutMs} ms. Output:\n${out}`));
+      reject(new Error(`${script} did not print ${readyPattern ?? "'listening on'"} within ${timeoutMs} ms. Output:\n${out}`));
     }, timeoutMs);
     const onData = () => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      const m = (readyPattern ?? /listening on (http:\/\/[^\s]+)/).exec(out);
       if (!m) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
-      resolve({ child, url: m[1]!, output: () => out, stop });
+      resolve({ child, url: m[1] ?? '', output: () => out, stop });
     };
     child.stdout!.on('data', onData);
     void exited.then((code) => {

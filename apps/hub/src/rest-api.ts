@@ -37,6 +37,15 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** The id path segment, decoded; a malformed %-escape is left as is (no job id contains '%', so it ends as 404). */
+function decodeId(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /**
  * The jobs REST API on every hub node: `POST /api/jobs` {name, data} → 202 {jobId},
  * `GET /api/jobs/:id` → snapshot, `DELETE /api/jobs/:id` → {cancelled}. Errors are JSON
@@ -48,7 +57,7 @@ export function handleJobsApi(req: IncomingMessage, res: ServerResponse, jobs: J
   if (path !== '/api/jobs' && !path.startsWith('/api/jobs/')) return false;
   void (async () => {
     if (!jobs) return error(res, 503, 'SB_JOBS_UNAVAILABLE', 'Jobs need Redis: start the hub node with REDIS_URL set and run `npm run worker`.');
-    const id = path.startsWith('/api/jobs/') ? decodeURIComponent(path.slice('/api/jobs/'.length)) : undefined;
+    const id = path.startsWith('/api/jobs/') ? decodeId(path.slice('/api/jobs/'.length)) : undefined;
     if (id === undefined) {
       if (req.method !== 'POST') return error(res, 405, 'SB_HTTP_METHOD', 'Use POST /api/jobs to enqueue a job.');
       const body = await readJson(req);

@@ -43,6 +43,8 @@ export class RedisBus implements Bus {
   private wasDown = false;
   private readonly pubReady: Promise<boolean>;
   private subReady: Promise<boolean> | undefined;
+  /** Removes the listeners this bus put on the publisher (a caller-owned client outlives the bus). */
+  private readonly detachPub: () => void;
 
   constructor(private readonly options: RedisBusOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -60,13 +62,14 @@ export class RedisBus implements Bus {
       this.ownsPub = true;
       this.sharded = true;
     }
-    this.pub.on('error', (err: Error) => this.onError('publisher', err));
-    this.pub.on('ready', () => {
+    const onPubError = (err: Error) => this.onError('publisher', err);
+    const onPubReady = () => {
       if (this.wasDown) this.logger.info({ redis: describeTarget(target) }, 'backplane: Redis is reachable again');
       this.wasDown = false;
-    });
-    this.pub.on('end', () => (this.wasDown = true));
-    this.pub.on('close', () => (this.wasDown = true));
+    };
+    const onPubDown = () => (this.wasDown = true);
+    this.pub.on('error', onPubError).on('ready', onPubReady).on('end', onPubDown).on('close', onPubDown);
+    this.detachPub = () => this.pub.off('error', onPubError).off('ready', onPubReady).off('end', onPubDown).off('close', onPubDown);
     this.pubReady = firstReady(this.pub, options.connectTimeoutMs ?? 5000);
     if (!options.lazySubscriber) this.subscriber();
   }
@@ -183,6 +186,7 @@ export class RedisBus implements Bus {
     };
     if (this.sub) await quit(this.sub);
     if (this.ownsPub) await quit(this.pub);
+    else this.detachPub();
   }
 }
 

@@ -14,9 +14,13 @@ export function parseClusterNodes(value: string): ClusterNode[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((entry) => {
-      const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(entry);
-      if (!m) throw new SwitchboardError('SB_CONFIG_INVALID', `REDIS_CLUSTER_NODES must be a comma-separated list of host:port, got '${entry}'.`);
-      return { host: m[1]!, port: Number(m[2]) };
+      // A host has no '/' or spaces (so a URL such as redis://h:7000 is refused, not read as host 'redis://h').
+      const m = /^\[?([^\]\s/]+?)\]?:(\d+)$/.exec(entry);
+      const port = m ? Number(m[2]) : 0;
+      if (!m || port < 1 || port > 65535) {
+        throw new SwitchboardError('SB_CONFIG_INVALID', `REDIS_CLUSTER_NODES must be a comma-separated list of host:port (port 1-65535), got '${entry}'.`);
+      }
+      return { host: m[1]!, port };
     });
   if (!nodes.length) throw new SwitchboardError('SB_CONFIG_INVALID', 'REDIS_CLUSTER_NODES is set but lists no host:port.');
   return nodes;

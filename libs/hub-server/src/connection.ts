@@ -145,6 +145,10 @@ export class HubConnection implements LocalConnection {
       await this.endpoint.scaleOut.onConnected(this);
       if (this.isClosed) return;
       this.state = 'connected';
+      // The handshake answer (and anything sent to the connection meanwhile) leaves only now: when
+      // the client's start() resolves, every node and process can reach its id (no spurious
+      // SB_CONNECTION_NOT_FOUND for a groups.add right after connecting).
+      this.flush();
       await this.endpoint.definition.onConnected?.(this.context);
     } catch (err) {
       this.options.logger.error({ connectionId: this.connectionId, hub: this.endpoint.name, err }, 'onConnected failed; closing the connection');
@@ -217,11 +221,14 @@ export class HubConnection implements LocalConnection {
     }
   }
 
-  /** Queues framed bytes; everything queued in this turn is written as one unit. */
+  /**
+   * Queues framed bytes; everything queued in this turn is written as one unit. While connecting,
+   * the queue is held until the scale-out has added the connection (see `connect`).
+   */
   writeFramed(bytes: Uint8Array): void {
     if (this.state === 'closed') return;
     this.outQueue.push(bytes);
-    if (!this.flushScheduled) {
+    if (!this.flushScheduled && this.state !== 'connecting') {
       this.flushScheduled = true;
       queueMicrotask(this.flush);
     }

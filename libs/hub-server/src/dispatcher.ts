@@ -1,9 +1,11 @@
 import {
   MessageType,
+  isSwitchboardError,
   completionWithResult,
   voidCompletion,
   type InvocationMessage,
   type StreamInvocationMessage,
+  type SwitchboardError,
 } from '@switchboard/protocol';
 import type { HubConnection } from './connection.js';
 import { HubError, type HubCallContext } from './hub.js';
@@ -23,7 +25,26 @@ export function invocationFailure(target: string, err: unknown, detailed: boolea
   return withDetail(`An unexpected error occurred invoking '${target}' on the server.`, err, detailed);
 }
 
+/**
+ * A backplane failure (SB_BACKPLANE_*, e.g. Redis down) tells the caller something it can act on:
+ * the message reached this node's clients but not other nodes, or a remote node did not answer.
+ * Like a HubError its text goes to the client (`HubException: <code>: <message>`), and it is
+ * logged as a warning, not as an error (the backplane logs the outage itself).
+ */
+function backplaneFailure(err: unknown): SwitchboardError | undefined {
+  return isSwitchboardError(err) && err.code.startsWith('SB_BACKPLANE_') ? err : undefined;
+}
+
+function logFailure(conn: HubConnection, target: string, err: unknown, what: string): void {
+  if (err instanceof HubError) return;
+  const entry = { connectionId: conn.connectionId, target, err };
+  if (backplaneFailure(err)) conn.options.logger.warn(entry, what);
+  else conn.options.logger.error(entry, what);
+}
+
 function withDetail(base: string, err: unknown, detailed: boolean): string {
+  const backplane = backplaneFailure(err);
+  if (backplane) return `${base} HubException: ${backplane.code}: ${backplane.message}`;
   if (err instanceof HubError || (detailed && err instanceof Error)) return `${base} ${err.name}: ${err.message}`;
   if (detailed && err !== undefined) return `${base} Error: ${String(err)}`;
   return base;
@@ -84,7 +105,7 @@ export async function runInvocation(conn: HubConnection, msg: InvocationMessage 
       if (holdsSlot) conn.invocationSlots.release();
     }
   } catch (err) {
-    if (!(err instanceof HubError)) log.error({ connectionId: conn.connectionId, target: method.name, err }, 'hub method threw');
+    logFailure(conn, method.name, err, 'hub method threw');
     conn.completeWithError(id, invocationFailure(method.name, err, conn.options.detailedErrors));
   } finally {
     for (const sid of streamIds) {
@@ -115,7 +136,7 @@ async function runStream(
       iterable = await handler(ctx, ...args);
       if (!isAsyncIterable(iterable)) throw new TypeError(`The streaming method '${name}' did not return an AsyncIterable.`);
     } catch (err) {
-      if (!(err instanceof HubError)) conn.options.logger.error({ connectionId: conn.connectionId, target: name, err }, 'stream method threw');
+      logFailure(conn, name, err, 'stream method threw');
       return conn.completeWithError(id, invocationFailure(name, err, conn.options.detailedErrors));
     }
     const iterator = iterable[Symbol.asyncIterator]();
@@ -132,7 +153,7 @@ async function runStream(
       }
       conn.sendCompletion(voidCompletion(id));
     } catch (err) {
-      if (!(err instanceof HubError)) conn.options.logger.error({ connectionId: conn.connectionId, target: name, err }, 'stream failed while streaming');
+      logFailure(conn, name, err, 'stream failed while streaming');
       conn.completeWithError(id, withDetail('An error occurred on the server while streaming results.', err, conn.options.detailedErrors));
     }
   } finally {

@@ -48,6 +48,13 @@ export class BusScaleOut implements ScaleOut {
   private readonly ackTimeoutMs: number;
   private readonly logger: Logger;
   private readonly pending = new Map<string, Pending>();
+  /**
+   * The latest (un)subscribe started per group/user channel, until it settles. A member added
+   * while another member's subscribe is still in flight waits for it, so every add resolves only
+   * once the channel is live (as ASP.NET's RedisSubscriptionManager does under its lock).
+   */
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly allSubscribed: Promise<void>;
   private readonly removeListener: () => void;
   private returnsReady: Promise<void> | undefined;
   private counter = 0;
@@ -63,26 +70,29 @@ export class BusScaleOut implements ScaleOut {
     this.removeListener = this.bus.onMessage((channel, payload) => {
       if (this.channels.owns(channel)) this.onBusMessage(payload);
     });
-    if ((options.role ?? 'node') === 'node') {
-      this.bus.subscribe(this.channels.all).catch((err) => this.logger.error({ err }, 'backplane: subscribing to the all channel failed'));
-    }
+    this.allSubscribed =
+      (options.role ?? 'node') === 'node'
+        ? this.bus.subscribe(this.channels.all).catch((err) => this.logger.error({ err }, 'backplane: subscribing to the all channel failed'))
+        : Promise.resolve();
   }
 
   async onConnected(connection: LocalConnection): Promise<void> {
     const newUser = connection.userId !== undefined && !this.local.hasUser(connection.userId);
     this.local.add(connection);
+    const user = connection.userId === undefined ? undefined : this.channels.user(connection.userId);
     await Promise.all([
+      this.allSubscribed,
       this.bus.subscribe(this.channels.connection(connection.connectionId)),
-      newUser ? this.bus.subscribe(this.channels.user(connection.userId!)) : undefined,
+      user === undefined ? undefined : newUser ? this.track(user, true) : this.inflight.get(user),
     ]);
   }
 
   async onDisconnected(connection: LocalConnection): Promise<void> {
     const groups = this.local.remove(connection);
-    const drops = [this.channels.connection(connection.connectionId)];
-    for (const g of groups) if (!this.local.hasGroup(g)) drops.push(this.channels.group(g));
-    if (connection.userId !== undefined && !this.local.hasUser(connection.userId)) drops.push(this.channels.user(connection.userId));
-    await Promise.all(drops.map((c) => this.bus.unsubscribe(c)));
+    const drops = [this.bus.unsubscribe(this.channels.connection(connection.connectionId))];
+    for (const g of groups) if (!this.local.hasGroup(g)) drops.push(this.track(this.channels.group(g), false));
+    if (connection.userId !== undefined && !this.local.hasUser(connection.userId)) drops.push(this.track(this.channels.user(connection.userId), false));
+    await Promise.all(drops);
   }
 
   async sendAll(message: OutboundMessage, excluded?: readonly string[]): Promise<void> {
@@ -155,11 +165,24 @@ export class BusScaleOut implements ScaleOut {
   }
 
   private async addLocal(conn: LocalConnection, group: string): Promise<void> {
-    if (this.local.addToGroup(conn, group)) await this.bus.subscribe(this.channels.group(group));
+    const channel = this.channels.group(group);
+    // Not the first member: the first one's subscribe may still be in flight; wait for it.
+    await (this.local.addToGroup(conn, group) ? this.track(channel, true) : this.inflight.get(channel));
   }
 
   private async removeLocal(conn: LocalConnection, group: string): Promise<void> {
-    if (this.local.removeFromGroup(conn, group)) await this.bus.unsubscribe(this.channels.group(group));
+    if (this.local.removeFromGroup(conn, group)) await this.track(this.channels.group(group), false);
+  }
+
+  /** (Un)subscribes a group or user channel, remembered in `inflight` until it settles. */
+  private track(channel: string, subscribe: boolean): Promise<void> {
+    const op = subscribe ? this.bus.subscribe(channel) : this.bus.unsubscribe(channel);
+    this.inflight.set(channel, op);
+    const done = () => {
+      if (this.inflight.get(channel) === op) this.inflight.delete(channel);
+    };
+    op.then(done, done);
+    return op;
   }
 
   private async publishSend(channel: string, target: TargetKind, name: string, message: OutboundMessage, excluded?: readonly string[]): Promise<void> {

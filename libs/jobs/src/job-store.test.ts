@@ -1,0 +1,162 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, uniquePrefix, type PrivateRedis } from '../../../test/support/redis.js';
+import { JobStore, parseSnapshot } from './job-store.js';
+import { JobKeys } from './keys.js';
+
+describe('JobStore (private redis-server)', () => {
+  let server: PrivateRedis;
+  let redis: Redis;
+  let keys: JobKeys;
+  let store: JobStore;
+  let n = 0;
+  const newId = () => `job${String(++n).padStart(13, '0')}`;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    keys = new JobKeys(uniquePrefix('store'));
+    store = new JobStore(redis, keys, 600);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  it('create: seq 1, queued, progress 0, attempt 1, with a retention TTL', async () => {
+    const id = newId();
+    const created = await store.create(id, 'hash', undefined, 1234);
+    expect(created).toEqual({ jobId: id, name: 'hash', seq: 1, state: 'queued', progress: 0, attempt: 1, createdAt: 1234, updatedAt: 1234 });
+    expect(await store.get(id)).toEqual(created);
+    const ttl = await redis.ttl(keys.snapshot(id));
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+    const owned = await store.create(newId(), 'pipeline', 'ana');
+    expect(owned.owner).toBe('ana');
+  });
+
+  it('update bumps seq by one each time and returns the whole snapshot', async () => {
+    const id = newId();
+    await store.create(id, 'hash', undefined, 1000);
+    const a = await store.update(id, { state: 'active', attempt: 1, startedAt: 1100, stage: 'hashing' }, 1100);
+    expect(a).toEqual({ jobId: id, name: 'hash', seq: 2, state: 'active', progress: 0, attempt: 1, stage: 'hashing', createdAt: 1000, updatedAt: 1100, startedAt: 1100 });
+    const b = await store.update(id, { progress: 33.333 }, 1200);
+    expect(b).toMatchObject({ seq: 3, state: 'active', progress: 33.3, stage: 'hashing', updatedAt: 1200 });
+    expect((await store.update(id, { progress: 150 }))!.progress).toBe(100);
+    expect((await store.update(id, { progress: -5 }))!.progress).toBe(0);
+    const e = await store.update(id, { error: 'boom', stage: null });
+    expect(e).toMatchObject({ seq: 6, error: 'boom' });
+    expect(e!.stage).toBeUndefined();
+    const cleared = await store.update(id, { error: null });
+    expect(cleared!.seq).toBe(7);
+    expect(cleared!.error).toBeUndefined();
+    // Concurrent updates each get their own seq.
+    const many = await Promise.all(Array.from({ length: 20 }, (_, i) => store.update(id, { progress: i })));
+    expect(many.map((u) => u!.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => 8 + i));
+    expect((await store.get(id))!.seq).toBe(27);
+  });
+
+  it('after a terminal update every update returns undefined and changes nothing', async () => {
+    const id = newId();
+    await store.create(id, 'pipeline', undefined);
+    await store.update(id, { state: 'active', attempt: 1, startedAt: 5 });
+    const done = await store.update(id, { state: 'completed', progress: 100, result: { items: 2, checksum: 'ab' } }, 9000);
+    expect(done).toMatchObject({ seq: 3, state: 'completed', progress: 100, result: { items: 2, checksum: 'ab' }, finishedAt: 9000 });
+    expect(await store.update(id, { progress: 50 })).toBeUndefined();
+    expect(await store.update(id, { state: 'active' })).toBeUndefined();
+    expect(await store.update(id, { state: 'cancelled' })).toBeUndefined();
+    expect(await store.get(id)).toEqual(done);
+    for (const terminal of ['failed', 'cancelled'] as const) {
+      const other = newId();
+      await store.create(other, 'hash', undefined);
+      expect(await store.update(other, { state: terminal })).toMatchObject({ state: terminal, seq: 2 });
+      expect(await store.update(other, { progress: 1 })).toBeUndefined();
+    }
+  });
+
+  it('update of an unknown job returns undefined and creates nothing', async () => {
+    const id = newId();
+    expect(await store.update(id, { state: 'active' })).toBeUndefined();
+    expect(await redis.exists(keys.snapshot(id))).toBe(0);
+    expect(await store.get(id)).toBeUndefined();
+  });
+
+  it('requestCancel: undefined for unknown jobs; marks live jobs; leaves ended jobs unmarked', async () => {
+    expect(await store.requestCancel(newId())).toBeUndefined();
+    const queued = newId();
+    await store.create(queued, 'hash', undefined);
+    expect(await store.isCancelRequested(queued)).toBe(false);
+    expect(await store.requestCancel(queued)).toBe('queued');
+    expect(await store.isCancelRequested(queued)).toBe(true);
+    const before = await store.get(queued);
+    expect(before!.seq).toBe(1); // a request is not an update
+    expect(before).not.toHaveProperty('cancelRequested');
+
+    const active = newId();
+    await store.create(active, 'hash', undefined);
+    await store.update(active, { state: 'active' });
+    expect(await store.requestCancel(active)).toBe('active');
+    expect(await store.isCancelRequested(active)).toBe(true);
+
+    const ended = newId();
+    await store.create(ended, 'hash', undefined);
+    await store.update(ended, { state: 'completed', result: 'ff' });
+    expect(await store.requestCancel(ended)).toBe('completed');
+    expect(await store.isCancelRequested(ended)).toBe(false);
+  });
+});
+
+describe('parseSnapshot', () => {
+  it('is undefined for an empty or incomplete hash', () => {
+    expect(parseSnapshot({})).toBeUndefined();
+    expect(parseSnapshot({ jobId: 'x' })).toBeUndefined();
+    expect(parseSnapshot({ state: 'queued' })).toBeUndefined();
+  });
+
+  it('converts numbers, parses the JSON result and omits absent or empty optional fields', () => {
+    expect(parseSnapshot({ jobId: 'j', name: 'hash', seq: '4', state: 'active', createdAt: '10', updatedAt: '20', stage: '', error: '' })).toEqual({
+      jobId: 'j',
+      name: 'hash',
+      seq: 4,
+      state: 'active',
+      progress: 0,
+      attempt: 1,
+      createdAt: 10,
+      updatedAt: 20,
+    });
+    const full = parseSnapshot({
+      jobId: 'j',
+      name: 'pipeline',
+      seq: '9',
+      state: 'failed',
+      progress: '42.5',
+      attempt: '3',
+      stage: 'fetch',
+      error: 'nope',
+      owner: 'ana',
+      result: '{"items":1,"checksum":"00"}',
+      createdAt: '1',
+      updatedAt: '2',
+      startedAt: '3',
+      finishedAt: '4',
+      cancelRequested: '1',
+    });
+    expect(full).toEqual({
+      jobId: 'j',
+      name: 'pipeline',
+      seq: 9,
+      state: 'failed',
+      progress: 42.5,
+      attempt: 3,
+      stage: 'fetch',
+      error: 'nope',
+      owner: 'ana',
+      result: { items: 1, checksum: '00' },
+      createdAt: 1,
+      updatedAt: 2,
+      startedAt: 3,
+      finishedAt: 4,
+    });
+    expect(parseSnapshot({ jobId: 'j', name: 'hash', seq: '2', state: 'completed', result: '"abc"', createdAt: '1', updatedAt: '1' })!.result).toBe('abc');
+  });
+});

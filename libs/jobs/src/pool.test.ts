@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The built package: piscina threads load the compiled tasks/thread.js next to pool.js.
+import { TaskPool } from '@switchboard/jobs';
+
+function localHash(seed: string, rounds: number): string {
+  let digest = createHash('sha256').update(seed).digest();
+  for (let i = 0; i < rounds; i++) digest = createHash('sha256').update(digest).digest();
+  return digest.toString('hex');
+}
+
+describe('TaskPool (one piscina thread)', () => {
+  let pool: TaskPool;
+
+  beforeAll(() => {
+    pool = new TaskPool({ size: 1 });
+  });
+  afterAll(async () => {
+    await pool?.destroy();
+  });
+
+  it('hash: the output equals sha256(seed) re-hashed `rounds` times', async () => {
+    expect(pool.size).toBe(1);
+    expect(await pool.run('hash', { seed: 'switchboard', rounds: 1 })).toBe(localHash('switchboard', 1));
+    expect(await pool.run('hash', { seed: 'switchboard', rounds: 5_000 })).toBe(localHash('switchboard', 5_000));
+    expect(await pool.run('hash', { seed: 'other', rounds: 5_000 })).not.toBe(localHash('switchboard', 5_000));
+    expect(pool.running).toBe(0);
+  });
+
+  it('reports progress to the callback on the main thread', async () => {
+    const seen: number[] = [];
+    const out = await pool.run('hash', { seed: 'switchboard', rounds: 20_000 }, { onProgress: (p) => seen.push(p) });
+    expect(out).toBe(localHash('switchboard', 20_000));
+    expect(seen.length).toBeGreaterThanOrEqual(10);
+    expect(seen[0]).toBeGreaterThan(0);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);
+    expect(seen.every((p) => p <= 100)).toBe(true);
+  });
+
+  it('transform is deterministic and reports progress', async () => {
+    const seen: number[] = [];
+    const a = await pool.run('transform', { items: 200 }, { onProgress: (p) => seen.push(p) });
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(await pool.run('transform', { items: 200 })).toBe(a);
+    expect(await pool.run('transform', { items: 201 })).not.toBe(a);
+    expect(seen.length).toBeGreaterThan(0);
+  });
+
+  it('abort rejects a running task quickly and frees the thread', async () => {
+    const abort = new AbortController();
+    let started!: () => void;
+    const progressed = new Promise<void>((r) => (started = r));
+    // 5M rounds: ~10 s of hashing, the first 1% report after ~0.1 s.
+    const run = pool.run('hash', { seed: 'switchboard', rounds: 5_000_000 }, { signal: abort.signal, onProgress: () => started() });
+    const settled = run.then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
+    await progressed; // mid-loop in the thread
+    expect(pool.running).toBe(1);
+    const t0 = Date.now();
+    abort.abort(new Error('stop it'));
+    const outcome = await settled;
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(outcome).toBeInstanceOf(Error);
+    expect(pool.running).toBe(0);
+    // The single thread is usable again at once (behind the rest of 5M rounds it could not).
+    const t1 = Date.now();
+    expect(await pool.run('hash', { seed: 'switchboard', rounds: 100 })).toBe(localHash('switchboard', 100));
+    expect(Date.now() - t1).toBeLessThan(3_000);
+  });
+
+  it('an already aborted signal rejects without running', async () => {
+    const abort = new AbortController();
+    abort.abort(new Error('before'));
+    await expect(pool.run('hash', { seed: 'x', rounds: 10 }, { signal: abort.signal })).rejects.toBeTruthy();
+    expect(pool.running).toBe(0);
+  });
+});
