@@ -11,7 +11,7 @@ const quick = process.argv.includes('--quick');
 const runsArg = process.argv.find((a) => a.startsWith('--runs='));
 const runs = runsArg ? Number(runsArg.slice('--runs='.length)) : quick ? 1 : 3;
 const scenario = quick
-  ? { jobs: 40, progressJobs: 2, watchersPerJob: 3, progressSeconds: 1 }
+  ? { jobs: 40, progressJobs: 2, watchersPerJob: 3, progressSeconds: 2 }
   : { jobs: 400, progressJobs: 4, watchersPerJob: 10, progressSeconds: 4 };
 
 const results: JobsScenarioResult[] = [];

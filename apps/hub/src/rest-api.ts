@@ -10,7 +10,8 @@ function send(res: ServerResponse, status: number, value: unknown): void {
   res.end(body);
 }
 
-function error(res: ServerResponse, status: number, code: string, message: string): void {
+function error(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   send(res, status, { error: message, code });
 }
 
@@ -59,7 +60,7 @@ export function handleJobsApi(req: IncomingMessage, res: ServerResponse, jobs: J
     if (!jobs) return error(res, 503, 'SB_JOBS_UNAVAILABLE', 'Jobs need Redis: start the hub node with REDIS_URL set and run `npm run worker`.');
     const id = path.startsWith('/api/jobs/') ? decodeId(path.slice('/api/jobs/'.length)) : undefined;
     if (id === undefined) {
-      if (req.method !== 'POST') return error(res, 405, 'SB_HTTP_METHOD', 'Use POST /api/jobs to enqueue a job.');
+      if (req.method !== 'POST') return error(res, 405, 'SB_HTTP_METHOD', 'Use POST /api/jobs to enqueue a job.', { Allow: 'POST' });
       const body = await readJson(req);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'SB_HTTP_INVALID_BODY', 'The body must be an object {"name": "...", "data": {...}}.');
       const { name, data } = body as { name?: unknown; data?: unknown };
@@ -67,7 +68,7 @@ export function handleJobsApi(req: IncomingMessage, res: ServerResponse, jobs: J
     }
     if (req.method === 'GET') return send(res, 200, await jobs.get(id));
     if (req.method === 'DELETE') return send(res, 200, { cancelled: await jobs.cancel(id) });
-    return error(res, 405, 'SB_HTTP_METHOD', 'Use GET or DELETE on /api/jobs/:id.');
+    return error(res, 405, 'SB_HTTP_METHOD', 'Use GET or DELETE on /api/jobs/:id.', { Allow: 'GET, DELETE' });
   })().catch((err) => {
     if (err instanceof HttpError) return error(res, err.status, err.code, err.message);
     if (isSwitchboardError(err)) {

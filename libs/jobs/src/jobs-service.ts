@@ -117,7 +117,7 @@ export type EnqueueRequest<N extends JobName = JobName> = { name: N; data: JobTy
 
 function checkId(jobId: unknown): string {
   if (typeof jobId !== 'string' || !JOB_ID_PATTERN.test(jobId)) {
-    throw new SwitchboardError('SB_JOB_NOT_FOUND', `Unknown job id ${JSON.stringify(jobId)}: job ids are the 16-character strings enqueue returns.`);
+    throw new SwitchboardError('SB_JOB_NOT_FOUND', `Unknown job id ${JSON.stringify(jobId)}: use the jobId string that enqueue returned.`);
   }
   return jobId;
 }

@@ -26,5 +26,5 @@ export function jobGroup(jobId: string): string {
   return `job:${jobId}`;
 }
 
-/** Job ids: 16 random bytes, base64url; also what clients and the REST API accept. */
+/** Job ids are 12 random bytes in base64url (16 characters); accepted: 8-64 such characters. */
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;

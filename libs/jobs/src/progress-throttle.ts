@@ -4,7 +4,7 @@
  * pause is not lost. A tight loop in a thread therefore cannot flood Redis or browsers.
  */
 export class ProgressThrottle<T> {
-  private last = 0;
+  private last = Number.NEGATIVE_INFINITY;
   private pending: T | undefined;
   private hasPending = false;
   private timer: NodeJS.Timeout | undefined;
