@@ -54,6 +54,10 @@ describe('JobStore (private redis-server)', () => {
     const many = await Promise.all(Array.from({ length: 20 }, (_, i) => store.update(id, { progress: i })));
     expect(many.map((u) => u!.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => 8 + i));
     expect((await store.get(id))!.seq).toBe(27);
+    // Every update renews the retention (inside the same script).
+    await redis.persist(keys.snapshot(id));
+    await store.update(id, { progress: 50 });
+    expect(await redis.ttl(keys.snapshot(id))).toBeGreaterThan(590);
   });
 
   it('after a terminal update every update returns undefined and changes nothing', async () => {

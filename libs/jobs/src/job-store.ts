@@ -7,14 +7,16 @@ export const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', '
 /**
  * Applies an update atomically: refuses it when the job is unknown or already terminal (so no
  * progress can follow the final state, whoever wins a race), bumps `seq`, sets the given fields
- * (an empty value deletes the field) and returns the whole hash.
+ * (an empty value deletes the field), renews the retention (ARGV[1], seconds) and returns the
+ * whole hash. One round trip per update.
  */
 const UPDATE_SCRIPT = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return false end
 if state == 'completed' or state == 'failed' or state == 'cancelled' then return false end
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
-for i = 1, #ARGV, 2 do
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+for i = 2, #ARGV, 2 do
   if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
 return redis.call('HGETALL', KEYS[1])
@@ -72,7 +74,7 @@ export class JobStore {
 
   /** Returns the new snapshot, or undefined when the job is unknown or already terminal. */
   async update(jobId: string, patch: JobPatch, now = Date.now()): Promise<JobSnapshot | undefined> {
-    const args: string[] = ['updatedAt', String(now)];
+    const args: string[] = [String(this.retentionSeconds), 'updatedAt', String(now)];
     if (patch.state !== undefined) args.push('state', patch.state);
     if (patch.state !== undefined && TERMINAL.has(patch.state)) args.push('finishedAt', String(now));
     if (patch.progress !== undefined) args.push('progress', String(Math.max(0, Math.min(100, Math.round(patch.progress * 10) / 10))));
@@ -84,7 +86,6 @@ export class JobStore {
     const key = this.keys.snapshot(jobId);
     const reply = (await this.redis.eval(UPDATE_SCRIPT, 1, key, ...args)) as string[] | null;
     if (!reply) return undefined;
-    await this.redis.expire(key, this.retentionSeconds);
     const hash: Record<string, string> = {};
     for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i]!] = reply[i + 1]!;
     return parseSnapshot(hash);
