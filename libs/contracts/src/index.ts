@@ -1,2 +1,3 @@
 export * from './jobs.js';
 export * from './hubs.js';
+export * from './system.js';
