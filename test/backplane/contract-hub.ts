@@ -76,6 +76,13 @@ export const contractHub = defineHub<ContractClient>()({
         const p = str(prefix, 'prefix');
         await Promise.all(Array.from({ length: count }, (_, i) => target.Receive(`${p}${i}`)));
       }),
+    /** The process id of the node running this method: the node that holds the caller's connection. */
+    NodePid: () => process.pid,
+    /** A server-to-client stream: 0, 1, ..., n - 1. */
+    Count: async function* (ctx, n: unknown) {
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 1000) throw new HubError('n must be an integer from 0 to 1000.');
+      for (let i = 0; i < n && !ctx.signal.aborted; i++) yield i;
+    },
     /** Client result from any connection, on any node. */
     Ask: (ctx, connectionId: unknown, question: unknown) => surfaced(() => ctx.clients.invoke(str(connectionId, 'connectionId'), 'Answer', str(question, 'question'))),
   },

@@ -9,7 +9,23 @@ export interface ConformanceApp {
   readonly server: Server;
   readonly hubs: HubServer;
   readonly url: string;
+  /** Requests seen, when `recordRequests` is on (newest last). */
+  readonly requests: RecordedRequest[];
   close(): Promise<void>;
+}
+
+/** One HTTP request (or refused upgrade) as the app saw it. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** Lower-cased path. */
+  readonly path: string;
+  /** The `id` query parameter (the connection token), if any. */
+  readonly token: string | null;
+  readonly upgrade: boolean;
+  /** Set when the response finished; stays undefined when the client went away first. */
+  status: number | undefined;
+  /** The request ended (finished or aborted). */
+  ended: boolean;
 }
 
 export interface ConformanceOptions {
@@ -18,6 +34,10 @@ export interface ConformanceOptions {
   logger?: Logger;
   /** Extra hub server options (timeouts in tests). */
   hubOptions?: Partial<HubServerOptions>;
+  /** Refuse every WebSocket upgrade with 400, as a proxy that does not pass upgrades: clients fall back. @defaultValue false */
+  refuseUpgrades?: boolean;
+  /** Keep every request in `requests` (tests only: it grows without bound). @defaultValue false */
+  recordRequests?: boolean;
 }
 
 /**
@@ -45,9 +65,21 @@ export async function startConformanceApp(options: ConformanceOptions = {}): Pro
   hubs.mapConnection('/echo', { onData: (conn, data, text) => conn.send(data, text) });
 
   let numRedirects = 0;
+  const requests: RecordedRequest[] = [];
+  const record = (req: IncomingMessage, url: URL, upgrade: boolean): RecordedRequest | undefined => {
+    if (!options.recordRequests) return undefined;
+    const entry: RecordedRequest = { method: req.method ?? '', path: url.pathname.toLowerCase(), token: url.searchParams.get('id'), upgrade, status: undefined, ended: false };
+    requests.push(entry);
+    return entry;
+  };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.toLowerCase();
+    const entry = record(req, url, false);
+    if (entry) {
+      res.once('finish', () => (entry.status = res.statusCode));
+      res.once('close', () => (entry.ended = true));
+    }
     cors(req, res);
     if (req.method === 'OPTIONS') {
       res.writeHead(204);
@@ -93,6 +125,11 @@ export async function startConformanceApp(options: ConformanceOptions = {}): Pro
     });
   });
   server.on('upgrade', (req, socket, head) => {
+    const entry = record(req, new URL(req.url ?? '/', 'http://localhost'), true);
+    if (options.refuseUpgrades) {
+      if (entry) Object.assign(entry, { status: 400, ended: true });
+      return void socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    }
     if (!hubs.handleUpgrade(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
@@ -101,6 +138,7 @@ export async function startConformanceApp(options: ConformanceOptions = {}): Pro
     server,
     hubs,
     url: `http://127.0.0.1:${port}`,
+    requests,
     close: async () => {
       await hubs.close();
       server.closeAllConnections();

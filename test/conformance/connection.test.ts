@@ -1,8 +1,9 @@
 // Connection lifecycle and client results as the official functional tests exercise them
-// (signalr-protocol.md 4.5, 7, 9.3 /clientresult, 9.6): skipNegotiation, restart, automatic reconnect.
+// (signalr-protocol.md 4.5, 7, 9.3 /clientresult, 9.6): skipNegotiation, restart, automatic reconnect,
+// on every transport and protocol pair of the official client.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConformanceApp, type ConformanceApp } from './app.js';
-import { PROTOCOLS, buildClient, clientPool, delay, signalR } from '../support/signalr.js';
+import { TRANSPORT_PROTOCOLS, buildClient, clientPool, delay, signalR } from '../support/signalr.js';
 
 let app: ConformanceApp;
 const pool = clientPool();
@@ -44,8 +45,8 @@ function once<T>(register: (cb: (value: T) => void) => void, ms = 4000, what = '
   return within(new Promise<T>((resolve) => register(resolve)), ms, what);
 }
 
-describe.each(PROTOCOLS)('client results via /clientresult (%s)', (protocol) => {
-  const connect = () => pool.connect(`${app.url}/testhub`, { protocol });
+describe.each(TRANSPORT_PROTOCOLS)('client results via /clientresult over %s (%s)', (transport, protocol) => {
+  const connect = () => pool.connect(`${app.url}/testhub`, { transport, protocol });
 
   it('a handler returning 10 gives the body 10', async () => {
     const c = await connect();
@@ -98,10 +99,18 @@ describe.each(PROTOCOLS)('client results via /clientresult (%s)', (protocol) => 
   });
 });
 
-describe.each(PROTOCOLS)('connection lifecycle (%s)', (protocol) => {
+describe.each(TRANSPORT_PROTOCOLS)('connection lifecycle over %s (%s)', (transport, protocol) => {
   const hubUrl = () => `${app.url}/testhub`;
+  const viaWebSockets = transport === 'WebSockets';
 
-  it('skipNegotiation: the client has no connectionId but the server assigns one', async () => {
+  // Only WebSockets can skip negotiate; on the other transports the client itself refuses.
+  it.runIf(!viaWebSockets)('skipNegotiation is refused by the client on this transport', async () => {
+    const c = pool.track(buildClient(hubUrl(), { transport, protocol, skipNegotiation: true }));
+    await expect(within(c.start())).rejects.toThrow('Negotiation can only be skipped when using the WebSocket transport directly.');
+    expect(c.state).toBe(signalR.HubConnectionState.Disconnected);
+  });
+
+  it.runIf(viaWebSockets)('skipNegotiation: the client has no connectionId but the server assigns one', async () => {
     const c = await pool.connect(hubUrl(), { protocol, skipNegotiation: true });
     expect(c.connectionId).toBeNull();
     const id = await within(c.invoke('GetCallerConnectionId'));
@@ -112,7 +121,7 @@ describe.each(PROTOCOLS)('connection lifecycle (%s)', (protocol) => {
   });
 
   it('stop() closes cleanly (onclose without error) and start() again gives a new connection', async () => {
-    const c = pool.track(buildClient(hubUrl(), { protocol }));
+    const c = pool.track(buildClient(hubUrl(), { transport, protocol }));
     await within(c.start());
     const firstId = c.connectionId;
     expect(await within(c.invoke('GetCallerConnectionId'))).toBe(firstId);
@@ -129,7 +138,7 @@ describe.each(PROTOCOLS)('connection lifecycle (%s)', (protocol) => {
   });
 
   it('a pending invocation is rejected when the client stops', async () => {
-    const c = await pool.connect(hubUrl(), { protocol });
+    const c = await pool.connect(hubUrl(), { transport, protocol });
     const pending = c.invoke('StreamingConcat', new signalR.Subject<string>());
     await delay(20);
     await within(c.stop());
@@ -137,7 +146,7 @@ describe.each(PROTOCOLS)('connection lifecycle (%s)', (protocol) => {
   });
 
   it('automatic reconnect after a client-side server timeout gives a new connection id', async () => {
-    const c = pool.track(buildClient(hubUrl(), { protocol, reconnect: true }));
+    const c = pool.track(buildClient(hubUrl(), { transport, protocol, reconnect: true }));
     await within(c.start());
     const firstId = c.connectionId!;
     const reconnecting = once<Error | undefined>((cb) => c.onreconnecting(cb), 4000, 'onreconnecting');
@@ -152,7 +161,7 @@ describe.each(PROTOCOLS)('connection lifecycle (%s)', (protocol) => {
     expect(await within(c.invoke('GetCallerConnectionId'))).toBe(newId);
   });
 
-  it('automatic reconnect after skipNegotiation reconnects without a connection id', async () => {
+  it.runIf(viaWebSockets)('automatic reconnect after skipNegotiation reconnects without a connection id', async () => {
     const c = pool.track(buildClient(hubUrl(), { protocol, reconnect: true, skipNegotiation: true }));
     await within(c.start());
     const firstServerId = await within(c.invoke('GetCallerConnectionId'));
@@ -165,7 +174,7 @@ describe.each(PROTOCOLS)('connection lifecycle (%s)', (protocol) => {
   });
 
   it('a server Close with allowReconnect (oversized message) makes the client reconnect', async () => {
-    const c = pool.track(buildClient(hubUrl(), { protocol, reconnect: true }));
+    const c = pool.track(buildClient(hubUrl(), { transport, protocol, reconnect: true }));
     await within(c.start());
     const firstId = c.connectionId!;
     const reconnecting = once<Error | undefined>((cb) => c.onreconnecting(cb), 4000, 'onreconnecting');
@@ -180,7 +189,7 @@ describe.each(PROTOCOLS)('connection lifecycle (%s)', (protocol) => {
   });
 
   it('without automatic reconnect, a server Close with an error ends the connection with that error', async () => {
-    const c = pool.track(buildClient(hubUrl(), { protocol }));
+    const c = pool.track(buildClient(hubUrl(), { transport, protocol }));
     await within(c.start());
     const closed = once<Error | undefined>((cb) => c.onclose(cb), 4000, 'onclose');
     c.invoke('Echo', 'y'.repeat(40 * 1024)).catch(() => {});

@@ -1,11 +1,11 @@
 // The functional-test server's other endpoints (signalr-protocol.md 9.3, 9.5, 9.6): /authorizedhub,
-// /redirect, /bad-negotiate, raw /echo, /uncreatable.
+// /redirect, /bad-negotiate, raw /echo, /uncreatable; on every transport and protocol pair.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import WebSocket from 'ws';
 import type { HttpConnection as HttpConnectionClass } from '@microsoft/signalr/dist/esm/HttpConnection.js';
 import { startConformanceApp, type ConformanceApp } from './app.js';
-import { PROTOCOLS, buildClient, clientPool, signalR } from '../support/signalr.js';
+import { PROTOCOLS, TRANSPORT_PROTOCOLS, buildClient, clientPool, signalR } from '../support/signalr.js';
 
 // The official client's connection layer (no hub protocol), as the functional tests use it for /echo.
 const { HttpConnection } = createRequire(import.meta.url)('@microsoft/signalr/dist/cjs/HttpConnection.js') as { HttpConnection: typeof HttpConnectionClass };
@@ -33,9 +33,9 @@ async function getJwt(): Promise<string> {
   return res.text();
 }
 
-describe.each(PROTOCOLS)('/authorizedhub (%s)', (protocol) => {
+describe.each(TRANSPORT_PROTOCOLS)('/authorizedhub over %s (%s)', (transport, protocol) => {
   it('start() without a token rejects with the exact 401 negotiate text', async () => {
-    const c = pool.track(buildClient(`${app.url}/authorizedhub`, { protocol }));
+    const c = pool.track(buildClient(`${app.url}/authorizedhub`, { transport, protocol }));
     await expect(within(c.start())).rejects.toHaveProperty('message', `Failed to complete negotiation with the server: Error: Unauthorized: Status code '401'`);
     expect(c.state).toBe(signalR.HubConnectionState.Disconnected);
   });
@@ -43,13 +43,15 @@ describe.each(PROTOCOLS)('/authorizedhub (%s)', (protocol) => {
   it('a forged token is refused the same way', async () => {
     const token = await getJwt();
     const forged = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(43)}`;
-    const c = pool.track(buildClient(`${app.url}/authorizedhub`, { protocol, accessTokenFactory: () => forged }));
+    const c = pool.track(buildClient(`${app.url}/authorizedhub`, { transport, protocol, accessTokenFactory: () => forged }));
     await expect(within(c.start())).rejects.toHaveProperty('message', `Failed to complete negotiation with the server: Error: Unauthorized: Status code '401'`);
   });
 
+  // SSE sends the token as the access_token query parameter, the others in the Authorization header.
   it('a token from /generateJwtToken lets Echo work', async () => {
     let factoryCalls = 0;
     const c = await pool.connect(`${app.url}/authorizedhub`, {
+      transport,
       protocol,
       accessTokenFactory: () => {
         factoryCalls++;
@@ -60,31 +62,32 @@ describe.each(PROTOCOLS)('/authorizedhub (%s)', (protocol) => {
     expect(factoryCalls).toBeGreaterThan(0);
   });
 
-  it('skipNegotiation without a token is refused at the upgrade', async () => {
+  // skipNegotiation exists only for WebSockets (the other transports refuse it client-side: connection.test.ts).
+  it.runIf(transport === 'WebSockets')('skipNegotiation without a token is refused at the upgrade', async () => {
     const c = pool.track(buildClient(`${app.url}/authorizedhub`, { protocol, skipNegotiation: true }));
     await expect(within(c.start())).rejects.toThrow();
     expect(c.state).toBe(signalR.HubConnectionState.Disconnected);
   });
 });
 
-describe.each(PROTOCOLS)('/redirect (%s)', (protocol) => {
+describe.each(TRANSPORT_PROTOCOLS)('/redirect over %s (%s)', (transport, protocol) => {
   const redirectUrl = () => `${app.url}/redirect?baseUrl=${app.url}`;
 
   it('follows the negotiate redirect to /testHub; numRedirects grows per connection', async () => {
-    const first = await pool.connect(redirectUrl(), { protocol });
+    const first = await pool.connect(redirectUrl(), { transport, protocol });
     expect(await within(first.invoke('Echo', 'redirected'))).toBe('redirected');
-    expect(await within(first.invoke('GetActiveTransportName'))).toBe('WebSockets');
+    expect(await within(first.invoke('GetActiveTransportName'))).toBe(transport);
     const n1 = (await within(first.invoke('GetNumRedirects'))) as number;
     expect(typeof n1).toBe('number');
     expect(n1).toBeGreaterThanOrEqual(0);
 
-    const second = await pool.connect(redirectUrl(), { protocol });
+    const second = await pool.connect(redirectUrl(), { transport, protocol });
     const n2 = (await within(second.invoke('GetNumRedirects'))) as number;
     expect(n2).toBeGreaterThan(n1);
   });
 
   it('reconnecting after a redirect negotiates again and sees a higher redirect count', async () => {
-    const c = pool.track(buildClient(redirectUrl(), { protocol, reconnect: true }));
+    const c = pool.track(buildClient(redirectUrl(), { transport, protocol, reconnect: true }));
     await within(c.start());
     const before = (await within(c.invoke('GetNumRedirects'))) as number;
     const firstId = c.connectionId;
@@ -109,9 +112,9 @@ describe.each(PROTOCOLS)('/bad-negotiate (%s)', (protocol) => {
   });
 });
 
-describe.each(PROTOCOLS)('/uncreatable (%s)', (protocol) => {
+describe.each(TRANSPORT_PROTOCOLS)('/uncreatable over %s (%s)', (transport, protocol) => {
   it('the connection ends with "Connection closed with an error."', async () => {
-    const c = pool.track(buildClient(`${app.url}/uncreatable`, { protocol }));
+    const c = pool.track(buildClient(`${app.url}/uncreatable`, { transport, protocol }));
     const failure = new Promise<Error | undefined>((resolve) => {
       c.onclose((e) => resolve(e));
       c.start().catch((e: Error) => resolve(e));
@@ -183,7 +186,7 @@ describe('raw /echo connection', () => {
     const body = (await res.json()) as { negotiateVersion: number; connectionId: string; connectionToken: string; availableTransports: { transport: string }[] };
     expect(body.negotiateVersion).toBe(1);
     expect(body.connectionToken).toBeTruthy();
-    expect(body.availableTransports.map((t) => t.transport)).toContain('WebSockets');
+    expect(body.availableTransports.map((t) => t.transport)).toEqual(['WebSockets', 'ServerSentEvents', 'LongPolling']);
 
     const ws = new WebSocket(`${wsUrl()}?id=${body.connectionToken}`);
     try {
@@ -196,11 +199,15 @@ describe('raw /echo connection', () => {
     }
   });
 
+  // Every transport with every transfer format it carries (Server-Sent Events are text only).
   it.each([
-    ['Text', 'Hello World!'],
-    ['Binary', new Uint8Array([72, 105, 0, 255]).buffer],
-  ] as const)("the official HttpConnection echoes over WebSockets (%s)", async (format, message) => {
-    const connection = new HttpConnection(`${app.url}/echo`, { transport: signalR.HttpTransportType.WebSockets, logger: signalR.NullLogger.instance });
+    ['WebSockets', 'Text', 'Hello World!'],
+    ['WebSockets', 'Binary', new Uint8Array([72, 105, 0, 255]).buffer],
+    ['ServerSentEvents', 'Text', 'Hello World!'],
+    ['LongPolling', 'Text', 'Hello World!'],
+    ['LongPolling', 'Binary', new Uint8Array([72, 105, 0, 255]).buffer],
+  ] as const)('the official HttpConnection echoes over %s (%s)', async (transport, format, message) => {
+    const connection = new HttpConnection(`${app.url}/echo`, { transport: signalR.HttpTransportType[transport], logger: signalR.NullLogger.instance });
     const received = within(
       new Promise<string | ArrayBuffer>((resolve) => {
         connection.onreceive = (data) => resolve(data);

@@ -1,10 +1,11 @@
 // Server-to-client and client-to-server streams of the functional tests' TestHub, and the
-// "fire-and-forget gets no response" rule (signalr-protocol.md 4.3, 9.4, 9.5; checklist 14, 16-19).
+// "fire-and-forget gets no response" rule (signalr-protocol.md 4.3, 9.4, 9.5; checklist 14, 16-19),
+// on every transport and protocol pair of the official client.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { startConformanceApp, type ConformanceApp } from './app.js';
-import { PROTOCOLS, clientPool, collectStream, delay, nextCalls, signalR, type ProtocolName } from '../support/signalr.js';
+import { PROTOCOLS, TRANSPORT_PROTOCOLS, clientPool, collectStream, delay, nextCalls, signalR, type ProtocolName } from '../support/signalr.js';
 
 let app: ConformanceApp;
 const pool = clientPool();
@@ -36,8 +37,8 @@ function recordIncoming(c: signalR.HubConnection): signalR.HubMessage[] {
   return received;
 }
 
-describe.each(PROTOCOLS)('streams over WebSockets (%s)', (protocol) => {
-  const connect = () => pool.connect(`${app.url}/testhub`, { protocol });
+describe.each(TRANSPORT_PROTOCOLS)('streams over %s (%s)', (transport, protocol) => {
+  const connect = () => pool.connect(`${app.url}/testhub`, { transport, protocol });
 
   it("Stream yields 'a', 'b', 'c' then completes", async () => {
     const c = await connect();

@@ -1,8 +1,9 @@
 // TestHub invocations of the official client's functional tests (signalr-protocol.md 9.4, 9.5),
-// run with the unmodified @microsoft/signalr Node client over WebSockets for both hub protocols.
+// run with the unmodified @microsoft/signalr Node client on every transport and hub protocol pair
+// it can use (WebSockets, Server-Sent Events and long polling; MessagePack never goes over SSE).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConformanceApp, type ConformanceApp } from './app.js';
-import { PROTOCOLS, clientPool, nextCalls, signalR } from '../support/signalr.js';
+import { TRANSPORT_PROTOCOLS, clientPool, nextCalls, signalR } from '../support/signalr.js';
 
 const SERVER_PREFIX = (target: string) => `An unexpected error occurred invoking '${target}' on the server.`;
 
@@ -24,9 +25,9 @@ function within<T>(promise: Promise<T>, ms = 4000, what = 'operation'): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-describe.each(PROTOCOLS)('TestHub over WebSockets (%s)', (protocol) => {
+describe.each(TRANSPORT_PROTOCOLS)('TestHub over %s (%s)', (transport, protocol) => {
   const hubUrl = () => `${app.url}/testhub`;
-  const connect = (opts: Parameters<typeof pool.connect>[1] = {}) => pool.connect(hubUrl(), { protocol, ...opts });
+  const connect = (opts: Parameters<typeof pool.connect>[1] = {}) => pool.connect(hubUrl(), { transport, protocol, ...opts });
 
   it('connects with the requested protocol and a server-assigned connection id', async () => {
     const c = await connect();
@@ -87,7 +88,7 @@ describe.each(PROTOCOLS)('TestHub over WebSockets (%s)', (protocol) => {
   });
 
   it('the hub route is matched case-insensitively (/TestHub)', async () => {
-    const c = await pool.connect(`${app.url}/TestHub`, { protocol });
+    const c = await pool.connect(`${app.url}/TestHub`, { transport, protocol });
     expect(await within(c.invoke('Echo', 'route'))).toBe('route');
   });
 
@@ -136,9 +137,9 @@ describe.each(PROTOCOLS)('TestHub over WebSockets (%s)', (protocol) => {
     expect(c.connectionId).not.toBe(other.connectionId);
   });
 
-  it("GetActiveTransportName is 'WebSockets'", async () => {
+  it(`GetActiveTransportName is '${transport}'`, async () => {
     const c = await connect();
-    expect(await within(c.invoke('GetActiveTransportName'))).toBe('WebSockets');
+    expect(await within(c.invoke('GetActiveTransportName'))).toBe(transport);
   });
 
   it("the client's User-Agent reaches the hub", async () => {
@@ -156,7 +157,7 @@ describe.each(PROTOCOLS)('TestHub over WebSockets (%s)', (protocol) => {
     expect(await within(c.invoke('GetHeader', 'User-Agent'))).toBe('Custom Agent');
   });
 
-  it('cookies set by negotiate are replayed on the upgrade; the expired one is not', async () => {
+  it('cookies set by negotiate are replayed on the transport request; the expired one is not', async () => {
     const c = await connect();
     expect(await within(c.invoke('GetCookie', 'testCookie'))).toBe('testValue');
     expect(await within(c.invoke('GetCookie', 'testCookie2'))).toBe('testValue2');
@@ -166,7 +167,7 @@ describe.each(PROTOCOLS)('TestHub over WebSockets (%s)', (protocol) => {
   it('GetNumRedirects is 0 without a numRedirects query and reads it when present', async () => {
     const c = await connect();
     expect(await within(c.invoke('GetNumRedirects'))).toBe(0);
-    const d = await pool.connect(`${app.url}/testhub?numRedirects=7`, { protocol });
+    const d = await pool.connect(`${app.url}/testhub?numRedirects=7`, { transport, protocol });
     expect(await within(d.invoke('GetNumRedirects'))).toBe(7);
   });
 });

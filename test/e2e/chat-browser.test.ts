@@ -1,49 +1,73 @@
 import { randomBytes } from 'node:crypto';
-import type { Browser } from 'playwright-core';
+import { connectChat, type ChatConnection } from '@switchboard/client';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchChromium, CHROMIUM_PATH } from '../support/browser.js';
+import { openDashboard } from '../support/dashboard.js';
 import { startNodeProcess, type StartedProcess } from '../support/processes.js';
-import { connect } from '../support/signalr.js';
 
-// Real Chromium running the official browser bundle against a real `apps/hub` process.
-describe('chat in a real browser', () => {
+// The dashboard in real Chromium against one `apps/hub` process without Redis: chat works (JSON
+// and MessagePack pages, and a Node client through libs/client); jobs say clearly what is missing.
+describe('dashboard on a single hub node without Redis', () => {
   let hub: StartedProcess;
   let browser: Browser;
 
   beforeAll(async () => {
     if (!hasChromium()) throw new Error(`Chromium not found at ${CHROMIUM_PATH}; install it with 'apt-get install -y chromium' (.ci/run does).`);
-    hub = await startNodeProcess('apps/hub/dist/main.js', { PORT: '0', HOST: '127.0.0.1', HUB_SECRET: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' });
-    browser = await launchChromium();
-  }, 60_000);
+    [hub, browser] = await Promise.all([
+      startNodeProcess('apps/hub/dist/main.js', { PORT: '0', HOST: '127.0.0.1', HUB_SECRET: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' }),
+      launchChromium(),
+    ]);
+  }, 30_000);
   afterAll(async () => {
     await browser?.close();
     await hub?.stop();
   });
 
-  it('JSON and MessagePack pages exchange messages with each other and with a Node client', async () => {
-    const json = await browser.newPage();
-    const msgpack = await browser.newPage();
-    await json.goto(`${hub.url}/`);
-    await msgpack.goto(`${hub.url}/?protocol=messagepack`);
-    for (const page of [json, msgpack]) await page.waitForSelector('#status[data-state="connected"]', { timeout: 10_000 });
-
-    await json.fill('#user', 'browser-json');
-    await json.fill('#message', 'hello from json');
-    await json.click('button[type="submit"]');
-    await msgpack.fill('#user', 'browser-msgpack');
-    await msgpack.fill('#message', 'hello from msgpack');
-    await msgpack.press('#message', 'Enter');
-
-    const node = await connect(`${hub.url}/hubs/chat`);
+  it('JSON and MessagePack pages chat with each other and with a Node client', async () => {
+    // One context (window) per page: a background tab of a shared window is throttled.
+    const contexts = await Promise.all([browser.newContext(), browser.newContext()]);
+    const [json, msgpack] = await Promise.all([openDashboard(contexts[0], hub.url), openDashboard(contexts[1], hub.url, '?protocol=messagepack')]);
+    let node: ChatConnection | undefined;
     try {
-      await node.invoke('SendMessage', 'node', 'hello from node');
-      for (const page of [json, msgpack]) {
-        await page.waitForFunction(() => document.querySelectorAll('#messages li').length >= 3, undefined, { timeout: 10_000 });
-        const items = await page.$$eval('#messages li', (lis) => lis.map((li) => li.textContent));
-        expect(items).toEqual(['browser-json: hello from json', 'browser-msgpack: hello from msgpack', 'node: hello from node']);
+      const say = async (page: Page, user: string, text: string, count: number) => {
+        await page.getByLabel('Name', { exact: true }).fill(user);
+        await page.getByLabel('Message', { exact: true }).fill(text);
+        await page.getByRole('button', { name: 'Send', exact: true }).click();
+        for (const p of [json, msgpack]) await p.locator('#chat-messages li').nth(count - 1).waitFor({ timeout: 10_000 });
+      };
+      await say(json, 'browser-json', 'hello from json', 1);
+      await say(msgpack, 'browser-msgpack', 'hello from msgpack', 2);
+      node = connectChat(hub.url, { reconnectDelays: false });
+      node.onMessage(() => {});
+      await node.start();
+      await node.send('node', 'hello from node');
+      for (const p of [json, msgpack]) {
+        await p.locator('#chat-messages li').nth(2).waitFor({ timeout: 10_000 });
+        expect(await p.locator('#chat-messages li').allTextContents()).toEqual(['browser-json: hello from json', 'browser-msgpack: hello from msgpack', 'node: hello from node']);
       }
+      // An empty message is refused on the page, with a message, and nothing is sent.
+      await json.getByLabel('Message', { exact: true }).fill('   ');
+      await json.getByRole('button', { name: 'Send', exact: true }).click();
+      expect(await json.textContent('#chat-status')).toBe('Type a message first.');
+      expect(await json.locator('#chat-messages li').count()).toBe(3);
     } finally {
-      await node.stop();
+      await node?.stop();
+      await Promise.all(contexts.map((c) => c.close()));
     }
-  }, 40_000);
+  }, 30_000);
+
+  it('enqueueing says that jobs need Redis (the hub\'s own message)', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await openDashboard(context, hub.url);
+      await page.getByLabel('Rounds', { exact: true }).fill('1000');
+      await page.getByRole('button', { name: 'Enqueue', exact: true }).click();
+      await page.locator('#enqueue-status').filter({ hasText: /Could not enqueue/ }).waitFor({ timeout: 10_000 });
+      expect(await page.textContent('#enqueue-status')).toMatch(/^Could not enqueue: SB_JOBS_UNAVAILABLE: Jobs need Redis: start the hub node with REDIS_URL/);
+      expect(await page.locator('li.job').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  }, 20_000);
 });

@@ -71,6 +71,8 @@ export interface HubFixture {
   readonly logs: CapturingLogger;
   /** Arguments of every `Record` invocation on this node, in the order the hub ran them. */
   readonly recorded: unknown[];
+  /** The hubs' onConnected / onDisconnected calls on this node, in order (`error` is the error's message). */
+  readonly lifecycle: { event: 'connected' | 'disconnected'; connectionId: string; transport: string; error?: string }[];
   /** `ws://127.0.0.1:<port><path>` with `?id=<token>` when a token is given. */
   wsUrl(token?: string, path?: string): string;
   close(): Promise<void>;
@@ -84,7 +86,11 @@ export interface HubFixture {
 export async function startHub(overrides: Partial<HubServerOptions> = {}, listen: { port?: number } = {}): Promise<HubFixture> {
   const logs = capturingLogger();
   const recorded: unknown[] = [];
+  const lifecycle: HubFixture['lifecycle'] = [];
   const definition = defineHub<TestClient>()({
+    onConnected: (ctx) => void lifecycle.push({ event: 'connected', connectionId: ctx.connectionId, transport: ctx.transport }),
+    onDisconnected: (ctx, error) =>
+      void lifecycle.push({ event: 'disconnected', connectionId: ctx.connectionId, transport: ctx.transport, ...(error ? { error: error.message } : {}) }),
     methods: {
       Echo: (_ctx, message: unknown) => message,
       async Broadcast(ctx, message: string) {
@@ -117,6 +123,7 @@ export async function startHub(overrides: Partial<HubServerOptions> = {}, listen
     hubs: { hub, other },
     logs,
     recorded,
+    lifecycle,
     wsUrl: (token, path = '/hub') => `ws://127.0.0.1:${port}${path}${token === undefined ? '' : `?id=${token}`}`,
     async close() {
       if (closed) return;

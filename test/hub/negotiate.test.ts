@@ -16,14 +16,18 @@ describe('negotiate', () => {
     await hub?.close();
   });
 
-  it('answers POST ?negotiateVersion=1 with the v1 shape: distinct URL-safe id and token, WebSockets only', async () => {
+  it('answers POST ?negotiateVersion=1 with the v1 shape: distinct URL-safe id and token, the three transports in order', async () => {
     const res = await fetch(`${hub.url}/negotiate?negotiateVersion=1`, { method: 'POST', signal: AbortSignal.timeout(2000) });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
     const body = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(['availableTransports', 'connectionId', 'connectionToken', 'negotiateVersion']);
     expect(body['negotiateVersion']).toBe(1);
-    expect(body['availableTransports']).toEqual([{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }]);
+    expect(body['availableTransports']).toEqual([
+      { transport: 'WebSockets', transferFormats: ['Text', 'Binary'] },
+      { transport: 'ServerSentEvents', transferFormats: ['Text'] },
+      { transport: 'LongPolling', transferFormats: ['Text', 'Binary'] },
+    ]);
     const { connectionId, connectionToken } = body as { connectionId: string; connectionToken: string };
     expect(connectionId).toMatch(URL_SAFE);
     expect(connectionToken).toMatch(URL_SAFE);

@@ -51,6 +51,10 @@ describe('HubServer options validation', () => {
     ['streamBufferCapacity', 0.5],
     ['maxBufferedBytes', -1],
     ['heartbeatIntervalMs', 0],
+    ['longPollTimeoutMs', 0],
+    ['longPollTimeoutMs', 1.5],
+    ['disconnectTimeoutMs', -1],
+    ['disconnectTimeoutMs', '15000'],
   ] as const)('refuses %s: %s with SB_CONFIG_INVALID naming the option', (option, value) => {
     const err = configError({ ...base, [option]: value } as HubServerOptions);
     expect(err.code).toBe('SB_CONFIG_INVALID');
@@ -91,6 +95,8 @@ describe('HubServer options validation', () => {
       expect(defaults.options.keepAliveIntervalMs).toBe(15_000);
       expect(defaults.options.clientTimeoutMs).toBe(30_000);
       expect(defaults.options.handshakeTimeoutMs).toBe(15_000);
+      expect(defaults.options.longPollTimeoutMs).toBe(90_000);
+      expect(defaults.options.disconnectTimeoutMs).toBe(15_000);
       expect(defaults.options.protocols.map((p) => p.name)).toEqual(['json', 'messagepack']);
     } finally {
       await defaults.close();

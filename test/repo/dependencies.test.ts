@@ -32,6 +32,23 @@ describe('package dependency direction', () => {
     }
   });
 
+  it('libs/client (browsers and Node) depends only on contracts among ours and imports no Node-only module', () => {
+    const client = libs.find((l) => l.folder === 'libs/client')!;
+    expect(client.deps.filter((d) => d.startsWith('@switchboard/'))).toEqual(['@switchboard/contracts']);
+    const srcDir = new URL('libs/client/src/', root);
+    for (const f of readdirSync(srcDir)) {
+      if (!f.endsWith('.ts') || f.includes('.test')) continue;
+      const text = readFileSync(new URL(f, srcDir), 'utf8');
+      expect(text, `${f} must not import node: modules`).not.toMatch(/from ['"]node:/);
+      expect(text, `${f} must not use Buffer or process`).not.toMatch(/\b(Buffer|process)\./);
+    }
+  });
+
+  it('apps/web (the dashboard) uses only libs/client and libs/contracts among ours', () => {
+    const web = apps.find((a) => a.folder === 'apps/web')!;
+    expect(web.deps.filter((d) => d.startsWith('@switchboard/')).sort()).toEqual(['@switchboard/client', '@switchboard/contracts']);
+  });
+
   it('no lib depends on an app', () => {
     for (const lib of libs) expect(lib.deps.filter((d) => appNames.has(d)), lib.folder).toEqual([]);
   });

@@ -4,8 +4,21 @@ import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 export type ProtocolName = 'json' | 'messagepack';
 export const PROTOCOLS: readonly ProtocolName[] = ['json', 'messagepack'];
 
+export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
+export const TRANSPORTS: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
+
+/**
+ * Every transport and protocol pair the official client can use: Server-Sent Events carry text
+ * only, so the client never picks them for MessagePack (the functional tests skip that pair too).
+ */
+export const TRANSPORT_PROTOCOLS: readonly (readonly [TransportName, ProtocolName])[] = TRANSPORTS.flatMap((t) =>
+  PROTOCOLS.filter((p) => t !== 'ServerSentEvents' || p === 'json').map((p) => [t, p] as const),
+);
+
 export interface ConnectOptions {
   protocol?: ProtocolName;
+  /** The only transport the client may use, or 'any' for the client's own choice and fallback. @defaultValue 'WebSockets' */
+  transport?: TransportName | 'any';
   skipNegotiation?: boolean;
   accessTokenFactory?: () => string | Promise<string>;
   headers?: Record<string, string>;
@@ -14,11 +27,12 @@ export interface ConnectOptions {
   keepAliveMs?: number;
 }
 
-/** Builds an official `@microsoft/signalr` client over WebSockets (not started). */
+/** Builds an official `@microsoft/signalr` client, over WebSockets unless `transport` says otherwise (not started). */
 export function buildClient(url: string, options: ConnectOptions = {}): signalR.HubConnection {
+  const transport = options.transport ?? 'WebSockets';
   const builder = new signalR.HubConnectionBuilder()
     .withUrl(url, {
-      transport: signalR.HttpTransportType.WebSockets,
+      ...(transport === 'any' ? {} : { transport: signalR.HttpTransportType[transport] }),
       ...(options.skipNegotiation ? { skipNegotiation: true } : {}),
       ...(options.accessTokenFactory ? { accessTokenFactory: options.accessTokenFactory } : {}),
       ...(options.headers ? { headers: options.headers } : {}),

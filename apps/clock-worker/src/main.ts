@@ -1,23 +1,20 @@
-import { redisTargetFromEnv } from '@switchboard/backplane-redis';
+import type { ClockClient } from '@switchboard/contracts';
 import { createHubContext } from '@switchboard/hub-context';
+import { ConfigError, loadConfig } from './config.js';
 
-/** The clock hub's client interface (served by apps/hub at /hubs/clock). */
-interface ClockClient {
-  onTimeReceived(time: string): void;
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`clock-worker: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
 }
+const { redis, prefix, intervalMs } = config;
 
-const redis = redisTargetFromEnv(process.env);
-if (!redis) {
-  console.error('clock-worker: set REDIS_URL (e.g. redis://127.0.0.1:6379) or REDIS_CLUSTER_NODES; the worker reaches hub nodes only through Redis.');
-  process.exit(2);
-}
-const intervalMs = Number(process.env['INTERVAL_MS'] ?? 1000);
-if (!Number.isInteger(intervalMs) || intervalMs < 10) {
-  console.error(`clock-worker: INTERVAL_MS must be an integer >= 10, got '${process.env['INTERVAL_MS']}'.`);
-  process.exit(2);
-}
-
-const hub = createHubContext<ClockClient>({ hub: 'clock', redis, prefix: process.env['REDIS_PREFIX'] ?? 'sb:' });
+const hub = createHubContext<ClockClient>({ hub: 'clock', redis, prefix });
 console.log(`clock-worker: publishing onTimeReceived every ${intervalMs} ms`);
 
 let failing = false;

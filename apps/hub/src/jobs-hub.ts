@@ -13,7 +13,7 @@ async function clientErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const NO_REDIS = 'Jobs need Redis: start the hub node with REDIS_URL (or REDIS_CLUSTER_NODES) set, and run `npm run worker`.';
+const NO_REDIS = 'SB_JOBS_UNAVAILABLE: Jobs need Redis: start the hub node with REDIS_URL (or REDIS_CLUSTER_NODES) set, and run `npm run worker`.';
 
 /**
  * The jobs hub at /hubs/jobs: `enqueue(name, data)` → { jobId }, `watch(jobId)` → snapshot (and

@@ -1,15 +1,22 @@
 import { createServer } from 'node:http';
+import type { SystemClient } from '@switchboard/contracts';
 import { createRedisBackplane, describeTarget } from '@switchboard/backplane-redis';
-import { HubServer, jsonLogger } from '@switchboard/hub-server';
-import { JobsService, jobGroup } from '@switchboard/jobs';
+import { HubServer, type HubEndpoint } from '@switchboard/hub-server';
+import { JobKeys, JobsService, SystemRegistry, failFastClient, jobGroup, queueCounter, quit } from '@switchboard/jobs';
 import { chatHub } from './chat-hub.js';
 import { clockHub } from './clock-hub.js';
+import { ConfigError, loadConfig, type HubConfig } from './config.js';
+import { handleHealth, type HealthSources } from './health.js';
 import { createJobsHub } from './jobs-hub.js';
+import { createLogger } from './logger.js';
+import { HubMetrics } from './metrics.js';
 import { handleJobsApi } from './rest-api.js';
-import { ConfigError, loadConfig } from './config.js';
 import { serveStatic } from './static-files.js';
+import { createSystemHub } from './system-hub.js';
+import { SystemMonitor } from './system-monitor.js';
 
-let config;
+const startedAt = Date.now();
+let config: HubConfig;
 try {
   config = loadConfig();
 } catch (err) {
@@ -19,14 +26,15 @@ try {
   }
   throw err;
 }
-const logger = jsonLogger(config.logLevel, { app: 'hub', pid: process.pid });
+const logger = createLogger(config.logLevel, { app: 'hub', nodeId: config.nodeId, pid: process.pid });
 if (config.secretIsEphemeral) {
   logger.warn({}, 'HUB_SECRET is not set: using a random secret, so tokens from this node work on this node only. Set HUB_SECRET on every node.');
 }
 
-const backplane = config.redis ? createRedisBackplane({ redis: config.redis, prefix: config.redisPrefix, logger }) : undefined;
+const metrics = new HubMetrics(config.nodeId, config.redis !== undefined);
+const backplane = config.redis ? createRedisBackplane({ redis: config.redis, prefix: config.redisPrefix, logger, metrics: metrics.bus }) : undefined;
 logger.info({ scaleOut: config.redis ? `redis (${describeTarget(config.redis)})` : 'in-memory (single node)' }, 'scale-out');
-const hubs = new HubServer({ secret: config.secret, logger, ...(backplane ? { scaleOut: backplane.scaleOut } : {}) });
+const hubs = new HubServer({ secret: config.secret, logger, metrics: metrics.hubServer, ...(backplane ? { scaleOut: backplane.scaleOut } : {}) });
 hubs.mapHub('/hubs/chat', chatHub);
 hubs.mapHub('/hubs/clock', clockHub);
 // Jobs need Redis (BullMQ); without it the jobs hub and REST API answer with a clear error.
@@ -40,10 +48,43 @@ if (config.redis) {
   });
 }
 
+// The system view: heartbeats, leader election and queue counts go through a fail-fast
+// connection (no offline queue), which also tells readiness whether Redis answers.
+const keys = new JobKeys(config.redisPrefix);
+const statusClient = config.redis ? failFastClient(config.redis) : undefined;
+const registry = statusClient ? new SystemRegistry(statusClient, keys.system) : undefined;
+const queue = statusClient ? queueCounter(statusClient, keys) : undefined;
+let systemEndpoint: HubEndpoint<SystemClient> | undefined;
+const monitor = new SystemMonitor({
+  nodeId: config.nodeId,
+  startedAt,
+  intervalMs: config.statsIntervalMs,
+  connections: () => hubs.connectionStats(),
+  ...(registry ? { registry } : {}),
+  ...(queue ? { queueCounts: () => queue.read() } : {}),
+  push: (stats) => systemEndpoint!.clients.all.systemStats(stats),
+  logger,
+});
+systemEndpoint = hubs.mapHub('/hubs/system', createSystemHub(config.nodeId, () => monitor.stats()));
+
+metrics.setSources(
+  backplane && queue && registry
+    ? { backplaneConnected: () => backplane.bus.connected, queueCounts: () => queue.read(), jobsPerSecond: () => registry.jobsPerSecond() }
+    : {},
+);
+const health: HealthSources = {
+  nodeId: config.nodeId,
+  startedAt,
+  accepting: () => hubs.accepting,
+  redisReachable: () => (backplane ? backplane.bus.connected && statusClient!.status === 'ready' : undefined),
+};
+
 const server = createServer((req, res) => {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (handleHealth(req, res, path, health)) return;
+  if (metrics.handle(req, res, path)) return;
   if (hubs.handleRequest(req, res)) return;
   if (handleJobsApi(req, res, jobsService, (err) => logger.error({ err }, 'jobs API failed'))) return;
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   serveStatic(path, res)
     .then((served) => {
       if (!served) {
@@ -64,19 +105,40 @@ server.listen(config.port, config.host, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  // With Redis, the first heartbeat waits for the connection (it has no offline queue).
+  if (!statusClient || statusClient.status === 'ready') monitor.start();
+  else statusClient.once('ready', () => monitor.start());
+  logger.info({ port, host: config.host }, 'hub node started');
   console.log(`listening on http://${host}:${port}`);
 });
 
+/**
+ * SIGTERM / SIGINT: stop accepting (readyz, negotiate and upgrades answer 503), wait
+ * SHUTDOWN_DELAY_MS so load balancers notice, leave the system view, send every client a Close
+ * that allows reconnecting (clients with automatic reconnect move to another node), close Redis
+ * and the HTTP server, exit 0. Past SHUTDOWN_TIMEOUT_MS the process exits with 1 regardless.
+ */
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'shutting down: closing connections with reconnect allowed');
+  setTimeout(() => {
+    logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting anyway');
+    process.exit(1);
+  }, config.shutdownTimeoutMs).unref();
+  hubs.stopAccepting();
+  logger.info({ signal, connections: hubs.connectionCount, delayMs: config.shutdownDelayMs }, 'shutting down: refusing new connections');
+  if (config.shutdownDelayMs) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+  await monitor.stop();
+  logger.info({ connections: hubs.connectionCount }, 'closing connections with reconnect allowed');
   await hubs.close();
-  await jobsService?.close();
-  await backplane?.close();
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 3000).unref();
+  const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await Promise.allSettled([jobsService?.close(), queue?.close()]);
+  await Promise.allSettled([statusClient ? quit(statusClient) : undefined, backplane?.close()]);
+  await httpClosed;
+  logger.info({}, 'stopped');
+  process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -7,7 +7,8 @@ import { chooseRedis, freePort, type RedisChoice } from './redis.js';
 
 const HUB_SCRIPT = fileURLToPath(new URL('../../hub/dist/main.js', import.meta.url));
 const WORKER_SCRIPT = fileURLToPath(new URL('../../worker/dist/main.js', import.meta.url));
-const STOP_GRACE_MS = 10_000;
+/** Above the hub and worker SHUTDOWN_TIMEOUT_MS default (10 s), so they drain before a SIGKILL. */
+const STOP_GRACE_MS = 15_000;
 const READY_TIMEOUT_MS = 30_000;
 
 let options: LaunchOptions;

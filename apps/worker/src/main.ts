@@ -1,9 +1,17 @@
+import type { Server } from 'node:http';
 import type { JobsClient } from '@switchboard/contracts';
 import { createHubContext } from '@switchboard/hub-context';
-import { JobsWorker, jobGroup } from '@switchboard/jobs';
-import { ConfigError, loadConfig } from './config.js';
+import { JobKeys, JobsWorker, SystemRegistry, failFastClient, jobGroup, quit } from '@switchboard/jobs';
+import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
+import { Heartbeat } from './heartbeat.js';
+import { createLogger } from './logger.js';
+import { WorkerMetrics } from './metrics.js';
 
-let config;
+/** Kept back from SHUTDOWN_TIMEOUT_MS for handing jobs back and closing connections. */
+const HAND_BACK_RESERVE_MS = 1000;
+
+const startedAt = Date.now();
+let config: WorkerConfig;
 try {
   config = loadConfig();
 } catch (err) {
@@ -13,12 +21,10 @@ try {
   }
   throw err;
 }
+const logger = createLogger(config.logLevel, { app: 'worker', workerId: config.workerId, pid: process.pid });
 
-const log = (level: string) => (obj: object, msg?: string) =>
-  process.stderr.write(`${JSON.stringify({ level, time: Date.now(), app: 'worker', pid: process.pid, ...obj, ...(msg ? { msg } : {}) }, (_k, v) => (v instanceof Error ? { message: v.message } : v))}\n`);
-const logger = { info: log('info'), warn: log('warn'), error: log('error') };
-
-const hub = createHubContext<JobsClient>({ hub: 'jobs', redis: config.redis, prefix: config.prefix });
+const hub = createHubContext<JobsClient>({ hub: 'jobs', redis: config.redis, prefix: config.prefix, logger });
+let metrics: WorkerMetrics | undefined;
 const worker = new JobsWorker({
   redis: config.redis,
   prefix: config.prefix,
@@ -28,17 +34,68 @@ const worker = new JobsWorker({
   stalledIntervalMs: config.stalledIntervalMs,
   publish: (update) => hub.clients.group(jobGroup(update.jobId)).jobUpdated(update),
   logger,
+  onJobEnd: (run) => {
+    metrics?.jobEnded(run);
+    logger.debug({ jobId: run.jobId, job: run.name, attempt: run.attempt, outcome: run.outcome, durationMs: run.durationMs }, 'job run ended');
+  },
 });
+
+// Heartbeats go through a fail-fast connection: during an outage they fail at once, not later.
+const statusClient = failFastClient(config.redis);
+const heartbeat = new Heartbeat(
+  new SystemRegistry(statusClient, new JobKeys(config.prefix).system),
+  () => ({
+    workerId: config.workerId,
+    pid: process.pid,
+    startedAt,
+    concurrency: config.concurrency,
+    poolSize: config.poolSize,
+    activeJobs: worker.activeJobs,
+    seenAt: Date.now(),
+  }),
+  config.statsIntervalMs,
+  logger,
+);
+
+let metricsServer: Server | undefined;
+if (config.metricsPort) {
+  metrics = new WorkerMetrics(config.workerId, { activeJobs: () => worker.activeJobs, concurrency: config.concurrency, poolSize: config.poolSize, pool: () => worker.pool.stats() });
+  const { server, url } = await metrics.listen(config.metricsPort, config.metricsHost).catch((err: Error) => {
+    console.error(`worker: cannot serve metrics on METRICS_PORT ${config.metricsPort}: ${err.message}`);
+    process.exit(1);
+  });
+  metricsServer = server;
+  console.log(`worker metrics on ${url}`);
+}
+
 await worker.ready();
+// The first heartbeat waits for its connection (it has no offline queue).
+if (statusClient.status === 'ready') heartbeat.start();
+else statusClient.once('ready', () => heartbeat.start());
+logger.info({ poolSize: config.poolSize, concurrency: config.concurrency }, 'worker started');
 console.log(`worker ready: pid ${process.pid}, ${config.poolSize} threads, concurrency ${config.concurrency}`);
 
+/**
+ * SIGTERM / SIGINT: take no new jobs; running jobs may finish until HAND_BACK_RESERVE_MS before
+ * SHUTDOWN_TIMEOUT_MS, then the rest go back to the queue for another worker; leave the system
+ * view; exit 0. Past SHUTDOWN_TIMEOUT_MS the process exits with 1 regardless (its jobs are then
+ * resumed elsewhere after JOB_LOCK_MS, like a crashed worker's).
+ */
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'stopping: no new jobs; running jobs finish first');
-  await worker.close();
-  await hub.close();
+  setTimeout(() => {
+    logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting anyway');
+    process.exit(1);
+  }, config.shutdownTimeoutMs).unref();
+  logger.info({ signal, activeJobs: worker.activeJobs }, 'stopping: no new jobs; running jobs finish or are handed back');
+  await worker.close({ handBackAfterMs: Math.max(0, config.shutdownTimeoutMs - HAND_BACK_RESERVE_MS) });
+  await heartbeat.stop();
+  metricsServer?.close();
+  metricsServer?.closeAllConnections();
+  await Promise.allSettled([hub.close(), quit(statusClient)]);
+  logger.info({}, 'stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,9 +1,9 @@
 import { BusScaleOut, type ScaleOutFactory } from '@switchboard/hub-server/backplane';
 import type { Logger } from '@switchboard/hub-server/backplane';
-import { RedisBus } from './redis-bus.js';
+import { RedisBus, type BusMetrics } from './redis-bus.js';
 import type { RedisTarget } from './redis-config.js';
 
-export { RedisBus, type RedisBusOptions } from './redis-bus.js';
+export { RedisBus, type RedisBusOptions, type BusMetrics } from './redis-bus.js';
 export { parseClusterNodes, redisTargetFromEnv, describeTarget, type RedisTarget } from './redis-config.js';
 
 export interface RedisBackplaneOptions {
@@ -13,6 +13,8 @@ export interface RedisBackplaneOptions {
   /** Remote group change timeout. @defaultValue 10000 */
   ackTimeoutMs?: number;
   logger?: Logger;
+  /** Publish, receive and error counters of the node's Redis bus. @defaultValue none */
+  metrics?: BusMetrics;
 }
 
 export interface RedisBackplane {
@@ -25,7 +27,7 @@ export interface RedisBackplane {
 
 /** The Redis scale-out for a hub node: one publisher and one subscriber connection per process. */
 export function createRedisBackplane(options: RedisBackplaneOptions): RedisBackplane {
-  const bus = new RedisBus({ redis: options.redis, ...(options.logger ? { logger: options.logger } : {}) });
+  const bus = new RedisBus({ redis: options.redis, ...(options.logger ? { logger: options.logger } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) });
   return {
     bus,
     scaleOut: (hubName) =>

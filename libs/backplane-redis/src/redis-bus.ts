@@ -4,9 +4,26 @@ import { silentLogger, type Logger } from '@switchboard/hub-server/backplane';
 import { Cluster, Redis, type ClusterNode } from 'ioredis';
 import { describeTarget, type RedisTarget } from './redis-config.js';
 
+/**
+ * Counters the bus reports (apps/hub feeds prom-client with them). Called synchronously, once per
+ * message on the hot path: keep implementations to counter increments; they must not throw.
+ */
+export interface BusMetrics {
+  /** A publish reached Redis (whether or not anyone listened). */
+  published?(bytes: number): void;
+  /** A publish failed: Redis unreachable, or the command failed. */
+  publishFailed?(): void;
+  /** A message arrived on a subscribed channel. */
+  received?(bytes: number): void;
+  /** A Redis connection reported an error (each error event, of the publisher or subscriber). */
+  connectionError?(role: 'publisher' | 'subscriber'): void;
+}
+
 export interface RedisBusOptions {
   redis: RedisTarget;
   logger?: Logger;
+  /** Counters for publishes, receipts and errors. @defaultValue none */
+  metrics?: BusMetrics;
   /** Only publish; never open a subscriber connection until something subscribes. @defaultValue false */
   lazySubscriber?: boolean;
   /**
@@ -78,7 +95,8 @@ export class RedisBus implements Bus {
     return this.pub.status === 'ready';
   }
 
-  private onError(role: string, err: Error): void {
+  private onError(role: 'publisher' | 'subscriber', err: Error): void {
+    this.options.metrics?.connectionError?.(role);
     if (!this.wasDown) this.logger.warn({ role, error: err.message }, 'backplane: Redis connection error; reconnecting');
     this.wasDown = true;
   }
@@ -91,6 +109,7 @@ export class RedisBus implements Bus {
         : this.pub.duplicate({ autoResubscribe: false, enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy });
     sub.on('error', (err: Error) => this.onError('subscriber', err));
     const onMessage = (channel: Buffer, message: Buffer) => {
+      this.options.metrics?.received?.(message.length);
       const name = channel.toString();
       for (const l of this.listeners) l(name, message);
     };
@@ -116,12 +135,16 @@ export class RedisBus implements Bus {
     if (this.closed) throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The Redis backplane is closed.');
     if (this.pub.status !== 'ready') await this.pubReady;
     if (this.pub.status !== 'ready') {
+      this.options.metrics?.publishFailed?.();
       throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis is unreachable (${this.pub.status}); the message did not reach other hub nodes. Nodes reconnect by themselves when Redis returns.`);
     }
     const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     try {
-      return Number(this.sharded ? await (this.pub as Cluster).spublish(channel, buf) : await (this.pub as Redis).publish(channel, buf));
+      const receivers = Number(this.sharded ? await (this.pub as Cluster).spublish(channel, buf) : await (this.pub as Redis).publish(channel, buf));
+      this.options.metrics?.published?.(buf.length);
+      return receivers;
     } catch (err) {
+      this.options.metrics?.publishFailed?.();
       throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Publishing to Redis failed (${(err as Error).message}); the message did not reach other hub nodes.`, { cause: err });
     }
   }

@@ -67,6 +67,8 @@ export class HubConnection implements LocalConnection {
   private heldChunks: Uint8Array[] | undefined = [];
   private pauseReasons = 0;
   private connectTask: Promise<void> | undefined;
+  /** When the connection was reported opened (logs, metrics); undefined until then. */
+  private openedAt: number | undefined;
 
   constructor(
     readonly endpoint: HubEndpoint,
@@ -103,6 +105,11 @@ export class HubConnection implements LocalConnection {
 
   get isConnected(): boolean {
     return this.state === 'connected';
+  }
+
+  /** Opened (logged and counted as open) and not closed yet: what connection stats count. */
+  get isOpen(): boolean {
+    return this.openedAt !== undefined && this.state !== 'closed';
   }
 
   /** Feeds one received transport unit. Never throws: bad input closes this connection only. */
@@ -157,6 +164,8 @@ export class HubConnection implements LocalConnection {
       return;
     }
     if (this.isClosed) return;
+    this.openedAt = this.options.now();
+    this.options.metrics?.connectionOpened?.(this.endpoint.name, this.transport.name, this.protocol.name);
     this.options.logger.info(
       { connectionId: this.connectionId, hub: this.endpoint.name, transport: this.transport.name, protocol: this.protocol.name, user: this.userId },
       'connection opened',
@@ -171,9 +180,15 @@ export class HubConnection implements LocalConnection {
   }
 
   private receiveMessages(chunk: Uint8Array): void {
-    for (const body of this.reader.push(chunk)) {
-      if (this.isClosed) return;
-      this.dispatch(this.protocol.parse(body));
+    let count = 0;
+    try {
+      for (const body of this.reader.push(chunk)) {
+        if (this.isClosed) return;
+        count++;
+        this.dispatch(this.protocol.parse(body));
+      }
+    } finally {
+      this.options.metrics?.messagesReceived?.(this.endpoint.name, count, chunk.length);
     }
   }
 
@@ -246,6 +261,7 @@ export class HubConnection implements LocalConnection {
     this.outQueue = [];
     const data = queue.length === 1 ? queue[0]! : Buffer.concat(queue);
     this.transport.send(data, !this.protocol || this.protocol.transferFormat === 'Text');
+    this.options.metrics?.messagesSent?.(this.endpoint.name, queue.length, data.length);
     this.lastSendAt = this.options.now();
     if (this.transport.bufferedAmount > this.options.maxBufferedBytes) {
       this.options.logger.warn({ connectionId: this.connectionId, buffered: this.transport.bufferedAmount }, 'slow client: outbound buffer over maxBufferedBytes; closing with reconnect allowed');
@@ -290,7 +306,8 @@ export class HubConnection implements LocalConnection {
       if (now - this.createdAt > this.options.handshakeTimeoutMs) this.refuseHandshake('Handshake was canceled.', 'SB_HANDSHAKE_TIMEOUT');
       return;
     }
-    if (this.state !== 'connected') return;
+    // Long polling has inherent keep-alive: no Pings either way, and its own inactivity rule.
+    if (this.state !== 'connected' || this.transport.inherentKeepAlive) return;
     if (this.clientPinged && now - this.lastReceiveAt > this.options.clientTimeoutMs) {
       this.options.logger.warn({ connectionId: this.connectionId, code: 'SB_SERVER_TIMEOUT' }, `no message from the client for ${this.options.clientTimeoutMs} ms; closing`);
       this.close({ error: CLOSE_ERROR_TEXT, allowReconnect: true, cause: new SwitchboardError('SB_SERVER_TIMEOUT', 'client timeout') });
@@ -370,6 +387,9 @@ export class HubConnection implements LocalConnection {
       await this.endpoint.definition.onDisconnected?.(this.context, error);
     } catch (err) {
       this.options.logger.error({ connectionId: this.connectionId, err }, 'onDisconnected failed');
+    }
+    if (this.openedAt !== undefined) {
+      this.options.metrics?.connectionClosed?.(this.endpoint.name, this.transport.name, this.protocol.name, this.options.now() - this.openedAt);
     }
     this.options.logger.info({ connectionId: this.connectionId, hub: this.endpoint.name, ...(error ? { reason: error.message } : {}) }, 'connection closed');
   }

@@ -92,14 +92,23 @@ export async function runInvocation(conn: HubConnection, msg: InvocationMessage 
     return s;
   });
   const args = [...msg.arguments, ...uploads];
+  // Timed for the metrics hook from the moment the handler may run (after its slot) to its end.
+  let startedAt: number | undefined;
+  let ok = false;
   try {
-    if (method.kind === 'stream') return await runStream(conn, method.name, method.handler, id!, args);
+    if (method.kind === 'stream') {
+      startedAt = performance.now();
+      ok = await runStream(conn, method.name, method.handler, id!, args);
+      return;
+    }
     const slot = uploads.length ? undefined : conn.invocationSlots.acquire();
     const holdsSlot = uploads.length === 0;
     if (slot) await slot;
     try {
       if (conn.isClosed) return;
+      startedAt = performance.now();
       const result = await method.handler(conn.context, ...args);
+      ok = true;
       if (id) conn.sendCompletion(result === undefined ? voidCompletion(id) : completionWithResult(id, result));
     } finally {
       if (holdsSlot) conn.invocationSlots.release();
@@ -108,6 +117,7 @@ export async function runInvocation(conn: HubConnection, msg: InvocationMessage 
     logFailure(conn, method.name, err, 'hub method threw');
     conn.completeWithError(id, invocationFailure(method.name, err, conn.options.detailedErrors));
   } finally {
+    if (startedAt !== undefined) conn.options.metrics?.invocation?.(conn.endpoint.name, method.name, performance.now() - startedAt, ok);
     for (const sid of streamIds) {
       const s = conn.uploads.get(sid);
       if (s) {
@@ -118,14 +128,18 @@ export async function runInvocation(conn: HubConnection, msg: InvocationMessage 
   }
 }
 
+/** Runs a server-to-client stream; resolves true when it completed without an error (or was cancelled). */
 async function runStream(
   conn: HubConnection,
   name: string,
   handler: (ctx: HubCallContext, ...args: unknown[]) => unknown,
   id: string,
   args: unknown[],
-): Promise<void> {
-  if (conn.streams.has(id)) return conn.completeWithError(id, invocationErrors.idInUse(id));
+): Promise<boolean> {
+  if (conn.streams.has(id)) {
+    conn.completeWithError(id, invocationErrors.idInUse(id));
+    return false;
+  }
   const controller = new AbortController();
   conn.streams.set(id, controller);
   const ctx: HubCallContext = { ...conn.context, signal: controller.signal };
@@ -137,7 +151,8 @@ async function runStream(
       if (!isAsyncIterable(iterable)) throw new TypeError(`The streaming method '${name}' did not return an AsyncIterable.`);
     } catch (err) {
       logFailure(conn, name, err, 'stream method threw');
-      return conn.completeWithError(id, invocationFailure(name, err, conn.options.detailedErrors));
+      conn.completeWithError(id, invocationFailure(name, err, conn.options.detailedErrors));
+      return false;
     }
     const iterator = iterable[Symbol.asyncIterator]();
     try {
@@ -152,9 +167,11 @@ async function runStream(
         conn.writeMessage({ type: MessageType.StreamItem, invocationId: id, item: next.value });
       }
       conn.sendCompletion(voidCompletion(id));
+      return true;
     } catch (err) {
       logFailure(conn, name, err, 'stream failed while streaming');
       conn.completeWithError(id, withDetail('An error occurred on the server while streaming results.', err, conn.options.detailedErrors));
+      return false;
     }
   } finally {
     conn.streams.delete(id);

@@ -59,3 +59,33 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   }
   return out;
 }
+
+/**
+ * Reads a whole request body of at most `limit` bytes. Resolves undefined when it is larger
+ * (known from Content-Length up front, or counted while reading); the caller then answers with
+ * `Connection: close` so the rest is never read.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('The request was aborted before its body was read.'));
+    });
+  });
+}

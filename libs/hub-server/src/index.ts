@@ -1,6 +1,7 @@
 export { HubServer, IMPLEMENTED_TRANSPORTS } from './server.js';
 export type { HubServerOptions } from './options.js';
 export { HUB_SERVER_DEFAULTS } from './options.js';
+export type { HubServerMetrics, ConnectionStats } from './metrics.js';
 export {
   defineHub,
   streamMethod,
@@ -25,6 +26,7 @@ export { MemoryScaleOut } from './memory-scaleout.js';
 export { ConnectionTokenCodec, type TokenClaims } from './token.js';
 export type { RawConnection, RawConnectionHandler } from './raw-endpoint.js';
 export type { Transport } from './transport.js';
+export { TransportOp, type TransportRouter, type TransportRequestHandler, type ForwardedRequest, type TransportReply } from './transport-routing.js';
 export { jsonLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { invocationErrors, invocationFailure } from './dispatcher.js';
 export { CLOSE_ERROR_TEXT } from './connection.js';

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { SwitchboardError, type HubProtocol, jsonHubProtocol, messagePackHubProtocol } from '@switchboard/protocol';
 import type { HubUser } from './hub.js';
 import { jsonLogger, type Logger } from './logger.js';
+import type { HubServerMetrics } from './metrics.js';
 import type { ScaleOutFactory } from './scaleout.js';
 
 export interface HubServerOptions {
@@ -28,6 +29,14 @@ export interface HubServerOptions {
   streamBufferCapacity?: number;
   /** Outbound bytes buffered for a slow client before it is closed (with reconnect allowed). @defaultValue 4194304 */
   maxBufferedBytes?: number;
+  /** A long poll with nothing to send is answered (200, empty) after this long; the client polls again. @defaultValue 90000 */
+  longPollTimeoutMs?: number;
+  /**
+   * A Server-Sent Events or long-polling connection with no open stream or poll for this long
+   * (between polls, or after its first request) is disposed, and its hub's onDisconnected runs.
+   * @defaultValue 15000
+   */
+  disconnectTimeoutMs?: number;
   /** Send exception type and message to clients for unexpected errors. @defaultValue false */
   detailedErrors?: boolean;
   /** Resolves the user of an HTTP request (negotiate, upgrade, every transport request). */
@@ -37,14 +46,16 @@ export interface HubServerOptions {
   /** Hub protocols offered. @defaultValue json and messagepack */
   protocols?: readonly HubProtocol[];
   logger?: Logger;
+  /** Metrics hooks (connections, messages, invocations); see HubServerMetrics. @defaultValue none */
+  metrics?: HubServerMetrics;
   /** Clock, injectable for tests. @defaultValue Date.now */
   now?: () => number;
   /** Period of the heartbeat that runs keep-alive and timeouts. @defaultValue 1000 */
   heartbeatIntervalMs?: number;
 }
 
-export type ResolvedOptions = Required<Omit<HubServerOptions, 'authenticate' | 'scaleOut'>> &
-  Pick<HubServerOptions, 'authenticate' | 'scaleOut'>;
+export type ResolvedOptions = Required<Omit<HubServerOptions, 'authenticate' | 'scaleOut' | 'metrics'>> &
+  Pick<HubServerOptions, 'authenticate' | 'scaleOut' | 'metrics'>;
 
 export const HUB_SERVER_DEFAULTS = {
   maxMessageSize: 32 * 1024,
@@ -56,6 +67,8 @@ export const HUB_SERVER_DEFAULTS = {
   maxParallelInvocations: 1,
   streamBufferCapacity: 100,
   maxBufferedBytes: 4 * 1024 * 1024,
+  longPollTimeoutMs: 90_000,
+  disconnectTimeoutMs: 15_000,
   detailedErrors: false,
   heartbeatIntervalMs: 1000,
 } as const;
@@ -70,6 +83,8 @@ const POSITIVE_INTEGERS = [
   'maxParallelInvocations',
   'streamBufferCapacity',
   'maxBufferedBytes',
+  'longPollTimeoutMs',
+  'disconnectTimeoutMs',
   'heartbeatIntervalMs',
 ] as const;
 
@@ -93,6 +108,9 @@ export function resolveOptions(options: HubServerOptions): ResolvedOptions {
   }
   if (resolved.clientTimeoutMs <= resolved.keepAliveIntervalMs) {
     throw new SwitchboardError('SB_CONFIG_INVALID', `clientTimeoutMs (${resolved.clientTimeoutMs}) must be larger than keepAliveIntervalMs (${resolved.keepAliveIntervalMs}); twice as large is usual.`);
+  }
+  if (resolved.metrics !== undefined && (typeof resolved.metrics !== 'object' || resolved.metrics === null)) {
+    throw new SwitchboardError('SB_CONFIG_INVALID', 'metrics must be an object of optional callbacks (connectionOpened, connectionClosed, messagesReceived, messagesSent, invocation).');
   }
   if (!resolved.protocols.length) throw new SwitchboardError('SB_CONFIG_INVALID', 'protocols must list at least one hub protocol.');
   return resolved;

@@ -1,4 +1,5 @@
 import { MessageType, jsonHubProtocol, type HubProtocol, type InvocationMessage } from '@switchboard/protocol';
+import type { TransportRouter } from './transport-routing.js';
 
 /**
  * An outbound client invocation, serialized lazily once per protocol and then shared: a broadcast
@@ -92,6 +93,11 @@ export interface ScaleOut {
   addToGroup(connectionId: string, group: string): Promise<void>;
   removeFromGroup(connectionId: string, group: string): Promise<void>;
   invokeConnection(connectionId: string, target: string, args: unknown[], timeoutMs: number): Promise<unknown>;
+  /**
+   * Carries Server-Sent Events and long-polling requests to the node holding the connection
+   * (see TransportRouter). Absent = one node: such requests are served locally only.
+   */
+  readonly transports?: TransportRouter;
   /** Releases resources (subscriptions, timers). Idempotent. */
   close(): Promise<void>;
 }

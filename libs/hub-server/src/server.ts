@@ -2,19 +2,23 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TRANSPORT_FORMATS, type NegotiateResponseV1, type TransportName } from '@switchboard/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { HubConnection } from './connection.js';
+import { HubConnection, type ConnectionInit } from './connection.js';
 import { HubEndpoint, hubNameOf, type HubEndpointOptions } from './hub-endpoint.js';
 import type { ClientMethods, ConnectionRequestInfo, HubDefinition, HubUser } from './hub.js';
 import { parseCookies, parseUrl, queryParam, refuseUpgrade, routeKey, sendJson, sendText } from './http-util.js';
+import { hubSink, rawSink } from './http-sinks.js';
+import { HttpTransports, type HttpEndpoint, type HttpTransport } from './http-transports.js';
 import { newConnectionId } from './ids.js';
 import { MemoryScaleOut } from './memory-scaleout.js';
+import type { ConnectionStats } from './metrics.js';
 import { resolveOptions, type HubServerOptions, type ResolvedOptions } from './options.js';
 import type { RawConnection, RawConnectionHandler } from './raw-endpoint.js';
-import { ConnectionTokenCodec } from './token.js';
+import { ConnectionTokenCodec, type TokenClaims } from './token.js';
+import type { Transport } from './transport.js';
 import { WebSocketTransport } from './websocket-transport.js';
 
 /** Transports this server implements, in the order negotiate offers them. */
-export const IMPLEMENTED_TRANSPORTS: readonly TransportName[] = ['WebSockets'];
+export const IMPLEMENTED_TRANSPORTS: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
 
 /** Closed connection ids remembered to refuse token reuse (see `ended`). */
 const MAX_ENDED_TRACKED = 100_000;
@@ -33,6 +37,8 @@ export class HubServer {
   private readonly connections = new Map<string, HubConnection>();
   private readonly rawConnections = new Set<WebSocket>();
   private readonly wss: WebSocketServer;
+  /** Server-Sent Events and long polling (http-transports.ts). */
+  private readonly http: HttpTransports;
   private readonly heartbeat: NodeJS.Timeout;
   /**
    * Connection ids that ended here, until their token would expire: a token is single-use per
@@ -40,6 +46,8 @@ export class HubServer {
    */
   private readonly ended = new Map<string, number>();
   private closed = false;
+  /** Set by `stopAccepting` (and `close`): negotiate and new transports are refused with 503. */
+  private draining = false;
 
   constructor(options: HubServerOptions) {
     this.options = resolveOptions(options);
@@ -47,6 +55,15 @@ export class HubServer {
     // A frame may batch several messages, so the hard frame limit is above the per-message limit;
     // the per-message limit is enforced by the hub protocol reader with a clear Close error.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: Math.max(1024 * 1024, this.options.maxMessageSize * 4), clientTracking: false });
+    const server = this;
+    this.http = new HttpTransports({
+      options: this.options,
+      get draining() {
+        return server.draining;
+      },
+      hasWebSocket: (id) => this.connections.get(id)?.transport.name === 'WebSockets',
+      hasEnded: (id) => this.ended.has(id),
+    });
     this.heartbeat = setInterval(() => this.tick(), this.options.heartbeatIntervalMs);
     this.heartbeat.unref();
   }
@@ -58,6 +75,8 @@ export class HubServer {
     const scaleOut = this.options.scaleOut ? this.options.scaleOut(name) : new MemoryScaleOut();
     const hub = new HubEndpoint<C>(name, key, definition, scaleOut, options.transports ?? IMPLEMENTED_TRANSPORTS, this.options.clientResultTimeoutMs);
     this.addEndpoint(key, { kind: 'hub', hub: hub as unknown as HubEndpoint, requireUser: definition.requireUser === true });
+    // Other nodes forward SSE / long-polling requests for connections held here (no sticky sessions).
+    hub.scaleOut.transports?.serveTransport((request) => this.http.serveForwarded(request, key));
     return hub;
   }
 
@@ -85,6 +104,38 @@ export class HubServer {
   /** Number of hub connections this node holds. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Open hub connections (handshake done, not closed), by hub, transport and protocol. O(connections). */
+  connectionStats(): ConnectionStats {
+    const byHub: Record<string, number> = {};
+    const byTransport: Record<string, number> = {};
+    const byProtocol: Record<string, number> = {};
+    let connections = 0;
+    for (const c of this.connections.values()) {
+      if (!c.isOpen) continue;
+      connections++;
+      byHub[c.endpoint.name] = (byHub[c.endpoint.name] ?? 0) + 1;
+      byTransport[c.transport.name] = (byTransport[c.transport.name] ?? 0) + 1;
+      byProtocol[c.protocol.name] = (byProtocol[c.protocol.name] ?? 0) + 1;
+    }
+    return { connections, byHub, byTransport, byProtocol };
+  }
+
+  /** False once `stopAccepting` or `close` was called. */
+  get accepting(): boolean {
+    return !this.draining;
+  }
+
+  /**
+   * The first step of a graceful shutdown: from now on negotiate answers 503 and new transports
+   * (WebSocket upgrades, SSE streams and first polls) are refused with 503, so clients go to another node; connections already
+   * open keep working until `close`. Idempotent.
+   */
+  stopAccepting(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.options.logger.info({ connections: this.connections.size }, 'hub server: no longer accepting new connections');
   }
 
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
@@ -133,7 +184,7 @@ export class HubServer {
   private async negotiate(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint): Promise<void> {
     if (req.method !== 'POST') return sendText(res, 405, 'Negotiate must be a POST request.', { Allow: 'POST' });
     req.resume();
-    if (this.closed) return sendText(res, 503, 'This hub node is shutting down; connect to another node.');
+    if (this.draining) return sendText(res, 503, 'This hub node is shutting down; connect to another node.');
     const rawVersion = queryParam(url.searchParams, 'negotiateVersion');
     const version = rawVersion === null ? 0 : Number(rawVersion);
     if (!Number.isInteger(version)) return sendText(res, 400, 'Invalid negotiateVersion: it must be an integer.');
@@ -154,7 +205,8 @@ export class HubServer {
     }
     const connectionId = newConnectionId();
     const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
-    const connectionToken = this.tokens.mint({ connectionId, endpoint: path, userId: user?.id ?? null, expiresAt: this.options.now() + this.options.tokenTtlMs });
+    const now = this.options.now();
+    const connectionToken = this.tokens.mint({ connectionId, endpoint: path, userId: user?.id ?? null, expiresAt: now + this.options.tokenTtlMs, issuedAt: now });
     const body: NegotiateResponseV1 = {
       negotiateVersion: 1,
       connectionId,
@@ -164,21 +216,49 @@ export class HubServer {
     sendJson(res, 200, body);
   }
 
-  /** Non-upgrade requests at a hub path: SSE, long polling, POST sends, DELETE. */
+  /** Non-upgrade requests at a connection URL: SSE, long polling, POST sends, DELETE (http-transports.ts). */
   private handleTransportRequest(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint): void {
-    req.resume();
     const token = queryParam(url.searchParams, 'id');
-    if (!token) return sendText(res, 400, 'Connection ID required');
-    const claims = this.tokens.open(token, this.options.now());
     const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
-    if (!claims || claims.endpoint !== path) return sendText(res, 404, 'No Connection with that ID');
-    const local = this.connections.get(claims.connectionId);
-    if (local) {
-      // The connection uses WebSockets; HTTP requests cannot join it.
-      if (req.method === 'POST') return sendText(res, 405, 'POST requests are not allowed for WebSocket connections.');
-      return sendText(res, 400, 'Cannot change transports mid-connection');
+    const claims = token ? this.tokens.open(token, this.options.now()) : undefined;
+    if (!claims || claims.endpoint !== path) {
+      req.resume();
+      if (!token) return sendText(res, 400, 'Connection ID required');
+      this.options.logger.warn({ path, remote: req.socket.remoteAddress }, 'refused a transport request with an invalid or expired connection token');
+      return sendText(res, 404, 'No Connection with that ID');
     }
-    sendText(res, 404, 'No Connection with that ID');
+    this.serveTransportRequest(req, res, url, endpoint, claims).catch((err) => {
+      this.options.logger.error({ err, path }, 'transport request failed');
+      sendText(res, 500, 'The transport request failed on the server; see the server log.');
+    });
+  }
+
+  /** Every transport request is authenticated again and must carry the token's user (as the upgrade). */
+  private async serveTransportRequest(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint, claims: TokenClaims): Promise<void> {
+    const user = await this.authenticate(req);
+    if ((user?.id ?? null) !== claims.userId) {
+      req.resume();
+      this.options.logger.warn({ path: claims.endpoint, connectionId: claims.connectionId, remote: req.socket.remoteAddress }, 'refused a transport request: the user differs from the one the connection token was issued to');
+      // No user at all (an access token that expired): 401 makes the official client get a new token and retry.
+      if (!user) return sendText(res, 401, 'Unauthorized: this connection needs the access token of the user it was opened for.');
+      return sendText(res, 403, 'The connection token was issued to another user.');
+    }
+    const target = { connectionId: claims.connectionId, tokenExpiresAt: claims.expiresAt, tokenIssuedAt: claims.issuedAt, user, info: () => requestInfo(req, url) };
+    await this.http.handle(req, res, this.httpEndpoint(endpoint), target);
+  }
+
+  private httpEndpoint(endpoint: Endpoint): HttpEndpoint {
+    const transports = this.offered(endpoint);
+    if (endpoint.kind === 'raw') {
+      return { path: endpoint.path, transports, router: undefined, open: (transport, init, _expiresAt, onEnded) => rawSink(endpoint.handler, transport, init.connectionId, onEnded) };
+    }
+    const hub = endpoint.hub;
+    return {
+      path: hub.path,
+      transports,
+      router: hub.scaleOut.transports,
+      open: (transport: HttpTransport, init, expiresAt, onEnded) => hubSink(this.openHubConnection(hub, transport, init, expiresAt, onEnded)),
+    };
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, endpoint: Endpoint): Promise<void> {
@@ -199,6 +279,7 @@ export class HubServer {
         return refuseUpgrade(socket, 403, 'The connection token was issued to another user.');
       }
       connectionId = claims.connectionId;
+      if (this.http.has(connectionId)) return refuseUpgrade(socket, 400, 'Cannot change transports mid-connection');
       if (this.connections.has(connectionId)) return refuseUpgrade(socket, 409, 'This connection already has an active WebSocket.');
       if (this.ended.has(connectionId)) return refuseUpgrade(socket, 404, 'No Connection with that ID');
       expiresAt = claims.expiresAt;
@@ -207,22 +288,29 @@ export class HubServer {
       if (endpoint.kind === 'hub' && endpoint.requireUser && !user) return refuseUpgrade(socket, 401, '');
       connectionId = newConnectionId();
     }
-    if (this.closed || socket.destroyed) return void socket.destroy();
+    if (socket.destroyed) return;
+    if (this.draining) return refuseUpgrade(socket, 503, 'This hub node is shutting down; connect to another node.');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (endpoint.kind === 'raw') return this.attachRaw(ws, connectionId, endpoint.handler);
       this.attachHub(ws, connectionId, user, endpoint.hub, requestInfo(req, url), expiresAt);
     });
   }
 
-  private attachHub(ws: WebSocket, connectionId: string, user: HubUser | undefined, hub: HubEndpoint, request: ConnectionRequestInfo, tokenExpiresAt: number): void {
-    const transport = new WebSocketTransport(ws);
-    const connection = new HubConnection(hub, transport, this.options, { connectionId, user, request }, (c) => {
+  /** Creates and registers a hub connection over any transport; `onEnded` runs when it finished. */
+  private openHubConnection(hub: HubEndpoint, transport: Transport, init: ConnectionInit, tokenExpiresAt: number, onEnded?: () => void): HubConnection {
+    const connection = new HubConnection(hub, transport, this.options, init, (c) => {
       if (this.connections.get(c.connectionId) === c) this.connections.delete(c.connectionId);
       this.ended.set(c.connectionId, tokenExpiresAt);
       // Bounded: under heavy churn the oldest entries go first (best effort, memory first).
       if (this.ended.size > MAX_ENDED_TRACKED) this.ended.delete(this.ended.keys().next().value!);
+      onEnded?.();
     });
-    this.connections.set(connectionId, connection);
+    this.connections.set(init.connectionId, connection);
+    return connection;
+  }
+
+  private attachHub(ws: WebSocket, connectionId: string, user: HubUser | undefined, hub: HubEndpoint, request: ConnectionRequestInfo, tokenExpiresAt: number): void {
+    const connection = this.openHubConnection(hub, new WebSocketTransport(ws), { connectionId, user, request }, tokenExpiresAt);
     ws.on('message', (data: Buffer) => connection.receive(data));
     ws.on('close', (code: number) => {
       connection.transportClosed(code === 1000 || code === 1001 || code === 1005 ? undefined : new Error(`WebSocket closed with status code ${code}.`));
@@ -249,6 +337,7 @@ export class HubServer {
   private tick(): void {
     const now = this.options.now();
     for (const c of this.connections.values()) c.heartbeat(now);
+    this.http.tick(now);
     for (const [id, expiresAt] of this.ended) if (expiresAt <= now) this.ended.delete(id);
   }
 
@@ -259,8 +348,10 @@ export class HubServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.draining = true;
     clearInterval(this.heartbeat);
     for (const c of [...this.connections.values()]) c.close({ allowReconnect: true });
+    this.http.close();
     for (const ws of this.rawConnections) ws.close(1001);
     for (const e of this.endpoints.values()) if (e.kind === 'hub') await e.hub.scaleOut.close();
   }

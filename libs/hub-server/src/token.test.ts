@@ -18,6 +18,14 @@ function* singleCharVariants(token: string, positions: Iterable<number>): Genera
 }
 
 describe('ConnectionTokenCodec', () => {
+  it('carries issuedAt when given, and leaves it out when not (tokens of older nodes)', () => {
+    const codec = new ConnectionTokenCodec(SECRET);
+    expect(codec.open(codec.mint(claims({ issuedAt: NOW - 5 })), NOW)).toEqual(claims({ issuedAt: NOW - 5 }));
+    const without = codec.open(codec.mint(claims()), NOW);
+    expect(without).toEqual(claims());
+    expect(without && 'issuedAt' in without).toBe(false);
+  });
+
   it('round-trips the claims, URL-safe, and different every time', () => {
     const codec = new ConnectionTokenCodec(SECRET);
     const c = claims({ userId: 'alice' });

@@ -13,6 +13,11 @@ export interface TokenClaims {
   readonly userId: string | null;
   /** Expiry, milliseconds since the epoch. */
   readonly expiresAt: number;
+  /**
+   * When negotiate issued the token (ms since the epoch). An SSE stream or a first poll may
+   * create the connection only shortly after it (see HttpTransports). Absent in older tokens.
+   */
+  readonly issuedAt?: number;
 }
 
 const VERSION = 1;
@@ -41,7 +46,9 @@ export class ConnectionTokenCodec {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(AAD);
-    const body = JSON.stringify([claims.connectionId, claims.endpoint, claims.userId, claims.expiresAt]);
+    const fields: unknown[] = [claims.connectionId, claims.endpoint, claims.userId, claims.expiresAt];
+    if (claims.issuedAt !== undefined) fields.push(claims.issuedAt);
+    const body = JSON.stringify(fields);
     const ct = Buffer.concat([cipher.update(body, 'utf8'), cipher.final()]);
     return Buffer.concat([Buffer.of(VERSION), iv, ct, cipher.getAuthTag()]).toString('base64url');
   }
@@ -65,10 +72,10 @@ export class ConnectionTokenCodec {
       decipher.setAAD(AAD);
       decipher.setAuthTag(tag);
       const body = Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
-      const [connectionId, endpoint, userId, expiresAt] = JSON.parse(body) as [string, string, string | null, number];
+      const [connectionId, endpoint, userId, expiresAt, issuedAt] = JSON.parse(body) as [string, string, string | null, number, number | undefined];
       if (typeof connectionId !== 'string' || typeof endpoint !== 'string' || typeof expiresAt !== 'number') return undefined;
       if (expiresAt <= now) return undefined;
-      return { connectionId, endpoint, userId: typeof userId === 'string' ? userId : null, expiresAt };
+      return { connectionId, endpoint, userId: typeof userId === 'string' ? userId : null, expiresAt, ...(typeof issuedAt === 'number' ? { issuedAt } : {}) };
     } catch {
       return undefined;
     }

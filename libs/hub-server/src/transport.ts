@@ -7,6 +7,8 @@ import type { TransferFormat, TransportName } from '@switchboard/protocol';
 export interface Transport {
   readonly name: TransportName;
   readonly formats: readonly TransferFormat[];
+  /** The transport keeps itself alive (long polling): the connection sends no Pings and has no client timeout. */
+  readonly inherentKeepAlive?: boolean;
   /** Sends one unit; `text` selects a text frame (JSON) over a binary one (MessagePack). */
   send(data: Uint8Array, text: boolean): void;
   /** Ends the transport after what was sent is flushed. */

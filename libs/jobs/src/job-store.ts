@@ -4,6 +4,9 @@ import type { JobKeys } from './keys.js';
 
 export const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
 
+/** Per-second finished-job counters live this long (the rate reads the last 10 s). */
+const FINISHED_COUNTER_TTL_SECONDS = 60;
+
 /**
  * Applies an update atomically: refuses it when the job is unknown or already terminal (so no
  * progress can follow the final state, whoever wins a race), bumps `seq`, sets the given fields
@@ -88,7 +91,25 @@ export class JobStore {
     if (!reply) return undefined;
     const hash: Record<string, string> = {};
     for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i]!] = reply[i + 1]!;
+    // The script lets exactly one terminal update through per job, so this counts each job once.
+    if (patch.state !== undefined && TERMINAL.has(patch.state)) this.countFinished(now);
     return parseSnapshot(hash);
+  }
+
+  /**
+   * Adds one to the current second's finished-jobs counter (what `jobsPerSecond` sums). Best
+   * effort and not awaited: a lost count only skews the rate shown; the update itself succeeded.
+   * A separate command, not part of the script, because on a Cluster the counter lives in
+   * another slot than the job's hash.
+   */
+  private countFinished(now: number): void {
+    const key = this.keys.system.finished(Math.floor(now / 1000));
+    this.redis
+      .multi()
+      .incr(key)
+      .expire(key, FINISHED_COUNTER_TTL_SECONDS)
+      .exec()
+      .catch(() => {});
   }
 
   /** Records a cancel request; returns the state found, or undefined for an unknown job. */

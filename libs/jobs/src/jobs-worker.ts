@@ -1,7 +1,7 @@
 import type { JobName, JobTypes, JobUpdate } from '@switchboard/contracts';
 import type { RedisTarget } from '@switchboard/backplane-redis';
 import { SwitchboardError } from '@switchboard/protocol';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { JOB_DEFINITIONS, type JobContext } from './definitions.js';
 import { JobKeys } from './keys.js';
@@ -27,6 +27,30 @@ export interface JobsWorkerOptions {
   /** Minimum gap between two progress updates of one job. @defaultValue 100 */
   progressIntervalMs?: number;
   logger?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  /** Called once per run of a job (per attempt) when it ends; for metrics. Must not throw. */
+  onJobEnd?: (run: JobRunEnd) => void;
+}
+
+/**
+ * How one run of a job ended: `completed`, `failed` and `cancelled` are final; `retry` means this
+ * attempt failed and BullMQ runs it again; `handed-back` means the worker shut down and put it
+ * back in the queue for another worker.
+ */
+export type JobRunOutcome = 'completed' | 'failed' | 'cancelled' | 'retry' | 'handed-back';
+
+export interface JobRunEnd {
+  readonly jobId: string;
+  readonly name: string;
+  readonly attempt: number;
+  readonly outcome: JobRunOutcome;
+  /** From the moment this worker took the job to the end of the run. */
+  readonly durationMs: number;
+}
+
+/** A job this process is running: its abort switch, and whether shutdown asked to hand it back. */
+interface RunningJob {
+  readonly abort: AbortController;
+  handBack: boolean;
 }
 
 /**
@@ -44,6 +68,7 @@ export class JobsWorker {
   private readonly owned: boolean;
   private readonly subscriber: Redis | Cluster;
   private readonly log: NonNullable<JobsWorkerOptions['logger']>;
+  private readonly running = new Map<string, RunningJob>();
 
   constructor(private readonly options: JobsWorkerOptions) {
     this.keys = new JobKeys(options.prefix ?? 'sb:');
@@ -53,7 +78,7 @@ export class JobsWorker {
     this.store = new JobStore(client, this.keys);
     this.pool = new TaskPool(options.poolSize !== undefined ? { size: options.poolSize } : {});
     this.log = options.logger ?? { info() {}, warn() {}, error() {} };
-    this.worker = new Worker(this.keys.queueName, (job, _token, signal) => this.process(job, signal), {
+    this.worker = new Worker(this.keys.queueName, (job, token, signal) => this.process(job, token, signal), {
       connection: duplicateClient(client),
       prefix: this.keys.bullPrefix,
       concurrency: options.concurrency ?? this.pool.size,
@@ -74,16 +99,44 @@ export class JobsWorker {
     await this.worker.waitUntilReady();
   }
 
-  private async process(job: Job, signal: AbortSignal | undefined): Promise<unknown> {
+  /** Jobs running in this process now. */
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  private async process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
     const jobId = job.id!;
     const name = job.name as JobName;
     const def = JOB_DEFINITIONS[name];
     if (!def) throw new UnrecoverableError(`Unknown job name '${job.name}'.`);
     const attempt = job.attemptsMade + 1;
+    const takenAt = Date.now();
     const abort = new AbortController();
     const onAbort = () => abort.abort(new SwitchboardError('SB_JOB_CANCELLED', 'The job was cancelled.'));
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
+    const run: RunningJob = { abort, handBack: false };
+    this.running.set(jobId, run);
+    const ended = (outcome: JobRunOutcome) => this.options.onJobEnd?.({ jobId, name, attempt, outcome, durationMs: Date.now() - takenAt });
+    try {
+      return await this.run(job, token, def, attempt, run, ended);
+    } finally {
+      this.running.delete(jobId);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async run(
+    job: Job,
+    token: string | undefined,
+    def: (typeof JOB_DEFINITIONS)[JobName],
+    attempt: number,
+    running: RunningJob,
+    ended: (outcome: JobRunOutcome) => void,
+  ): Promise<unknown> {
+    const { abort } = running;
+    const jobId = job.id!;
+    const name = job.name as JobName;
 
     // All writes of this job go through one chain so `seq` order equals publish order.
     let chain: Promise<unknown> = Promise.resolve();
@@ -98,6 +151,7 @@ export class JobsWorker {
 
     if (await this.store.isCancelRequested(jobId)) {
       await write({ state: 'cancelled', stage: null });
+      ended('cancelled');
       throw new UnrecoverableError('The job was cancelled before it started.');
     }
     await write({ state: 'active', attempt, progress: 0, stage: null, error: null, startedAt: Date.now() });
@@ -115,26 +169,57 @@ export class JobsWorker {
       const result = await (def.process as (c: typeof ctx, d: unknown) => Promise<JobTypes[JobName]['result']>)(ctx, job.data);
       throttle.stop();
       await write({ state: 'completed', progress: 100, result });
+      ended('completed');
       return result;
     } catch (err) {
       throttle.stop();
-      if (abort.signal.aborted || (await this.store.isCancelRequested(jobId))) {
+      const cancelRequested = await this.store.isCancelRequested(jobId);
+      if (running.handBack && !cancelRequested) {
+        // Shutdown: `queued` is written before the job is back in the queue, so the next
+        // worker's `active` always comes after it (higher seq). Another worker starts it over;
+        // the attempt number does not change (BullMQ does not count this as an attempt).
+        await write({ state: 'queued', progress: 0, stage: null });
+        await job.moveToWait(token);
+        ended('handed-back');
+        this.log.info({ jobId }, 'handed a running job back to the queue (shutdown)');
+        throw new WaitingError();
+      }
+      if (abort.signal.aborted || cancelRequested) {
         await write({ state: 'cancelled' });
+        ended('cancelled');
         throw new UnrecoverableError('The job was cancelled.');
       }
       const message = err instanceof Error ? err.message : String(err);
       const final = err instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       // A failed attempt with retries left goes back to `queued`, keeping the error visible.
       await write(final ? { state: 'failed', error: message } : { state: 'queued', error: message });
+      ended(final ? 'failed' : 'retry');
       throw err;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Stops taking jobs, lets running ones finish (or hands them back on timeout), then closes. */
-  async close(): Promise<void> {
-    await this.worker.close();
+  /**
+   * Stops taking jobs and lets running ones finish. With `handBackAfterMs`, jobs still running
+   * after that long are stopped (their signal aborts) and handed back to the queue: their
+   * watchers see `queued`, and another worker runs them from the start. Then closes the pool
+   * and connections. A job that finishes while being handed back ends normally.
+   */
+  async close(options: { handBackAfterMs?: number } = {}): Promise<void> {
+    const closing = this.worker.close();
+    // Armed even when nothing runs yet: a job fetched just before close still starts.
+    if (options.handBackAfterMs !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), options.handBackAfterMs)));
+      if (await Promise.race([closing.then(() => false), late])) {
+        for (const [jobId, run] of this.running) {
+          run.handBack = true;
+          run.abort.abort(new SwitchboardError('SB_JOB_CANCELLED', 'The worker is shutting down; the job goes back to the queue.'));
+          this.log.info({ jobId }, 'shutdown deadline: handing a running job back');
+        }
+      }
+      clearTimeout(timer);
+    }
+    await closing;
     await this.pool.destroy();
     await quit(this.subscriber);
     if (this.owned) await quit(this.redis);

@@ -1,4 +1,34 @@
 /**
+ * Keys of the live system view (see SystemRegistry), under one hash tag (`{sb:system}`) so that
+ * multi-key reads (MGET of the per-second counters) work on a Redis Cluster.
+ *
+ * | key | type | holds |
+ * |---|---|---|
+ * | `{P system}:hub-nodes` | hash | node id → JSON HubNodeStats (heartbeat, seenAt) |
+ * | `{P system}:workers` | hash | worker id → JSON WorkerStats (heartbeat, seenAt) |
+ * | `{P system}:leader` | string, PX 3 s | id of the hub node that pushes `systemStats` |
+ * | `{P system}:finished:{second}` | counter, 60 s TTL | jobs that reached a terminal state in that epoch second |
+ */
+export class SystemKeys {
+  readonly hubNodes: string;
+  readonly workers: string;
+  readonly leader: string;
+  private readonly tag: string;
+
+  constructor(readonly prefix: string) {
+    this.tag = `{${prefix}system}`;
+    this.hubNodes = `${this.tag}:hub-nodes`;
+    this.workers = `${this.tag}:workers`;
+    this.leader = `${this.tag}:leader`;
+  }
+
+  /** Counter of jobs that ended in epoch second `second` (Math.floor(ms / 1000)). */
+  finished(second: number): string {
+    return `${this.tag}:finished:${second}`;
+  }
+}
+
+/**
  * Every Redis key and channel the jobs layer uses, from one prefix (REDIS_PREFIX, default `sb:`).
  * BullMQ's keys share one hash tag so its multi-key scripts work on a Redis Cluster.
  */
@@ -9,10 +39,13 @@ export class JobKeys {
   readonly queueName = 'jobs';
   /** Channel on which cancel requests reach every worker process. */
   readonly cancelChannel: string;
+  /** The system view's keys (heartbeats, leader, finished-job counters). */
+  readonly system: SystemKeys;
 
   constructor(readonly prefix: string) {
     this.bullPrefix = `{${prefix}jobs}`;
     this.cancelChannel = `${prefix}jobs:cancel`;
+    this.system = new SystemKeys(prefix);
   }
 
   /** Hash holding a job's latest snapshot (see JobStore). */

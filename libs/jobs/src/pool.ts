@@ -50,6 +50,12 @@ export class TaskPool {
     return this.inFlight;
   }
 
+  /** Threads started now, tasks running in them, and tasks waiting for a thread. */
+  stats(): { threads: number; busy: number; queued: number } {
+    const queued = this.piscina.queueSize;
+    return { threads: this.piscina.threads.length, busy: Math.max(0, Math.min(this.size, this.inFlight - queued)), queued };
+  }
+
   destroy(): Promise<void> {
     return this.piscina.destroy();
   }

@@ -13,6 +13,29 @@ export function commandClient(target: RedisTarget): { client: Redis | Cluster; o
   return { client: new Cluster(target.cluster as ClusterNode[], { redisOptions: { maxRetriesPerRequest: null } }), owned: true };
 }
 
+/** Reconnect forever with a capped backoff (up to 2 s between attempts). */
+const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+
+/**
+ * A connection for status work (heartbeats, the system view, readiness): no offline queue, so
+ * a command fails at once while Redis is unreachable instead of waiting for it to return, and
+ * its `status` is 'ready' exactly while Redis can be reached. Always owned by the caller.
+ */
+export function failFastClient(target: RedisTarget): Redis | Cluster {
+  let client: Redis | Cluster;
+  if (typeof target === 'string') client = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+  else if (target instanceof Cluster) client = target.duplicate(undefined, { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy });
+  else if (target instanceof Redis) client = target.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+  else {
+    if (!target.cluster.length) throw new SwitchboardError('SB_CONFIG_INVALID', 'redis.cluster must list at least one node.');
+    client = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1 } });
+  }
+  // Failures surface as rejected commands and as `status`; without a listener ioredis would print
+  // every connection error of an outage to the console.
+  client.on('error', () => {});
+  return client;
+}
+
 /** A second connection with the same settings (BullMQ workers and subscribers need their own). */
 export function duplicateClient(client: Redis | Cluster): Redis | Cluster {
   return client instanceof Cluster ? client.duplicate() : client.duplicate({ maxRetriesPerRequest: null });

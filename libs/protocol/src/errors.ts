@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   SB_CLIENT_RESULT_ERROR: "The client's handler threw, returned nothing, or has no handler for the method.",
   SB_CLIENT_RESULT_TIMEOUT: 'The client did not answer a client-result invocation in time.',
   SB_SERVER_TIMEOUT: 'The client sent nothing within the client timeout.',
+  SB_TRANSPORT_INACTIVE: 'A long-polling connection had no poll for the disconnect timeout and was disposed.',
+  SB_TRANSPORT_BODY_TOO_LARGE: 'A POST body on Server-Sent Events or long polling is larger than the limit.',
   SB_BACKPLANE_UNAVAILABLE: 'The backplane (Redis) cannot be reached, so a cross-node operation failed.',
   SB_BACKPLANE_TIMEOUT: 'The node holding a connection did not answer a backplane request in time.',
   SB_BACKPLANE_INVALID: 'A backplane message could not be decoded and was ignored.',
@@ -25,6 +27,13 @@ export const ERROR_CODES = {
   SB_JOB_INVALID_DATA: 'Job data that does not fit the job type.',
   SB_JOB_NOT_FOUND: 'A job id that is unknown or expired.',
   SB_JOB_CANCELLED: 'The job was cancelled.',
+  SB_HTTP_METHOD: 'An HTTP endpoint was called with a method it does not take.',
+  SB_HTTP_CONTENT_TYPE: 'A request body was not sent as application/json.',
+  SB_HTTP_INVALID_JSON: 'A request body is not valid JSON.',
+  SB_HTTP_INVALID_BODY: 'A request body does not have the shape the endpoint takes.',
+  SB_HTTP_BODY_TOO_LARGE: 'A request body is larger than the endpoint accepts.',
+  SB_JOBS_UNAVAILABLE: 'Jobs are not available on this hub node (it runs without Redis).',
+  SB_INTERNAL: 'The server failed unexpectedly; details are in its log.',
   SB_CONFIG_INVALID: 'An option has an invalid value.',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

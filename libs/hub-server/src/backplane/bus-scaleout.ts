@@ -3,9 +3,10 @@ import { ERROR_CODES, SwitchboardError, isSwitchboardError, jsonHubProtocol, mes
 import { LocalConnectionStore } from '../local-connections.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { OutboundMessage, type LocalConnection, type ScaleOut } from '../scaleout.js';
+import type { ForwardedRequest, TransportReply, TransportRequestHandler, TransportRouter } from '../transport-routing.js';
 import type { Bus } from './bus.js';
 import { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
-import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
 
 export interface BusScaleOutOptions {
   bus: Bus;
@@ -38,8 +39,12 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; time
  *   connection's channel, where only its owner listens. PUBLISH's receiver count tells at once
  *   when no node holds it (SB_CONNECTION_NOT_FOUND), so nothing waits for a timeout in that case.
  * - Group and user channels are subscribed while this node holds at least one member.
+ * - HTTP transport requests (SSE, long polling) that land on another node are forwarded to the
+ *   owner on the connection's channel and answered on the origin's return channel
+ *   (TransportRouter); the owner holds that channel from the connection's first transport
+ *   request, before its handshake.
  */
-export class BusScaleOut implements ScaleOut {
+export class BusScaleOut implements ScaleOut, TransportRouter {
   readonly local = new LocalConnectionStore();
   readonly channels: BackplaneChannels;
   readonly serverId: string;
@@ -57,6 +62,11 @@ export class BusScaleOut implements ScaleOut {
   private readonly allSubscribed: Promise<void>;
   private readonly removeListener: () => void;
   private returnsReady: Promise<void> | undefined;
+  /** Holders of each connection channel (the hub connection, its HTTP transport); subscribed while > 0. */
+  private readonly connectionHolds = new Map<string, number>();
+  private transportHandler: TransportRequestHandler | undefined;
+  /** Transport requests forwarded to this node and not answered yet, by `${replyTo} ${requestId}`. */
+  private readonly served = new Map<string, AbortController>();
   private counter = 0;
   private closed = false;
 
@@ -76,20 +86,25 @@ export class BusScaleOut implements ScaleOut {
         : Promise.resolve();
   }
 
+  /** This scale-out carries HTTP transport requests between nodes. */
+  get transports(): TransportRouter {
+    return this;
+  }
+
   async onConnected(connection: LocalConnection): Promise<void> {
     const newUser = connection.userId !== undefined && !this.local.hasUser(connection.userId);
     this.local.add(connection);
     const user = connection.userId === undefined ? undefined : this.channels.user(connection.userId);
     await Promise.all([
       this.allSubscribed,
-      this.bus.subscribe(this.channels.connection(connection.connectionId)),
+      this.holdConnection(connection.connectionId),
       user === undefined ? undefined : newUser ? this.track(user, true) : this.inflight.get(user),
     ]);
   }
 
   async onDisconnected(connection: LocalConnection): Promise<void> {
     const groups = this.local.remove(connection);
-    const drops = [this.bus.unsubscribe(this.channels.connection(connection.connectionId))];
+    const drops = [this.releaseConnection(connection.connectionId)];
     for (const g of groups) if (!this.local.hasGroup(g)) drops.push(this.track(this.channels.group(g), false));
     if (connection.userId !== undefined && !this.local.hasUser(connection.userId)) drops.push(this.track(this.channels.user(connection.userId), false));
     await Promise.all(drops);
@@ -153,10 +168,54 @@ export class BusScaleOut implements ScaleOut {
     }));
   }
 
+  serveTransport(handler: TransportRequestHandler): void {
+    this.transportHandler = handler;
+  }
+
+  holdConnection(connectionId: string): Promise<void> {
+    const holds = this.connectionHolds.get(connectionId) ?? 0;
+    this.connectionHolds.set(connectionId, holds + 1);
+    const channel = this.channels.connection(connectionId);
+    // A later holder waits for the first holder's subscribe if it is still in flight.
+    return holds === 0 ? this.track(channel, true) : (this.inflight.get(channel) ?? Promise.resolve());
+  }
+
+  async releaseConnection(connectionId: string): Promise<void> {
+    const holds = (this.connectionHolds.get(connectionId) ?? 0) - 1;
+    if (holds > 0) return void this.connectionHolds.set(connectionId, holds);
+    this.connectionHolds.delete(connectionId);
+    await this.track(this.channels.connection(connectionId), false);
+  }
+
+  async forwardTransport(request: ForwardedRequest, timeoutMs: number): Promise<TransportReply | undefined> {
+    const { connectionId, signal } = request;
+    let requestId: string | undefined;
+    const abort = () => {
+      if (requestId === undefined || !this.pending.has(requestId)) return;
+      this.settle(requestId, undefined, new Error('The client went away before the reply.'));
+      const replyTo = this.channels.returns(this.serverId);
+      this.publish(this.channels.connection(connectionId), { kind: EnvelopeKind.TransportAbort, requestId, replyTo }).catch(() => {});
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      const value = await this.request(connectionId, timeoutMs, `a transport request of connection '${connectionId}'`, (id, replyTo) => {
+        requestId = id;
+        return { kind: EnvelopeKind.TransportRequest, requestId: id, replyTo, connectionId, op: request.op, body: request.body ?? null };
+      });
+      return decodeTransportReply(value);
+    } catch (err) {
+      if (isSwitchboardError(err, 'SB_CONNECTION_NOT_FOUND')) return undefined;
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', abort);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.removeListener();
+    for (const c of this.served.values()) c.abort();
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       p.reject(new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The scale-out closed before the remote node answered.'));
@@ -249,15 +308,41 @@ export class BusScaleOut implements ScaleOut {
         return void this.applyGroupCommand(e);
       case EnvelopeKind.Invoke:
         return void this.runInvoke(e);
-      case EnvelopeKind.Reply: {
-        const p = this.pending.get(e.requestId);
-        if (!p) return;
-        this.pending.delete(e.requestId);
-        clearTimeout(p.timer);
-        if (e.ok) p.resolve(e.value);
-        else p.reject(replyError(e.value, e.code));
-      }
+      case EnvelopeKind.Reply:
+        return this.settle(e.requestId, e.value, e.ok ? undefined : replyError(e.value, e.code));
+      case EnvelopeKind.TransportRequest:
+        return void this.serveTransportRequest(e);
+      case EnvelopeKind.TransportAbort:
+        this.served.get(`${e.replyTo} ${e.requestId}`)?.abort();
     }
+  }
+
+  private settle(requestId: string, value: unknown, error: Error | undefined): void {
+    const p = this.pending.get(requestId);
+    if (!p) return;
+    this.pending.delete(requestId);
+    clearTimeout(p.timer);
+    if (error) p.reject(error);
+    else p.resolve(value);
+  }
+
+  private async serveTransportRequest(e: Extract<Envelope, { kind: 5 }>): Promise<void> {
+    const key = `${e.replyTo} ${e.requestId}`;
+    const controller = new AbortController();
+    this.served.set(key, controller);
+    let reply: TransportReply;
+    try {
+      reply = this.transportHandler
+        ? await this.transportHandler({ op: e.op, connectionId: e.connectionId, ...(e.body ? { body: e.body } : {}), signal: controller.signal })
+        : { status: 404, body: Buffer.from('No Connection with that ID'), contentType: 'text/plain; charset=utf-8' };
+    } catch (err) {
+      this.logger.error({ err, connectionId: e.connectionId }, 'backplane: serving a forwarded transport request failed');
+      reply = { status: 500, body: Buffer.from('The hub node holding the connection failed; see its log.'), contentType: 'text/plain; charset=utf-8' };
+    } finally {
+      this.served.delete(key);
+    }
+    if (controller.signal.aborted) return;
+    await this.reply(e.replyTo, e.requestId, true, encodeTransportReply(reply));
   }
 
   private deliver(e: Extract<Envelope, { kind: 1 }>): void {

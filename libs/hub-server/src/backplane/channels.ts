@@ -6,7 +6,7 @@
  * | `P:all` | sends to all (and all-except) | every hub node, always |
  * | `P:group:{name}` | sends to a group | nodes holding a member |
  * | `P:user:{id}` | sends to a user | nodes holding a connection of that user |
- * | `P:connection:{id}` | sends, group commands and client-result calls for one connection | the node holding it |
+ * | `P:connection:{id}` | sends, group commands, client-result calls and forwarded HTTP transport requests for one connection | the node holding it |
  * | `P:internal:return:{serverId}` | replies (group acks, client results) to one node or publisher | that node/publisher |
  */
 export class BackplaneChannels {

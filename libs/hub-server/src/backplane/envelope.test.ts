@@ -1,7 +1,8 @@
 import { Encoder } from '@msgpack/msgpack';
 import { SwitchboardError } from '@switchboard/protocol';
 import { describe, expect, it } from 'vitest';
-import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import { TransportOp } from '../transport-routing.js';
+import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
 
 const msgpack = (v: unknown) => new Encoder().encode(v);
 
@@ -38,10 +39,31 @@ describe('backplane envelopes', () => {
     ['ok reply', { kind: EnvelopeKind.Reply, requestId: '9', ok: true, value: { answer: 42 } }],
     ['ok reply without a value', { kind: EnvelopeKind.Reply, requestId: '9', ok: true, value: null }],
     ['error reply with a code', { kind: EnvelopeKind.Reply, requestId: '10', ok: false, value: 'gone', code: 'SB_CONNECTION_NOT_FOUND' }],
+    ['transport send', { kind: EnvelopeKind.TransportRequest, requestId: '11', replyTo: 'r', connectionId: 'c1', op: TransportOp.Send, body: new Uint8Array([123, 125, 0x1e]) }],
+    ['transport poll', { kind: EnvelopeKind.TransportRequest, requestId: '12', replyTo: 'r', connectionId: 'c1', op: TransportOp.Poll, body: null }],
+    ['transport delete', { kind: EnvelopeKind.TransportRequest, requestId: '13', replyTo: 'r', connectionId: 'c1', op: TransportOp.Delete, body: null }],
+    ['transport abort', { kind: EnvelopeKind.TransportAbort, requestId: '12', replyTo: 'r' }],
+    ['transport reply', { kind: EnvelopeKind.Reply, requestId: '12', ok: true, value: [200, new Uint8Array([1, 2]), 'application/octet-stream'] }],
   ] as [string, Envelope][])('round-trips %s', (_name, envelope) => {
     const bytes = encodeEnvelope(envelope);
     expect(bytes).toBeInstanceOf(Uint8Array);
     expect(decodeEnvelope(bytes)).toEqual(envelope);
+  });
+
+  it('encodes a forwarded poll as the documented array (byte fixture)', () => {
+    const bytes = encodeEnvelope({ kind: EnvelopeKind.TransportRequest, requestId: '1', replyTo: 'r', connectionId: 'c', op: TransportOp.Poll, body: null });
+    // fixarray(6): 5, "1", "r", "c", 2, nil
+    expect(Buffer.from(bytes).toString('hex')).toBe('9605a131a172a16302c0');
+    expect(Buffer.from(encodeEnvelope({ kind: EnvelopeKind.TransportAbort, requestId: '1', replyTo: 'r' })).toString('hex')).toBe('9306a131a172');
+  });
+
+  it('a transport reply value round-trips, and a malformed one is refused with SB_BACKPLANE_INVALID', () => {
+    const reply = { status: 204, body: new Uint8Array(0) };
+    const decoded = decodeEnvelope(encodeEnvelope({ kind: EnvelopeKind.Reply, requestId: '1', ok: true, value: encodeTransportReply(reply) }));
+    expect(decodeTransportReply(decoded.kind === EnvelopeKind.Reply ? decoded.value : undefined)).toEqual(reply);
+    for (const bad of [null, [], ['200', new Uint8Array(0)], [200, 'body']]) {
+      expect(() => decodeTransportReply(bad)).toThrow(expect.objectContaining({ code: 'SB_BACKPLANE_INVALID' }));
+    }
   });
 
   it('keeps the payload bytes of a send exactly', () => {
@@ -79,6 +101,11 @@ describe('backplane envelopes', () => {
     ['an invoke without a timeout', msgpack([3, '1', 'r', 'c', 'T', []]), /bad invoke/],
     ['a reply with a non-boolean ok', msgpack([4, '1', 1, null, null]), /bad reply/],
     ['a reply with a number request id', msgpack([4, 1, true, null, null]), /bad reply/],
+    ['a transport request with op 0', msgpack([5, '1', 'r', 'c', 0, null]), /bad transport request/],
+    ['a transport request with op 9', msgpack([5, '1', 'r', 'c', 9, null]), /bad transport request/],
+    ['a transport request with a string body', msgpack([5, '1', 'r', 'c', 1, 'text']), /bad transport request body/],
+    ['a transport request without a connection', msgpack([5, '1', 'r', null, 1, null]), /bad transport request/],
+    ['a transport abort without a reply channel', msgpack([6, '1']), /bad transport abort/],
   ])('refuses %s with SB_BACKPLANE_INVALID', (_name, bytes, detail) => {
     const err = invalid(bytes);
     expect(err).toBeInstanceOf(SwitchboardError);

@@ -1,12 +1,13 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { SwitchboardError } from '@switchboard/protocol';
+import { TransportOp, type TransportReply } from '../transport-routing.js';
 
 /**
  * Backplane envelopes: MessagePack arrays whose first element is the kind. A send carries the
  * hub message already framed for every protocol, so receiving nodes write bytes and never
  * re-serialize per recipient.
  */
-export const EnvelopeKind = { Send: 1, GroupCommand: 2, Invoke: 3, Reply: 4 } as const;
+export const EnvelopeKind = { Send: 1, GroupCommand: 2, Invoke: 3, Reply: 4, TransportRequest: 5, TransportAbort: 6 } as const;
 export const TargetKind = { All: 0, Group: 1, User: 2, Connection: 3 } as const;
 export type TargetKind = (typeof TargetKind)[keyof typeof TargetKind];
 export const GroupAction = { Add: 1, Remove: 2 } as const;
@@ -15,7 +16,11 @@ export type Envelope =
   | { kind: typeof EnvelopeKind.Send; origin: string; target: TargetKind; name: string; excluded: string[]; payloads: Map<string, Uint8Array> }
   | { kind: typeof EnvelopeKind.GroupCommand; requestId: string; replyTo: string; action: 1 | 2; connectionId: string; group: string }
   | { kind: typeof EnvelopeKind.Invoke; requestId: string; replyTo: string; connectionId: string; target: string; args: unknown[]; timeoutMs: number }
-  | { kind: typeof EnvelopeKind.Reply; requestId: string; ok: boolean; value: unknown; code?: string };
+  | { kind: typeof EnvelopeKind.Reply; requestId: string; ok: boolean; value: unknown; code?: string }
+  /** An HTTP transport request forwarded to the connection's owner; answered by a Reply whose value is `[status, body, contentType | nil]`. */
+  | { kind: typeof EnvelopeKind.TransportRequest; requestId: string; replyTo: string; connectionId: string; op: TransportOp; body: Uint8Array | null }
+  /** The client of a forwarded request (a poll) went away: the owner drops the request without answering. */
+  | { kind: typeof EnvelopeKind.TransportAbort; requestId: string; replyTo: string };
 
 const encoder = new Encoder();
 const decoder = new Decoder();
@@ -30,6 +35,10 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
       return encoder.encode([e.kind, e.requestId, e.replyTo, e.connectionId, e.target, e.args, e.timeoutMs]);
     case EnvelopeKind.Reply:
       return encoder.encode([e.kind, e.requestId, e.ok, e.value ?? null, e.code ?? null]);
+    case EnvelopeKind.TransportRequest:
+      return encoder.encode([e.kind, e.requestId, e.replyTo, e.connectionId, e.op, e.body]);
+    case EnvelopeKind.TransportAbort:
+      return encoder.encode([e.kind, e.requestId, e.replyTo]);
   }
 }
 
@@ -38,6 +47,7 @@ function bad(detail: string): SwitchboardError {
 }
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
+const OPS = new Set<unknown>(Object.values(TransportOp));
 
 /** Decodes and validates an envelope; throws SB_BACKPLANE_INVALID on anything malformed. */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
@@ -74,7 +84,30 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
       if (!isStr(requestId) || typeof ok !== 'boolean') throw bad('bad reply');
       return { kind: EnvelopeKind.Reply, requestId, ok, value, ...(isStr(code) ? { code } : {}) };
     }
+    case EnvelopeKind.TransportRequest: {
+      const [, requestId, replyTo, connectionId, op, body] = v;
+      if (!isStr(requestId) || !isStr(replyTo) || !isStr(connectionId) || !OPS.has(op as number)) throw bad('bad transport request');
+      if (body !== null && !(body instanceof Uint8Array)) throw bad('bad transport request body');
+      return { kind: EnvelopeKind.TransportRequest, requestId, replyTo, connectionId, op: op as TransportOp, body };
+    }
+    case EnvelopeKind.TransportAbort: {
+      const [, requestId, replyTo] = v;
+      if (!isStr(requestId) || !isStr(replyTo)) throw bad('bad transport abort');
+      return { kind: EnvelopeKind.TransportAbort, requestId, replyTo };
+    }
     default:
       throw bad(`unknown kind ${String(v[0])}`);
   }
+}
+
+/** A transport request's answer as the value of a Reply: `[status, body, contentType | nil]`. */
+export function encodeTransportReply(reply: TransportReply): unknown[] {
+  return [reply.status, reply.body, reply.contentType ?? null];
+}
+
+/** Validates the value of a transport request's Reply; throws SB_BACKPLANE_INVALID when malformed. */
+export function decodeTransportReply(value: unknown): TransportReply {
+  const [status, body, contentType] = Array.isArray(value) ? value : [];
+  if (typeof status !== 'number' || !(body instanceof Uint8Array)) throw bad('bad transport reply');
+  return { status, body, ...(typeof contentType === 'string' ? { contentType } : {}) };
 }

@@ -1,0 +1,120 @@
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+import { connectChat, connectJobs, connectSystem, hubErrorCode, hubErrorMessage, type ClientOptions, type ConnectionInfo } from '@switchboard/client';
+import { mountChat } from './chat-view.js';
+import { byId, setAttr, setText } from './dom.js';
+import { EnqueueForm } from './enqueue-form.js';
+import { JobsView } from './jobs-view.js';
+import { StatusView } from './status-view.js';
+import { SystemView } from './system-view.js';
+import { WatchedStore } from './watched-store.js';
+
+// `?protocol=messagepack` switches every connection to the MessagePack hub protocol.
+const messagepack = new URLSearchParams(location.search).get('protocol') === 'messagepack';
+function options(reconnectDelays: number[]): ClientOptions {
+  // persistent: a dashboard comes back by itself, also after a failed first start.
+  return { persistent: true, reconnectDelays, ...(messagepack ? { protocol: new MessagePackHubProtocol() } : {}) };
+}
+const storage = (() => {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined; // storage blocked: the page still works, it just forgets on reload
+  }
+})();
+
+const jobs = connectJobs('', options([0, 1000, 2000, 3000]));
+const chat = connectChat('', options([0, 1000, 2000, 3000]));
+// The system hub may not exist on this node (yet): retry slowly.
+const system = connectSystem('', options([0, 2000, 5000, 10000]));
+new StatusView({ jobs, chat, system });
+
+// Jobs: the list, remembered ids, the form.
+const watched = new WatchedStore(storage);
+const view = new JobsView(byId<HTMLUListElement>('jobs'), byId('jobs-empty'), byId('job-announcer'), {
+  cancel: (jobId) => {
+    view.cancelling(jobId);
+    jobs.cancel(jobId).then(
+      (cancelled) => {
+        if (!cancelled) view.problem(jobId, 'Not cancelled: the job had already ended.');
+      },
+      (err: unknown) => view.problem(jobId, `Cancel failed: ${hubErrorMessage(err)}`),
+    );
+  },
+  remove: (jobId) => forget(jobId),
+});
+
+function forget(jobId: string): void {
+  watched.remove(jobId);
+  view.remove(jobId);
+  jobs.unwatch(jobId).catch(() => {}); // the list no longer shows it either way
+}
+
+/** Watches a job; an id the hub no longer knows (expired after 24 h) leaves the list. */
+function watch(jobId: string): void {
+  jobs.watch(jobId).catch((err: unknown) => {
+    if (hubErrorCode(err) === 'SB_JOB_NOT_FOUND') {
+      view.announce(`Job ${jobId} is no longer known to the hub; removed from the list.`);
+      forget(jobId);
+    }
+    // Otherwise the connection is down: the client watches it again once it is back.
+  });
+}
+
+jobs.onJobUpdated((u) => view.update(u));
+jobs.onWatchError((jobId, err) => {
+  if (hubErrorCode(err) === 'SB_JOB_NOT_FOUND') forget(jobId);
+  else view.problem(jobId, `Watch failed: ${hubErrorMessage(err)}`);
+});
+for (const id of [...watched.ids()].reverse()) view.placeholder(id);
+void jobs.start().then(() => {
+  for (const id of watched.ids()) watch(id);
+});
+setInterval(() => view.tick(Date.now()), 1000);
+byId('clear-finished').addEventListener('click', () => {
+  for (const id of view.finished()) forget(id);
+});
+
+new EnqueueForm(async (request) => {
+  if (jobs.state !== 'connected') throw new Error(`not connected to the jobs hub (${jobs.state}); try again once the status says Connected.`);
+  const { jobId } = await jobs.enqueue(request.name, request.data).catch((err: unknown) => {
+    throw new Error(hubErrorMessage(err));
+  });
+  watched.add(jobId);
+  view.placeholder(jobId, request.name);
+  watch(jobId);
+  return jobId;
+});
+
+// System: who serves us, and live figures (pushed, never polled).
+const systemView = new SystemView();
+const nodeField = byId('node');
+function showNode(info: ConnectionInfo | undefined): void {
+  systemView.setSelf(info);
+  setAttr(nodeField, 'data-state', info ? 'known' : 'unavailable');
+  if (info) {
+    nodeField.dataset['nodeId'] = info.nodeId;
+    nodeField.dataset['pid'] = String(info.pid);
+  } else {
+    delete nodeField.dataset['nodeId'];
+    delete nodeField.dataset['pid'];
+  }
+  setText(nodeField, info ? `${info.nodeId} (pid ${info.pid})` : 'unavailable');
+}
+system.onStats((stats) => systemView.render(stats));
+system.onStateChange(({ state, error }) => {
+  if (state === 'connected') {
+    // Each (re)connect may land on another node: ask again.
+    system.whoami().then(showNode, () => showNode(undefined));
+    system.stats().then(
+      (stats) => systemView.render(stats),
+      (err: unknown) => systemView.unavailable(hubErrorMessage(err)),
+    );
+    return;
+  }
+  showNode(undefined);
+  const reason = error && /\b404\b/.test(error.message) ? 'this hub node has no system hub (yet); retrying.' : state === 'reconnecting' ? 'reconnecting…' : error ? hubErrorMessage(error) : 'connecting…';
+  systemView.unavailable(reason);
+});
+systemView.unavailable('connecting…');
+
+mountChat(chat, storage);

@@ -1,0 +1,11 @@
+export { HubClient, type ConnectionState, type ConnectionStatus, type StateChange, type TransportName, type HubConnectionLike, type ConnectionParts, type MethodName } from './hub-client.js';
+export { DEFAULT_RECONNECT_DELAYS, reconnectDelay, validateOptions, type ClientOptions } from './options.js';
+export { buildConnection } from './build.js';
+export { SeqFilter } from './seq-filter.js';
+export { JobsConnection } from './jobs.js';
+export { ChatConnection } from './chat.js';
+export { SystemConnection } from './system.js';
+export { connectJobs, connectChat, connectSystem, HUB_PATHS } from './connect.js';
+export { hubErrorMessage, hubErrorCode } from './errors.js';
+export { HttpTransportType, LogLevel, type IHubProtocol, type ILogger } from '@microsoft/signalr';
+export type * from '@switchboard/contracts';
