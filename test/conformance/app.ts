@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HubServer, jsonLogger, silentLogger, type HubServerOptions, type Logger } from '@switchboard/hub-server';
-import { signJwt, verifyJwt } from './jwt.js';
+import { SignJWT } from 'jose';
 import { authorizedHub, testHub, uncreatableHub } from './test-hub.js';
 
 export interface ConformanceApp {
@@ -50,15 +50,12 @@ export async function startConformanceApp(options: ConformanceOptions = {}): Pro
     secret: randomBytes(32),
     detailedErrors: true,
     logger: options.logger ?? silentLogger,
-    authenticate: (req) => {
-      const token = bearerToken(req);
-      if (!token) return undefined;
-      const claims = verifyJwt(token, jwtKey, Math.floor(Date.now() / 1000));
-      return claims && typeof claims['sub'] === 'string' ? { id: claims['sub'], name: claims['sub'] } : undefined;
-    },
+    // The built-in JWT bearer validation (HS256): Authorization header, else access_token; the user is `sub`.
+    jwt: { secret: jwtKey, nameClaim: 'sub' },
     ...options.hubOptions,
   });
-  const test = hubs.mapHub('/testhub', testHub);
+  // Grants stateful reconnect to clients that ask (withStatefulReconnect()), so official-client tests can use it.
+  const test = hubs.mapHub('/testhub', testHub, { allowStatefulReconnects: true });
   hubs.mapHub('/testhub-nowebsockets', testHub, { transports: ['ServerSentEvents', 'LongPolling'] });
   hubs.mapHub('/authorizedhub', authorizedHub);
   hubs.mapHub('/uncreatable', uncreatableHub);
@@ -102,7 +99,8 @@ export async function startConformanceApp(options: ConformanceOptions = {}): Pro
     }
     if (path.startsWith('/bad-negotiate')) return text(res, 400, 'Some response from server');
     if (path === '/generatejwttoken' && req.method === 'GET') {
-      return text(res, 200, signJwt({ sub: 'testuser', exp: Math.floor(Date.now() / 1000) + 5 }, jwtKey));
+      const token = await new SignJWT({ sub: 'testuser' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setExpirationTime(Math.floor(Date.now() / 1000) + 5).sign(jwtKey);
+      return text(res, 200, token);
     }
     if (path.startsWith('/clientresult/') && req.method === 'GET') {
       const id = decodeURIComponent(url.pathname.slice('/clientresult/'.length));
@@ -145,13 +143,6 @@ export async function startConformanceApp(options: ConformanceOptions = {}): Pro
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function bearerToken(req: IncomingMessage): string | undefined {
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7);
-  const q = new URL(req.url ?? '/', 'http://localhost').searchParams.get('access_token');
-  return q ?? undefined;
 }
 
 /** The functional tests' CORS middleware: echo the origin, allow credentials, echo requested method/headers. */

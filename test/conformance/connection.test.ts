@@ -1,6 +1,7 @@
 // Connection lifecycle and client results as the official functional tests exercise them
 // (signalr-protocol.md 4.5, 7, 9.3 /clientresult, 9.6): skipNegotiation, restart, automatic reconnect,
 // on every transport and protocol pair of the official client.
+import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConformanceApp, type ConformanceApp } from './app.js';
 import { TRANSPORT_PROTOCOLS, buildClient, clientPool, delay, signalR } from '../support/signalr.js';
@@ -196,5 +197,34 @@ describe.each(TRANSPORT_PROTOCOLS)('connection lifecycle over %s (%s)', (transpo
     const error = await closed;
     expect(error?.message).toMatch(/^Server returned an error on close: Connection closed with an error\./);
     expect(c.state).toBe(signalR.HubConnectionState.Disconnected);
+  });
+});
+
+describe.each(['json', 'messagepack'] as const)('stateful reconnect on /testhub (WebSockets, %s)', (protocol) => {
+  it('withStatefulReconnect(): a cut socket is reattached: same connection, no reconnect events, nothing lost', async () => {
+    const sockets = new Set<Socket>();
+    const track = (_req: unknown, socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    };
+    app.server.on('upgrade', track);
+    try {
+      const c = pool.track(buildClient(`${app.url}/testhub`, { protocol, statefulReconnect: true, reconnect: true }));
+      const events: string[] = [];
+      c.onreconnecting(() => events.push('reconnecting'));
+      c.onclose(() => events.push('close'));
+      await within(c.start());
+      const id = c.connectionId;
+      expect(await within(c.invoke('Echo', 'before'))).toBe('before');
+      expect(sockets.size).toBe(1);
+      for (const s of sockets) s.destroy(); // no close frame: the client reattaches
+      const echoes = await within(Promise.all(['a', 'b', 'c'].map((m) => c.invoke('Echo', m))), 5000, 'echoes across the cut');
+      expect(echoes).toEqual(['a', 'b', 'c']);
+      expect(c.connectionId).toBe(id);
+      expect(c.state).toBe(signalR.HubConnectionState.Connected);
+      expect(events).toEqual([]);
+    } finally {
+      app.server.off('upgrade', track);
+    }
   });
 });

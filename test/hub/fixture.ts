@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defineHub, HubServer, type HubEndpoint, type HubServerOptions, type Logger } from '@switchboard/hub-server';
+import { defineHub, HubServer, type HubEndpoint, type HubEndpointOptions, type HubServerOptions, type Logger } from '@switchboard/hub-server';
 
 /** Shared HUB_SECRET for the suites (32 bytes); pass `secret` to get a node with another one. */
 export const TEST_SECRET = 'switchboard-test-secret-32-bytes';
@@ -81,9 +81,10 @@ export interface HubFixture {
 /**
  * Starts a HubServer on a fresh `node:http` server at 127.0.0.1, port 0, with two hubs: `/hub`
  * and `/other` (same methods). Options are merged over the test defaults (capturing logger, shared
- * secret). `listen.port` reuses a port (a replacement node at the same URL).
+ * secret). `listen.port` reuses a port (a replacement node at the same URL); `listen.endpoint` is
+ * given to `mapHub` for both hubs.
  */
-export async function startHub(overrides: Partial<HubServerOptions> = {}, listen: { port?: number } = {}): Promise<HubFixture> {
+export async function startHub(overrides: Partial<HubServerOptions> = {}, listen: { port?: number; endpoint?: HubEndpointOptions } = {}): Promise<HubFixture> {
   const logs = capturingLogger();
   const recorded: unknown[] = [];
   const lifecycle: HubFixture['lifecycle'] = [];
@@ -104,8 +105,8 @@ export async function startHub(overrides: Partial<HubServerOptions> = {}, listen
     },
   });
   const server = new HubServer({ secret: TEST_SECRET, logger: logs, ...overrides });
-  const hub = server.mapHub('/hub', definition);
-  const other = server.mapHub('/other', definition);
+  const hub = server.mapHub('/hub', definition, listen.endpoint);
+  const other = server.mapHub('/other', definition, listen.endpoint);
   const http = createServer();
   server.attach(http);
   await new Promise<void>((resolve, reject) => {

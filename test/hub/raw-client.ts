@@ -50,8 +50,18 @@ export class RawClient {
     ws.on('error', () => {});
   }
 
+  /**
+   * Opens a socket that continues a stateful-reconnect connection (a reattach): no handshake is
+   * sent or expected, every record from the first byte on is a hub message of `protocol`.
+   */
+  static async reattach(url: string, protocol: 'json' | 'messagepack' = 'json'): Promise<RawClient> {
+    const c = await RawClient.open(url, true);
+    c.useProtocol(protocol);
+    return c;
+  }
+
   /** Opens a socket; rejects with `UpgradeRefused` (status and body) on a non-101 answer. */
-  static open(url: string): Promise<RawClient> {
+  static open(url: string, noHandshake = false): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url);
       const timer = setTimeout(() => {
@@ -60,7 +70,10 @@ export class RawClient {
       }, 2000);
       ws.once('open', () => {
         clearTimeout(timer);
-        resolve(new RawClient(ws));
+        const c = new RawClient(ws);
+        // Set before any data event: the server may write right after the upgrade.
+        if (noHandshake) c.handshakeReply = '';
+        resolve(c);
       });
       ws.once('unexpected-response', (_req, res) => {
         clearTimeout(timer);

@@ -37,7 +37,7 @@ export interface JobsDeployment {
   stop(): Promise<void>;
 }
 
-export async function startJobsDeployment(options: { workers?: WorkerEnv[] } = {}): Promise<JobsDeployment> {
+export async function startJobsDeployment(options: { workers?: WorkerEnv[]; /** Extra environment for both hub nodes (AUTH_*, CORS_ORIGINS...). */ hubEnv?: Record<string, string> } = {}): Promise<JobsDeployment> {
   const redis = await startRedis();
   const prefix = uniquePrefix('jobs');
   const secret = randomBytes(32).toString('base64');
@@ -55,8 +55,8 @@ export async function startJobsDeployment(options: { workers?: WorkerEnv[] } = {
   };
   try {
     const started = await Promise.all([
-      startNodeProcess('apps/hub/dist/main.js', { ...common, PORT: '0', HOST: '127.0.0.1', HUB_SECRET: secret }),
-      startNodeProcess('apps/hub/dist/main.js', { ...common, PORT: '0', HOST: '127.0.0.1', HUB_SECRET: secret }),
+      startNodeProcess('apps/hub/dist/main.js', { ...common, PORT: '0', HOST: '127.0.0.1', HUB_SECRET: secret, ...options.hubEnv }),
+      startNodeProcess('apps/hub/dist/main.js', { ...common, PORT: '0', HOST: '127.0.0.1', HUB_SECRET: secret, ...options.hubEnv }),
       ...(options.workers ?? []).map((env) => startWorker(env)),
     ]);
     hubs.push(started[0]!, started[1]!);
@@ -174,10 +174,11 @@ export interface ApiResponse {
 }
 
 /** One request to a hub node's jobs REST API; parses JSON bodies. */
-export async function api(base: string, method: string, path: string, body?: string, contentType = 'application/json'): Promise<ApiResponse> {
+export async function api(base: string, method: string, path: string, body?: string, contentType = 'application/json', headers: Record<string, string> = {}): Promise<ApiResponse> {
   const res = await fetch(`${base}${path}`, {
     method,
-    ...(body !== undefined ? { body, headers: { 'Content-Type': contentType } } : {}),
+    headers: { ...(body !== undefined ? { 'Content-Type': contentType } : {}), ...headers },
+    ...(body !== undefined ? { body } : {}),
     signal: AbortSignal.timeout(5000),
   });
   const text = await res.text();
@@ -191,9 +192,9 @@ export async function api(base: string, method: string, path: string, body?: str
 }
 
 /** Runs `apps/cli/dist/main.js` with `args`; killed (and rejected) after `timeoutMs`. */
-export function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['apps/cli/dist/main.js', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['apps/cli/dist/main.js', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

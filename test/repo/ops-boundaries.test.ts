@@ -16,14 +16,22 @@ function sources(dir: string): { file: string; text: string }[] {
 }
 
 // Operations live in the apps: the libraries expose hooks (HubServerMetrics, BusMetrics, the
-// pino-compatible Logger) and never depend on a metrics or logging library.
+// pino-compatible Logger) and never depend on a metrics or logging library. The one exception is
+// libs/logging, which exists to hold the apps' shared pino setup and is imported by apps only.
 describe('operations boundaries', () => {
-  it('no lib depends on prom-client or pino', () => {
-    for (const lib of readdirSync(new URL('libs/', root))) {
+  it('no lib but libs/logging depends on prom-client or pino', () => {
+    for (const lib of readdirSync(new URL('libs/', root)).filter((l) => l !== 'logging')) {
       const pkg = JSON.parse(readFileSync(new URL(`libs/${lib}/package.json`, root), 'utf8')) as { dependencies?: object; devDependencies?: object };
       const deps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
       expect(deps.filter((d) => d === 'prom-client' || d === 'pino'), `libs/${lib}`).toEqual([]);
       for (const { file, text } of sources(`libs/${lib}/src/`)) expect(text, file).not.toMatch(/from ['"](prom-client|pino)['"]/);
+    }
+  });
+
+  it('only apps import libs/logging', () => {
+    for (const lib of readdirSync(new URL('libs/', root))) {
+      const pkg = JSON.parse(readFileSync(new URL(`libs/${lib}/package.json`, root), 'utf8')) as { dependencies?: object };
+      expect(Object.keys({ ...pkg.dependencies }), `libs/${lib}`).not.toContain('@switchboard/logging');
     }
   });
 

@@ -25,6 +25,8 @@ export interface ConnectOptions {
   reconnect?: boolean | number[];
   serverTimeoutMs?: number;
   keepAliveMs?: number;
+  /** `withStatefulReconnect()`, optionally with the client's buffer size in bytes. */
+  statefulReconnect?: boolean | { bufferSize: number };
 }
 
 /** Builds an official `@microsoft/signalr` client, over WebSockets unless `transport` says otherwise (not started). */
@@ -39,6 +41,7 @@ export function buildClient(url: string, options: ConnectOptions = {}): signalR.
     })
     .configureLogging(signalR.LogLevel.None);
   if (options.protocol === 'messagepack') builder.withHubProtocol(new MessagePackHubProtocol());
+  if (options.statefulReconnect) builder.withStatefulReconnect(options.statefulReconnect === true ? undefined : options.statefulReconnect);
   if (options.reconnect === true) builder.withAutomaticReconnect([0, 100, 500, 1000]);
   else if (Array.isArray(options.reconnect)) builder.withAutomaticReconnect(options.reconnect);
   const connection = builder.build();

@@ -18,6 +18,8 @@ export interface RoundRobinProxy {
   readonly backends: readonly ProxyBackend[];
   /** Drains (false) or re-admits (true) a backend for new connections; open ones stay. */
   setEnabled(index: number, enabled: boolean): void;
+  /** Cuts every open connection at once, both sides (a network failure: no WebSocket close frames). */
+  cutAll(): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,9 @@ export function startRoundRobinProxy(backendUrls: readonly string[]): Promise<Ro
           const b = backends[index];
           if (!b) throw new Error(`no backend ${index}; there are ${backends.length}`);
           b.enabled = enabled;
+        },
+        cutAll() {
+          for (const s of sockets) s.destroy();
         },
         close: () =>
           new Promise<void>((done) => {

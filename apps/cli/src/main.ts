@@ -4,6 +4,7 @@ import type { JobUpdate } from '@switchboard/contracts';
 import { SeqFilter, renderLine } from './progress-bar.js';
 
 const USAGE = `usage: npm run cli -- <command> [args] [--url http://127.0.0.1:3000] [--token <jwt>]
+  (--url defaults to SWITCHBOARD_URL, --token to SWITCHBOARD_TOKEN: the access token for hub nodes that require one)
   enqueue <name> '<json data>' [--watch]   enqueue a job (and watch it until it ends)
   watch <jobId>                            show a job's progress until it ends
   get <jobId>                              print a job's snapshot as JSON
@@ -36,11 +37,14 @@ function fail(message: string, code = 2): never {
 const { flags, positional } = parseArgs(process.argv.slice(2));
 const [command, arg1, arg2] = positional;
 const base = String(flags.get('url') ?? process.env['SWITCHBOARD_URL'] ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
-const token = flags.get('token');
+const token = flags.get('token') ?? process.env['SWITCHBOARD_TOKEN'];
 if (!command || flags.has('help')) fail(USAGE, command ? 0 : 2);
+if (token === true) fail('--token needs a value: --token <jwt>');
 
+// The token goes in the Authorization header of negotiate and every HTTP request, and as
+// access_token on the WebSocket (what the official client does with accessTokenFactory).
 const connection = new signalR.HubConnectionBuilder()
-  .withUrl(`${base}/hubs/jobs`, typeof token === 'string' ? { accessTokenFactory: () => token } : {})
+  .withUrl(`${base}/hubs/jobs`, token ? { accessTokenFactory: () => token } : {})
   .withAutomaticReconnect()
   .configureLogging(signalR.LogLevel.None)
   .build();
@@ -73,7 +77,10 @@ async function main(): Promise<number> {
   try {
     await connection.start();
   } catch (err) {
-    fail(`cannot connect to ${base}/hubs/jobs: ${(err as Error).message}. Is a hub node running (npm start) with REDIS_URL set?`, 1);
+    const message = (err as Error).message;
+    if (/Status code '401'/.test(message)) fail(`${base}/hubs/jobs refused the connection (401): ${token ? 'the access token is not valid (expired, wrong key, issuer or audience)' : 'it requires an access token: pass --token <jwt> or set SWITCHBOARD_TOKEN'}.`, 1);
+    if (/Status code '403'/.test(message)) fail(`${base}/hubs/jobs refused the connection (403): the user of this access token lacks the role the hub requires.`, 1);
+    fail(`cannot connect to ${base}/hubs/jobs: ${message}. Is a hub node running (npm start) with REDIS_URL set?`, 1);
   }
   try {
     let jobId: string;
@@ -114,7 +121,9 @@ async function main(): Promise<number> {
     if (final.error) console.log(`error: ${final.error}`);
     return final.state === 'completed' ? 0 : 1;
   } catch (err) {
-    console.error(`cli: ${(err as Error).message}`);
+    // The hub's own text (after "HubException: ") starts with its stable code, e.g. SB_JOB_FORBIDDEN.
+    const message = (err as Error).message;
+    console.error(`cli: ${/HubException: ([\s\S]*)$/.exec(message)?.[1] ?? message}`);
     return 1;
   } finally {
     await connection.stop();

@@ -14,7 +14,7 @@ function configError(env: Record<string, string>): string {
 describe('hub config (environment)', () => {
   it('defaults: port 3000, no Redis, a generated node id, no shutdown delay, a 10 s shutdown deadline, 1 s stats', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, host: '0.0.0.0', redis: undefined, redisPrefix: 'sb:', logLevel: 'info', shutdownDelayMs: 0, shutdownTimeoutMs: 10_000, statsIntervalMs: 1000, secretIsEphemeral: true });
+    expect(c).toMatchObject({ port: 3000, host: '0.0.0.0', redis: undefined, redisPrefix: 'sb:', logLevel: 'info', shutdownDelayMs: 0, shutdownTimeoutMs: 10_000, statsIntervalMs: 1000, secretIsEphemeral: true, benchHub: false });
     expect(c.nodeId).toMatch(new RegExp(`^hub-${process.pid}-[0-9a-f]{6}$`));
     expect(loadConfig({}).nodeId).not.toBe(c.nodeId);
   });
@@ -31,8 +31,9 @@ describe('hub config (environment)', () => {
       SHUTDOWN_DELAY_MS: '2000',
       SHUTDOWN_TIMEOUT_MS: '15000',
       STATS_INTERVAL_MS: '500',
+      BENCH_HUB: '1',
     });
-    expect(c).toMatchObject({ port: 0, host: '127.0.0.1', secret: 'x'.repeat(16), secretIsEphemeral: false, logLevel: 'debug', redis: 'redis://127.0.0.1:6380', redisPrefix: 'app1:', nodeId: 'hub-eu.1_a', shutdownDelayMs: 2000, shutdownTimeoutMs: 15_000, statsIntervalMs: 500 });
+    expect(c).toMatchObject({ port: 0, host: '127.0.0.1', secret: 'x'.repeat(16), secretIsEphemeral: false, logLevel: 'debug', redis: 'redis://127.0.0.1:6380', redisPrefix: 'app1:', nodeId: 'hub-eu.1_a', shutdownDelayMs: 2000, shutdownTimeoutMs: 15_000, statsIntervalMs: 500, benchHub: true });
   });
 
   it.each([
@@ -48,6 +49,7 @@ describe('hub config (environment)', () => {
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, /^SHUTDOWN_TIMEOUT_MS must be an integer/],
     [{ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '5000' }, /^SHUTDOWN_DELAY_MS \(5000\) must be below SHUTDOWN_TIMEOUT_MS \(5000\)/],
     [{ STATS_INTERVAL_MS: '50' }, /^STATS_INTERVAL_MS must be an integer from 100 to 60000, got '50'/],
+    [{ BENCH_HUB: 'yes' }, /^BENCH_HUB must be 1, true, 0 or false, got 'yes'/],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(configError(env)).toMatch(message);
   });

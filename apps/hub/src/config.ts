@@ -1,5 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { redisTargetFromEnv, type RedisTarget } from '@switchboard/backplane-redis';
+import { JwtBearer, normalizeOrigin, type JwtBearerOptions } from '@switchboard/hub-server';
 
 /** Hub node configuration; the only place this app reads the environment. */
 export interface HubConfig {
@@ -27,6 +29,18 @@ export interface HubConfig {
   readonly shutdownTimeoutMs: number;
   /** STATS_INTERVAL_MS: heartbeat and `systemStats` push period. @defaultValue 1000 */
   readonly statsIntervalMs: number;
+  /** JWT bearer validation (AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY_FILE or AUTH_JWKS_FILE, and AUTH_JWT_*); undefined = no authentication. */
+  readonly jwt: JwtBearerOptions | undefined;
+  /** AUTH_REQUIRED: every hub and the REST API need a valid access token. @defaultValue true when a key is configured */
+  readonly authRequired: boolean;
+  /** JOBS_ADMIN_ROLE: users with this role may watch, get and cancel every job. @defaultValue admin */
+  readonly jobsAdminRole: string;
+  /** CORS_ORIGINS: browser origins allowed cross-origin, with credentials. @defaultValue none */
+  readonly corsOrigins: readonly string[];
+  /** MAX_CONNECTIONS: connections this node holds at most (0 = no limit). @defaultValue no limit */
+  readonly maxConnections: number | undefined;
+  /** BENCH_HUB: also serve the benchmark hub at /hubs/bench (`1`/`true` or `0`/`false`). @defaultValue false */
+  readonly benchHub: boolean;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -55,6 +69,107 @@ export function nodeIdFromEnv(env: NodeJS.ProcessEnv, role: 'hub' | 'worker'): s
   return raw;
 }
 
+/** A boolean variable: `1`/`true` or `0`/`false` (any case); `fallback` when unset or empty. */
+export function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
+  throw new ConfigError(`${name} must be 1, true, 0 or false, got '${raw}'.`);
+}
+
+const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const KEY_VARIABLES = ['AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY_FILE', 'AUTH_JWKS_FILE'] as const;
+const AUTH_DETAILS = ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_JWT_ALGORITHMS', 'AUTH_JWT_CLOCK_TOLERANCE_S', 'AUTH_USER_CLAIM', 'AUTH_ROLES_CLAIM'] as const;
+
+/** A comma-separated list; empty entries dropped. */
+function listFromEnv(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw.split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+function readFileNamed(name: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${name}: cannot read '${path}': ${(err as Error).message}`);
+  }
+}
+
+/** The AUTH_* variables: which key checks access tokens, and whether every request needs one. */
+export function authFromEnv(env: NodeJS.ProcessEnv): { jwt: JwtBearerOptions | undefined; authRequired: boolean } {
+  const keys = KEY_VARIABLES.filter((k) => env[k]);
+  if (keys.length > 1) throw new ConfigError(`Set only one of ${KEY_VARIABLES.join(', ')}; got ${keys.join(' and ')}.`);
+  const authRequired = boolFromEnv(env, 'AUTH_REQUIRED', keys.length === 1);
+  if (!keys.length) {
+    if (authRequired) throw new ConfigError(`AUTH_REQUIRED=true needs a key to check access tokens with: set ${KEY_VARIABLES.join(', or ')}.`);
+    const stray = AUTH_DETAILS.find((k) => env[k]);
+    if (stray) throw new ConfigError(`${stray} is set but no key is: set ${KEY_VARIABLES.join(', ')} too, or unset ${stray}.`);
+    return { jwt: undefined, authRequired: false };
+  }
+  const jwt: { -readonly [K in keyof JwtBearerOptions]: JwtBearerOptions[K] } = {};
+  const secret = env['AUTH_JWT_SECRET'];
+  const keyFile = env['AUTH_JWT_PUBLIC_KEY_FILE'];
+  const jwksFile = env['AUTH_JWKS_FILE'];
+  if (secret) {
+    if (Buffer.byteLength(secret) < 32) throw new ConfigError('AUTH_JWT_SECRET must be at least 32 bytes (HS256 needs a 256-bit key); generate one with `openssl rand -base64 32`.');
+    jwt.secret = secret;
+  } else if (keyFile) {
+    const pem = readFileNamed('AUTH_JWT_PUBLIC_KEY_FILE', keyFile);
+    try {
+      if (createPublicKey(pem).type !== 'public') throw new Error('not a public key');
+    } catch (err) {
+      throw new ConfigError(`AUTH_JWT_PUBLIC_KEY_FILE: '${keyFile}' is not a PEM public key or certificate (${(err as Error).message}).`);
+    }
+    jwt.publicKey = pem;
+  } else if (jwksFile) {
+    const text = readFileNamed('AUTH_JWKS_FILE', jwksFile);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ConfigError(`AUTH_JWKS_FILE: '${jwksFile}' is not JSON; it must hold a JSON Web Key Set {"keys": [...]}.`);
+    }
+    const set = parsed as { keys?: unknown };
+    if (typeof set !== 'object' || set === null || !Array.isArray(set.keys) || !set.keys.length) {
+      throw new ConfigError(`AUTH_JWKS_FILE: '${jwksFile}' must hold a JSON Web Key Set with a non-empty "keys" array.`);
+    }
+    jwt.jwks = set as JwtBearerOptions['jwks'];
+  }
+  const issuer = listFromEnv(env, 'AUTH_JWT_ISSUER');
+  if (issuer) jwt.issuer = issuer;
+  const audience = listFromEnv(env, 'AUTH_JWT_AUDIENCE');
+  if (audience) jwt.audience = audience;
+  const algorithms = listFromEnv(env, 'AUTH_JWT_ALGORITHMS');
+  if (algorithms) {
+    const unknown = algorithms.find((a) => !JWT_ALGORITHMS.includes(a));
+    if (unknown) throw new ConfigError(`AUTH_JWT_ALGORITHMS must list algorithms from ${JWT_ALGORITHMS.join(', ')}; got '${unknown}'.`);
+    jwt.algorithms = algorithms;
+  }
+  jwt.clockToleranceSeconds = intFromEnv(env, 'AUTH_JWT_CLOCK_TOLERANCE_S', 0, 0, 3600);
+  for (const [name, option] of [['AUTH_USER_CLAIM', 'userIdClaim'], ['AUTH_ROLES_CLAIM', 'rolesClaim']] as const) {
+    const v = env[name]?.trim();
+    if (v) jwt[option] = v;
+  }
+  try {
+    new JwtBearer(jwt);
+  } catch (err) {
+    throw new ConfigError(`${keys[0]}: ${(err as Error).message}`);
+  }
+  return { jwt, authRequired };
+}
+
+/** CORS_ORIGINS: exact origins (scheme://host[:port]), comma-separated; `*` refused. */
+export function corsOriginsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  try {
+    return (listFromEnv(env, 'CORS_ORIGINS') ?? []).map((o) => normalizeOrigin(o, 'CORS_ORIGINS'));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const port = intFromEnv(env, 'PORT', 3000, 0, 65535);
   const logLevel = (env['LOG_LEVEL'] || 'info') as LogLevel;
@@ -70,6 +185,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  const jobsAdminRole = env['JOBS_ADMIN_ROLE'] || 'admin';
+  if (!/^[^\s,]{1,128}$/.test(jobsAdminRole)) throw new ConfigError(`JOBS_ADMIN_ROLE must be one role name (no spaces or commas), got '${jobsAdminRole}'.`);
   const shutdownDelayMs = intFromEnv(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000);
   const shutdownTimeoutMs = intFromEnv(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 600_000);
   if (shutdownDelayMs >= shutdownTimeoutMs) {
@@ -87,5 +204,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     shutdownDelayMs,
     shutdownTimeoutMs,
     statsIntervalMs: intFromEnv(env, 'STATS_INTERVAL_MS', 1000, 100, 60_000),
+    benchHub: boolFromEnv(env, 'BENCH_HUB', false),
+    ...authFromEnv(env),
+    jobsAdminRole,
+    corsOrigins: corsOriginsFromEnv(env),
+    maxConnections: intFromEnv(env, 'MAX_CONNECTIONS', 0, 0, 10_000_000) || undefined,
   };
 }

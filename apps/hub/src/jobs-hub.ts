@@ -16,7 +16,8 @@ async function clientErrors<T>(fn: () => Promise<T>): Promise<T> {
 const NO_REDIS = 'SB_JOBS_UNAVAILABLE: Jobs need Redis: start the hub node with REDIS_URL (or REDIS_CLUSTER_NODES) set, and run `npm run worker`.';
 
 /**
- * The jobs hub at /hubs/jobs: `enqueue(name, data)` → { jobId }, `watch(jobId)` → snapshot (and
+ * The jobs hub at /hubs/jobs (a job is watched and cancelled only by the user who enqueued it or an
+ * admin: JobsService checks, SB_JOB_FORBIDDEN otherwise): `enqueue(name, data)` → { jobId }, `watch(jobId)` → snapshot (and
  * the caller joins the job's group), `unwatch(jobId)`, `cancel(jobId)` → boolean. Client method:
  * `jobUpdated(update)`. `watch` joins before it reads, so no update can fall between the
  * snapshot and the live stream; the client drops anything whose `seq` it has seen.
@@ -33,12 +34,14 @@ export function createJobsHub(service: () => JobsService | undefined) {
       watch: (ctx, jobId: unknown) =>
         clientErrors(async () => {
           const jobs = need();
-          if (typeof jobId !== 'string') return jobs.get(jobId);
-          await ctx.groups.add(ctx.connectionId, jobGroup(jobId));
+          // Ownership first: another user's watch must not join the group even for a moment.
+          await jobs.authorize(jobId, ctx.user);
+          const group = jobGroup(jobId as string); // a valid id: authorize checked it
+          await ctx.groups.add(ctx.connectionId, group);
           try {
-            return await jobs.get(jobId);
+            return await jobs.get(jobId, ctx.user);
           } catch (err) {
-            await ctx.groups.remove(ctx.connectionId, jobGroup(jobId));
+            await ctx.groups.remove(ctx.connectionId, group);
             throw err;
           }
         }),
@@ -47,7 +50,7 @@ export function createJobsHub(service: () => JobsService | undefined) {
           if (typeof jobId !== 'string') throw new HubError('unwatch takes the job id string that enqueue returned.');
           await ctx.groups.remove(ctx.connectionId, jobGroup(jobId));
         }),
-      cancel: (_ctx, jobId: unknown) => clientErrors(() => need().cancel(jobId)),
+      cancel: (ctx, jobId: unknown) => clientErrors(() => need().cancel(jobId, ctx.user)),
     },
   });
 }

@@ -1,16 +1,17 @@
 import { createServer } from 'node:http';
 import type { SystemClient } from '@switchboard/contracts';
 import { createRedisBackplane, describeTarget } from '@switchboard/backplane-redis';
-import { HubServer, type HubEndpoint } from '@switchboard/hub-server';
+import { HubServer, parseRequestUrl, type HubDefinition, type HubEndpoint } from '@switchboard/hub-server';
 import { JobKeys, JobsService, SystemRegistry, failFastClient, jobGroup, queueCounter, quit } from '@switchboard/jobs';
+import { benchHub } from './bench-hub.js';
 import { chatHub } from './chat-hub.js';
 import { clockHub } from './clock-hub.js';
 import { ConfigError, loadConfig, type HubConfig } from './config.js';
 import { handleHealth, type HealthSources } from './health.js';
 import { createJobsHub } from './jobs-hub.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '@switchboard/logging';
 import { HubMetrics } from './metrics.js';
-import { handleJobsApi } from './rest-api.js';
+import { handleJobsApi, type JobsApiHost } from './rest-api.js';
 import { serveStatic } from './static-files.js';
 import { createSystemHub } from './system-hub.js';
 import { SystemMonitor } from './system-monitor.js';
@@ -34,16 +35,30 @@ if (config.secretIsEphemeral) {
 const metrics = new HubMetrics(config.nodeId, config.redis !== undefined);
 const backplane = config.redis ? createRedisBackplane({ redis: config.redis, prefix: config.redisPrefix, logger, metrics: metrics.bus }) : undefined;
 logger.info({ scaleOut: config.redis ? `redis (${describeTarget(config.redis)})` : 'in-memory (single node)' }, 'scale-out');
-const hubs = new HubServer({ secret: config.secret, logger, metrics: metrics.hubServer, ...(backplane ? { scaleOut: backplane.scaleOut } : {}) });
-hubs.mapHub('/hubs/chat', chatHub);
-hubs.mapHub('/hubs/clock', clockHub);
+const hubs = new HubServer({
+  secret: config.secret,
+  logger,
+  metrics: metrics.hubServer,
+  ...(backplane ? { scaleOut: backplane.scaleOut } : {}),
+  // Authentication, CORS and the connection cap: see the README's environment table.
+  ...(config.jwt ? { jwt: config.jwt } : {}),
+  ...(config.corsOrigins.length ? { cors: { origins: config.corsOrigins } } : {}),
+  ...(config.maxConnections ? { maxConnections: config.maxConnections } : {}),
+});
+/** AUTH_REQUIRED: every hub refuses anonymous negotiates (401). */
+const guard = <D extends HubDefinition>(definition: D): D => (config.authRequired ? { ...definition, requireUser: true } : definition);
+hubs.mapHub('/hubs/chat', guard(chatHub));
+hubs.mapHub('/hubs/clock', guard(clockHub));
+// The benchmark hub (bench/): only when asked for, so production nodes do not serve it.
+if (config.benchHub) hubs.mapHub('/hubs/bench', guard(benchHub));
 // Jobs need Redis (BullMQ); without it the jobs hub and REST API answer with a clear error.
 let jobsService: JobsService | undefined;
-const jobsEndpoint = hubs.mapHub('/hubs/jobs', createJobsHub(() => jobsService));
+const jobsEndpoint = hubs.mapHub('/hubs/jobs', guard(createJobsHub(() => jobsService)));
 if (config.redis) {
   jobsService = new JobsService({
     redis: config.redis,
     prefix: config.redisPrefix,
+    adminRole: config.jobsAdminRole,
     publish: (update) => jobsEndpoint.clients.group(jobGroup(update.jobId)).jobUpdated(update),
   });
 }
@@ -65,7 +80,7 @@ const monitor = new SystemMonitor({
   push: (stats) => systemEndpoint!.clients.all.systemStats(stats),
   logger,
 });
-systemEndpoint = hubs.mapHub('/hubs/system', createSystemHub(config.nodeId, () => monitor.stats()));
+systemEndpoint = hubs.mapHub('/hubs/system', guard(createSystemHub(config.nodeId, () => monitor.stats())));
 
 metrics.setSources(
   backplane && queue && registry
@@ -79,12 +94,27 @@ const health: HealthSources = {
   redisReachable: () => (backplane ? backplane.bus.connected && statusClient!.status === 'ready' : undefined),
 };
 
+const jobsApi: JobsApiHost = {
+  get jobs() {
+    return jobsService;
+  },
+  authenticate: (req) => hubs.authenticate(req),
+  authRequired: config.authRequired,
+  cors: (req, res, methods) => hubs.applyCors(req, res, methods),
+  onError: (err) => logger.error({ err }, 'jobs API failed'),
+};
+
 const server = createServer((req, res) => {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  // `new URL` throws on targets such as `//[`: a throwing request listener would end the process.
+  const path = parseRequestUrl(req)?.pathname;
+  if (path === undefined) {
+    res.writeHead(400, { 'Content-Type': 'text/plain' });
+    return void res.end('Bad request target.');
+  }
   if (handleHealth(req, res, path, health)) return;
   if (metrics.handle(req, res, path)) return;
   if (hubs.handleRequest(req, res)) return;
-  if (handleJobsApi(req, res, jobsService, (err) => logger.error({ err }, 'jobs API failed'))) return;
+  if (handleJobsApi(req, res, jobsApi)) return;
   serveStatic(path, res)
     .then((served) => {
       if (!served) {

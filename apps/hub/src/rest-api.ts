@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseRequestUrl, type HubUser } from '@switchboard/hub-server';
 import type { JobsService } from '@switchboard/jobs';
 import { isSwitchboardError } from '@switchboard/protocol';
 
@@ -47,35 +48,59 @@ function decodeId(segment: string): string {
   }
 }
 
+/** What the REST API needs from the hub node. */
+export interface JobsApiHost {
+  /** undefined: the node has no Redis (503). */
+  readonly jobs: JobsService | undefined;
+  /** The same authentication as the hubs (`HubServer.authenticate`: the Bearer header). */
+  authenticate(req: IncomingMessage): Promise<HubUser | undefined>;
+  /** AUTH_REQUIRED: anonymous requests get 401. */
+  readonly authRequired: boolean;
+  /** The hub server's CORS policy (`HubServer.applyCors`); true when it answered a preflight. */
+  cors(req: IncomingMessage, res: ServerResponse, methods: readonly string[]): boolean;
+  onError(err: unknown): void;
+}
+
+const COLLECTION_METHODS = ['POST'] as const;
+const ITEM_METHODS = ['GET', 'DELETE'] as const;
+
 /**
  * The jobs REST API on every hub node: `POST /api/jobs` {name, data} → 202 {jobId},
  * `GET /api/jobs/:id` → snapshot, `DELETE /api/jobs/:id` → {cancelled}. Errors are JSON
- * `{ error, code }` with a 4xx status (503 when jobs are not configured). Returns false for
- * other paths.
+ * `{ error, code }` with a 4xx status (503 when jobs are not configured). Requests authenticate as
+ * hub connections do (`Authorization: Bearer`): with AUTH_REQUIRED an anonymous one gets 401, and
+ * another user's job 403 (SB_JOB_FORBIDDEN). Returns false for other paths.
  */
-export function handleJobsApi(req: IncomingMessage, res: ServerResponse, jobs: JobsService | undefined, onError: (err: unknown) => void): boolean {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+export function handleJobsApi(req: IncomingMessage, res: ServerResponse, host: JobsApiHost): boolean {
+  const path = parseRequestUrl(req)?.pathname ?? '';
   if (path !== '/api/jobs' && !path.startsWith('/api/jobs/')) return false;
+  const id = path.startsWith('/api/jobs/') ? decodeId(path.slice('/api/jobs/'.length)) : undefined;
+  if (host.cors(req, res, id === undefined ? COLLECTION_METHODS : ITEM_METHODS)) return true;
   void (async () => {
+    const user = await host.authenticate(req);
+    if (host.authRequired && !user) {
+      req.resume();
+      return error(res, 401, 'SB_AUTH_REQUIRED', 'This hub node requires an access token: send Authorization: Bearer <jwt> (valid, unexpired, signed by the configured key).', { 'WWW-Authenticate': 'Bearer' });
+    }
+    const jobs = host.jobs;
     if (!jobs) return error(res, 503, 'SB_JOBS_UNAVAILABLE', 'Jobs need Redis: start the hub node with REDIS_URL set and run `npm run worker`.');
-    const id = path.startsWith('/api/jobs/') ? decodeId(path.slice('/api/jobs/'.length)) : undefined;
     if (id === undefined) {
       if (req.method !== 'POST') return error(res, 405, 'SB_HTTP_METHOD', 'Use POST /api/jobs to enqueue a job.', { Allow: 'POST' });
       const body = await readJson(req);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'SB_HTTP_INVALID_BODY', 'The body must be an object {"name": "...", "data": {...}}.');
       const { name, data } = body as { name?: unknown; data?: unknown };
-      return send(res, 202, await jobs.enqueue(name, data));
+      return send(res, 202, await jobs.enqueue(name, data, user?.id));
     }
-    if (req.method === 'GET') return send(res, 200, await jobs.get(id));
-    if (req.method === 'DELETE') return send(res, 200, { cancelled: await jobs.cancel(id) });
+    if (req.method === 'GET') return send(res, 200, await jobs.get(id, user));
+    if (req.method === 'DELETE') return send(res, 200, { cancelled: await jobs.cancel(id, user) });
     return error(res, 405, 'SB_HTTP_METHOD', 'Use GET or DELETE on /api/jobs/:id.', { Allow: 'GET, DELETE' });
   })().catch((err) => {
     if (err instanceof HttpError) return error(res, err.status, err.code, err.message);
     if (isSwitchboardError(err)) {
-      const status = err.code === 'SB_JOB_NOT_FOUND' ? 404 : err.code === 'SB_JOB_UNKNOWN' || err.code === 'SB_JOB_INVALID_DATA' ? 400 : 503;
+      const status = err.code === 'SB_JOB_NOT_FOUND' ? 404 : err.code === 'SB_JOB_FORBIDDEN' ? 403 : err.code === 'SB_JOB_UNKNOWN' || err.code === 'SB_JOB_INVALID_DATA' ? 400 : 503;
       return error(res, status, err.code, err.message);
     }
-    onError(err);
+    host.onError(err);
     if (!res.headersSent) error(res, 500, 'SB_INTERNAL', 'The server failed; see its log.');
     else res.end();
   });

@@ -6,14 +6,11 @@ import { EnqueueForm } from './enqueue-form.js';
 import { JobsView } from './jobs-view.js';
 import { StatusView } from './status-view.js';
 import { SystemView } from './system-view.js';
+import { mountTokenForm, storedToken } from './token-form.js';
 import { WatchedStore } from './watched-store.js';
 
 // `?protocol=messagepack` switches every connection to the MessagePack hub protocol.
 const messagepack = new URLSearchParams(location.search).get('protocol') === 'messagepack';
-function options(reconnectDelays: number[]): ClientOptions {
-  // persistent: a dashboard comes back by itself, also after a failed first start.
-  return { persistent: true, reconnectDelays, ...(messagepack ? { protocol: new MessagePackHubProtocol() } : {}) };
-}
 const storage = (() => {
   try {
     return window.localStorage;
@@ -21,12 +18,31 @@ const storage = (() => {
     return undefined; // storage blocked: the page still works, it just forgets on reload
   }
 })();
+// The access token (hub nodes with AUTH_REQUIRED) lives in sessionStorage: this tab only.
+const session = (() => {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return undefined;
+  }
+})();
+const accessToken = storedToken(session);
+function options(reconnectDelays: number[]): ClientOptions {
+  // persistent: a dashboard comes back by itself, also after a failed first start.
+  return {
+    persistent: true,
+    reconnectDelays,
+    ...(messagepack ? { protocol: new MessagePackHubProtocol() } : {}),
+    ...(accessToken ? { accessTokenFactory: () => accessToken } : {}),
+  };
+}
 
 const jobs = connectJobs('', options([0, 1000, 2000, 3000]));
 const chat = connectChat('', options([0, 1000, 2000, 3000]));
 // The system hub may not exist on this node (yet): retry slowly.
 const system = connectSystem('', options([0, 2000, 5000, 10000]));
 new StatusView({ jobs, chat, system });
+mountTokenForm(session, [jobs, chat], () => location.reload());
 
 // Jobs: the list, remembered ids, the form.
 const watched = new WatchedStore(storage);
@@ -55,6 +71,10 @@ function watch(jobId: string): void {
     if (hubErrorCode(err) === 'SB_JOB_NOT_FOUND') {
       view.announce(`Job ${jobId} is no longer known to the hub; removed from the list.`);
       forget(jobId);
+    } else if (hubErrorCode(err) === 'SB_JOB_FORBIDDEN') {
+      // Remembered by this browser for another user (another access token): not ours to show.
+      view.announce(`Job ${jobId} belongs to another user; removed from the list.`);
+      forget(jobId);
     }
     // Otherwise the connection is down: the client watches it again once it is back.
   });
@@ -62,7 +82,8 @@ function watch(jobId: string): void {
 
 jobs.onJobUpdated((u) => view.update(u));
 jobs.onWatchError((jobId, err) => {
-  if (hubErrorCode(err) === 'SB_JOB_NOT_FOUND') forget(jobId);
+  const code = hubErrorCode(err);
+  if (code === 'SB_JOB_NOT_FOUND' || code === 'SB_JOB_FORBIDDEN') forget(jobId);
   else view.problem(jobId, `Watch failed: ${hubErrorMessage(err)}`);
 });
 for (const id of [...watched.ids()].reverse()) view.placeholder(id);

@@ -4,7 +4,7 @@ import { createHubContext } from '@switchboard/hub-context';
 import { JobKeys, JobsWorker, SystemRegistry, failFastClient, jobGroup, quit } from '@switchboard/jobs';
 import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
 import { Heartbeat } from './heartbeat.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '@switchboard/logging';
 import { WorkerMetrics } from './metrics.js';
 
 /** Kept back from SHUTDOWN_TIMEOUT_MS for handing jobs back and closing connections. */

@@ -70,7 +70,8 @@ export class WorkerMetrics {
    */
   async listen(port: number, host: string): Promise<{ server: Server; url: string }> {
     const server = createServer((req, res) => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      // A target `new URL` cannot parse (`//[`) must not throw here: that would end the process.
+      const path = URL.canParse(req.url ?? '/', 'http://localhost') ? new URL(req.url ?? '/', 'http://localhost').pathname : '';
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
         return void res.end('Use GET.');

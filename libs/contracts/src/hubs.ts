@@ -12,3 +12,25 @@ export interface ChatServer {
 export interface ClockClient {
   onTimeReceived(time: string): void;
 }
+
+/**
+ * What the benchmark publishes (`bench/`): a sequence number, the publish time on the machine's
+ * monotonic clock in milliseconds (so receivers in other processes can compute the latency), and
+ * padding.
+ */
+export interface BenchTick {
+  s: number;
+  t: number;
+  p: string;
+}
+
+/** Client methods of the benchmark hub (`/hubs/bench`, served when a hub node runs with BENCH_HUB=1). */
+export interface BenchClient {
+  tick(payload: BenchTick): void;
+}
+
+/** Server methods of the benchmark hub. */
+export interface BenchServer {
+  JoinGroup(name: string): Promise<void>;
+  LeaveGroup(name: string): Promise<void>;
+}

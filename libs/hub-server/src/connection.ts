@@ -5,6 +5,7 @@ import {
   SwitchboardError,
   completionWithError,
   concat,
+  isTrackable,
   parseHandshake,
   selectProtocol,
   writeHandshakeError,
@@ -15,15 +16,55 @@ import {
 } from '@switchboard/protocol';
 import { runInvocation } from './dispatcher.js';
 import type { HubEndpoint } from './hub-endpoint.js';
-import type { ConnectionRequestInfo, HubCallContext, HubUser } from './hub.js';
+import { ConnectionContext } from './connection-context.js';
+import type { ConnectionRequestInfo, HubUser } from './hub.js';
+import type { HubServerMetrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import type { LocalConnection } from './scaleout.js';
+import { StatefulReconnect } from './stateful-reconnect.js';
 import type { Transport } from './transport.js';
 import type { UploadStream } from './upload-stream.js';
 import { Semaphore } from './semaphore.js';
 
+/**
+ * The messagesSent metrics of one flush pass, summed per hub and metrics sink: a broadcast to N
+ * connections makes one metrics call per hub instead of N (counter updates cost as much as a
+ * small write).
+ */
+class SentTally {
+  private readonly hubs: string[] = [];
+  private readonly sinks: HubServerMetrics[] = [];
+  private readonly messages: number[] = [];
+  private readonly bytes: number[] = [];
+
+  add(hub: string, sink: HubServerMetrics, messages: number, bytes: number): void {
+    let i = 0;
+    while (i < this.hubs.length && (this.hubs[i] !== hub || this.sinks[i] !== sink)) i++;
+    if (i === this.hubs.length) {
+      this.hubs.push(hub);
+      this.sinks.push(sink);
+      this.messages.push(0);
+      this.bytes.push(0);
+    }
+    this.messages[i]! += messages;
+    this.bytes[i]! += bytes;
+  }
+
+  report(): void {
+    try {
+      for (let i = 0; i < this.hubs.length; i++) this.sinks[i]!.messagesSent?.(this.hubs[i]!, this.messages[i]!, this.bytes[i]!);
+    } finally {
+      this.hubs.length = this.sinks.length = this.messages.length = this.bytes.length = 0;
+    }
+  }
+}
+const SENT = new SentTally();
+
 /** ASP.NET's fixed text for a server-side close caused by an error. */
 export const CLOSE_ERROR_TEXT = 'Connection closed with an error.';
+
+/** Reattach attempts sent back from other nodes before the client is refused (see `reattachElsewhere`). */
+const MAX_REATTACH_BOUNCES = 32;
 
 type State = 'handshake' | 'connecting' | 'connected' | 'closed';
 
@@ -45,14 +86,11 @@ export class HubConnection implements LocalConnection {
   readonly user: HubUser | undefined;
   readonly userId: string | undefined;
   protocol!: HubProtocol;
-  /** Running server-to-client streams, by invocation id. */
-  readonly streams = new Map<string, AbortController>();
-  /** Open client-to-server streams, by stream id. */
-  readonly uploads = new Map<string, UploadStream>();
-  readonly invocationSlots: Semaphore;
-  readonly context: HubCallContext;
+  readonly context: ConnectionContext;
 
   private state: State = 'handshake';
+  /** close() is under way (its flush must not start another close). */
+  private closing = false;
   private handshakeBuffer: Uint8Array | undefined;
   private reader!: FrameReader;
   private readonly createdAt: number;
@@ -61,14 +99,24 @@ export class HubConnection implements LocalConnection {
   private clientPinged = false;
   private outQueue: Uint8Array[] = [];
   private flushScheduled = false;
-  private readonly pendingResults = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  // Created on first use (see `streams`, `uploads`, `invocationSlots`, `lifetimeSignal`): most
+  // connections never stream, upload or wait for a client result, and an idle connection should
+  // cost little memory.
+  private lazyStreams: Map<string, AbortController> | undefined;
+  private lazyUploads: Map<string, UploadStream> | undefined;
+  private lazySlots: Semaphore | undefined;
+  private pendingResults: Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }> | undefined;
   private resultCounter = 0;
-  private readonly lifetime = new AbortController();
+  private lifetime: AbortController | undefined;
   private heldChunks: Uint8Array[] | undefined = [];
   private pauseReasons = 0;
   private connectTask: Promise<void> | undefined;
   /** When the connection was reported opened (logs, metrics); undefined until then. */
   private openedAt: number | undefined;
+  /** Stateful reconnect (sequence ids, replay buffer); set by a version-2 handshake where it is granted. */
+  private stateful: StatefulReconnect | undefined;
+  /** Reattach attempts that landed on other nodes since the last reattach here (see `reattachElsewhere`). */
+  private bounces = 0;
 
   constructor(
     readonly endpoint: HubEndpoint,
@@ -81,22 +129,30 @@ export class HubConnection implements LocalConnection {
     this.user = init.user;
     this.userId = init.user?.id;
     this.createdAt = this.lastSendAt = this.lastReceiveAt = options.now();
-    this.invocationSlots = new Semaphore(options.maxParallelInvocations);
-    const conn = this;
-    this.context = {
-      connectionId: init.connectionId,
-      user: init.user,
-      request: init.request,
-      transport: transport.name,
-      get protocol() {
-        return conn.protocol?.name ?? '';
-      },
-      items: new Map(),
-      signal: this.lifetime.signal,
-      clients: endpoint.callerClients(init.connectionId),
-      groups: endpoint.groups,
-      abort: () => this.close({}),
-    };
+    this.context = new ConnectionContext(this, init.request);
+  }
+
+  /** Running server-to-client streams, by invocation id. */
+  get streams(): Map<string, AbortController> {
+    return (this.lazyStreams ??= new Map());
+  }
+
+  /** Open client-to-server streams, by stream id. */
+  get uploads(): Map<string, UploadStream> {
+    return (this.lazyUploads ??= new Map());
+  }
+
+  get invocationSlots(): Semaphore {
+    return (this.lazySlots ??= new Semaphore(this.options.maxParallelInvocations));
+  }
+
+  /** Aborted when the connection closes (already aborted if it has). */
+  get lifetimeSignal(): AbortSignal {
+    if (!this.lifetime) {
+      this.lifetime = new AbortController();
+      if (this.state === 'closed') this.lifetime.abort();
+    }
+    return this.lifetime.signal;
   }
 
   get isClosed(): boolean {
@@ -142,7 +198,10 @@ export class HubConnection implements LocalConnection {
     this.protocol = selection.protocol;
     this.reader = this.protocol.createReader(this.options.maxMessageSize);
     this.state = 'connecting';
-    this.writeFramed(HANDSHAKE_OK);
+    // As ASP.NET: granted at negotiate (so the client sends version 2) and possible on this transport.
+    const stateful = this.endpoint.statefulReconnect;
+    if (stateful && selection.version >= 2 && this.transport.resumable) this.stateful = new StatefulReconnect(stateful.bufferSize);
+    this.enqueue(HANDSHAKE_OK);
     if (parsed.rest.length) this.heldChunks!.push(parsed.rest.slice());
     this.connectTask = this.connect();
   }
@@ -193,18 +252,20 @@ export class HubConnection implements LocalConnection {
   }
 
   private dispatch(message: HubMessage): void {
+    // Stateful reconnect: a replayed message this connection already processed is dropped.
+    if (this.stateful && isTrackable(message) && !this.stateful.accept()) return;
     switch (message.type) {
       case MessageType.Invocation:
       case MessageType.StreamInvocation:
         void runInvocation(this, message);
         return;
       case MessageType.StreamItem:
-        this.uploads.get(message.invocationId)?.push(message.item);
+        this.lazyUploads?.get(message.invocationId)?.push(message.item);
         return;
       case MessageType.Completion:
         return this.onCompletion(message);
       case MessageType.CancelInvocation:
-        this.streams.get(message.invocationId)?.abort();
+        this.lazyStreams?.get(message.invocationId)?.abort();
         return;
       case MessageType.Ping:
         this.clientPinged = true;
@@ -214,60 +275,124 @@ export class HubConnection implements LocalConnection {
         this.close({ clientError: message.error });
         return;
       case MessageType.Ack:
+        // Ignored without stateful reconnect, as ASP.NET does.
+        if (this.stateful) this.enqueueAll(this.stateful.ack(message.sequenceId));
+        return;
       case MessageType.Sequence:
-        // Only meaningful with stateful reconnect, which this server never grants at negotiate.
+        this.stateful?.resetSequence(message.sequenceId);
         return;
     }
   }
 
   private onCompletion(message: CompletionMessage): void {
-    const pending = this.pendingResults.get(message.invocationId);
+    const pending = this.pendingResults?.get(message.invocationId);
     if (pending) {
-      this.pendingResults.delete(message.invocationId);
+      this.pendingResults!.delete(message.invocationId);
       clearTimeout(pending.timer);
       if (message.error !== undefined) pending.reject(new SwitchboardError('SB_CLIENT_RESULT_ERROR', message.error));
       else pending.resolve(message.result);
       return;
     }
-    const upload = this.uploads.get(message.invocationId);
+    const upload = this.lazyUploads?.get(message.invocationId);
     if (upload) {
-      this.uploads.delete(message.invocationId);
+      this.lazyUploads!.delete(message.invocationId);
       upload.complete(message.error);
     }
+  }
+
+  /**
+   * Queues an already framed Invocation (from the scale-out); with stateful reconnect it is
+   * numbered and kept for replay, and may be held (see StatefulReconnect).
+   */
+  writeFramed(bytes: Uint8Array): void {
+    if (this.stateful) this.writeTracked(bytes);
+    else this.enqueue(bytes);
+  }
+
+  writeMessage(message: HubMessage): void {
+    if (this.state === 'closed' || !this.protocol) return;
+    const bytes = this.protocol.write(message);
+    if (this.stateful && isTrackable(message)) this.writeTracked(bytes);
+    else this.enqueue(bytes);
   }
 
   /**
    * Queues framed bytes; everything queued in this turn is written as one unit. While connecting,
    * the queue is held until the scale-out has added the connection (see `connect`).
    */
-  writeFramed(bytes: Uint8Array): void {
+  private enqueue(bytes: Uint8Array): void {
     if (this.state === 'closed') return;
     this.outQueue.push(bytes);
     if (!this.flushScheduled && this.state !== 'connecting') {
       this.flushScheduled = true;
-      queueMicrotask(this.flush);
+      HubConnection.scheduleFlush(this);
     }
   }
 
-  writeMessage(message: HubMessage): void {
-    if (this.state === 'closed' || !this.protocol) return;
-    this.writeFramed(this.protocol.write(message));
+  private enqueueAll(list: readonly Uint8Array[]): void {
+    for (const bytes of list) this.enqueue(bytes);
   }
 
-  private readonly flush = (): void => {
+  /** A trackable message under stateful reconnect: written now, or held until Acks (or a reattach) let it go. */
+  private writeTracked(bytes: Uint8Array): void {
+    if (this.state === 'closed') return;
+    if (this.stateful!.add(bytes)) return this.enqueue(bytes);
+    if (this.stateful!.heldBytes <= this.options.maxBufferedBytes) return;
+    const message = `${this.stateful!.heldBytes} bytes are waiting for the client's acknowledgements, over maxBufferedBytes (${this.options.maxBufferedBytes}).`;
+    this.options.logger.warn({ connectionId: this.connectionId, code: 'SB_RECONNECT_BUFFER_FULL' }, 'stateful reconnect: too many unacknowledged messages; closing with reconnect allowed');
+    const cause = new SwitchboardError('SB_RECONNECT_BUFFER_FULL', message);
+    if (this.stateful!.detached) this.finish(cause, false);
+    else this.close({ error: `${CLOSE_ERROR_TEXT} SB_RECONNECT_BUFFER_FULL: ${message}`, allowReconnect: true, cause });
+  }
+
+  /**
+   * Connections with queued output, flushed together in one microtask: a broadcast to N
+   * connections schedules one microtask, not N, and no connection holds a flush closure.
+   */
+  private static dirty: HubConnection[] = [];
+  private static flushQueued = false;
+
+  private static scheduleFlush(connection: HubConnection): void {
+    HubConnection.dirty.push(connection);
+    if (HubConnection.flushQueued) return;
+    HubConnection.flushQueued = true;
+    queueMicrotask(HubConnection.flushAll);
+  }
+
+  private static flushAll(): void {
+    HubConnection.flushQueued = false;
+    const list = HubConnection.dirty;
+    HubConnection.dirty = [];
+    for (const c of list) {
+      try {
+        c.flush(SENT);
+      } catch (err) {
+        c.options.logger.error({ connectionId: c.connectionId, err }, 'writing to a connection failed');
+      }
+    }
+    SENT.report();
+  }
+
+  /** Writes what is queued as one unit; `tally` collects the metrics of a flushAll pass (reported once per hub). */
+  private flush(tally?: SentTally): void {
     this.flushScheduled = false;
     const queue = this.outQueue;
     if (!queue.length || this.state === 'closed') return;
     this.outQueue = [];
     const data = queue.length === 1 ? queue[0]! : Buffer.concat(queue);
     this.transport.send(data, !this.protocol || this.protocol.transferFormat === 'Text');
-    this.options.metrics?.messagesSent?.(this.endpoint.name, queue.length, data.length);
+    const metrics = this.options.metrics;
+    if (metrics?.messagesSent) {
+      if (tally) tally.add(this.endpoint.name, metrics, queue.length, data.length);
+      else metrics.messagesSent(this.endpoint.name, queue.length, data.length);
+    }
     this.lastSendAt = this.options.now();
-    if (this.transport.bufferedAmount > this.options.maxBufferedBytes) {
+    // Not while closing: close() flushes its Close message through here (that was infinite recursion).
+    if (this.transport.bufferedAmount > this.options.maxBufferedBytes && !this.closing) {
       this.options.logger.warn({ connectionId: this.connectionId, buffered: this.transport.bufferedAmount }, 'slow client: outbound buffer over maxBufferedBytes; closing with reconnect allowed');
       this.close({ error: `${CLOSE_ERROR_TEXT} The client reads too slowly.`, allowReconnect: true });
     }
-  };
+  }
 
   invokeClient(target: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     if (this.state !== 'connected' && this.state !== 'connecting') {
@@ -276,11 +401,11 @@ export class HubConnection implements LocalConnection {
     const invocationId = `s${++this.resultCounter}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pendingResults.delete(invocationId);
+        this.pendingResults?.delete(invocationId);
         reject(new SwitchboardError('SB_CLIENT_RESULT_TIMEOUT', `The client did not answer '${target}' within ${timeoutMs} ms. Check that it registers a handler with connection.on('${target}', ...) that returns a value.`));
       }, timeoutMs);
       timer.unref();
-      this.pendingResults.set(invocationId, { resolve, reject, timer });
+      (this.pendingResults ??= new Map()).set(invocationId, { resolve, reject, timer });
       this.writeMessage({ type: MessageType.Invocation, invocationId, target, arguments: args });
     });
   }
@@ -306,6 +431,7 @@ export class HubConnection implements LocalConnection {
       if (now - this.createdAt > this.options.handshakeTimeoutMs) this.refuseHandshake('Handshake was canceled.', 'SB_HANDSHAKE_TIMEOUT');
       return;
     }
+    if (this.stateful && this.state === 'connected' && !this.statefulHeartbeat(now)) return;
     // Long polling has inherent keep-alive: no Pings either way, and its own inactivity rule.
     if (this.state !== 'connected' || this.transport.inherentKeepAlive) return;
     if (this.clientPinged && now - this.lastReceiveAt > this.options.clientTimeoutMs) {
@@ -314,6 +440,52 @@ export class HubConnection implements LocalConnection {
       return;
     }
     if (now - this.lastSendAt >= this.options.keepAliveIntervalMs && this.outQueue.length === 0) this.writeMessage(PING);
+  }
+
+  /** Stateful reconnect's share of the heartbeat: the reattach deadline, and the Ack (about once a second, when it moved). False while detached. */
+  private statefulHeartbeat(now: number): boolean {
+    const stateful = this.stateful!;
+    if (stateful.detached) {
+      if (stateful.expired(now, this.options.disconnectTimeoutMs)) {
+        this.options.logger.info({ connectionId: this.connectionId, code: 'SB_RECONNECT_TIMEOUT' }, 'stateful reconnect: no reattach in time; disposing of the connection');
+        this.finish(new SwitchboardError('SB_RECONNECT_TIMEOUT', `The WebSocket was lost and the client did not reattach within ${this.options.disconnectTimeoutMs} ms (disconnectTimeoutMs).`), false);
+      }
+      return false;
+    }
+    const ack = stateful.takeAck();
+    if (ack !== undefined) this.writeMessage({ type: MessageType.Ack, sequenceId: ack });
+    return true;
+  }
+
+  /** Whether a new WebSocket may take this connection over (stateful reconnect granted, handshake done, not closed). */
+  get resumable(): boolean {
+    return this.stateful !== undefined && this.state === 'connected';
+  }
+
+  /**
+   * The transport now runs over a new socket (a reattach): announce the oldest unacknowledged
+   * message with a Sequence, write every unacknowledged message again, and continue. Input cut off
+   * on the old socket is dropped; the client replays it.
+   */
+  reattached(): void {
+    if (!this.resumable) return;
+    const now = this.options.now();
+    this.reader = this.protocol.createReader(this.options.maxMessageSize);
+    this.lastReceiveAt = now;
+    this.bounces = 0;
+    const { sequenceId, replay } = this.stateful!.reattach(now);
+    // Anything still queued is either in the replay or may be dropped (Pings, Acks).
+    this.outQueue = [this.protocol.write({ type: MessageType.Sequence, sequenceId }), ...replay];
+    this.flush();
+    this.options.logger.info({ connectionId: this.connectionId, sequenceId, replayed: replay.length }, 'stateful reconnect: the client reattached');
+  }
+
+  /**
+   * A reattach for this connection reached another node, which asks whether to send the client
+   * back to try again (it does, up to a bound, so a client that keeps landing elsewhere gives up).
+   */
+  reattachElsewhere(): boolean {
+    return this.resumable && ++this.bounces <= MAX_REATTACH_BOUNCES;
   }
 
   private refuseHandshake(error: string, reason: string): void {
@@ -336,7 +508,8 @@ export class HubConnection implements LocalConnection {
    * `allowReconnect` when given), then the transport closes with 1000.
    */
   close(opts: { error?: string; allowReconnect?: boolean; cause?: unknown; clientError?: string }): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.closing) return;
+    this.closing = true;
     if (this.protocol && this.state !== 'handshake') {
       this.outQueue.push(
         this.protocol.write({
@@ -351,9 +524,20 @@ export class HubConnection implements LocalConnection {
     this.finish(cause instanceof Error ? cause : undefined, true);
   }
 
-  /** The transport went away (socket closed or errored). */
+  /**
+   * The transport went away (socket closed or errored). With stateful reconnect, a socket lost
+   * without a clean close (`error` set) keeps the connection for `disconnectTimeoutMs`, waiting for
+   * the client to reattach; a clean close ends it.
+   */
   transportClosed(error: Error | undefined): void {
     if (this.state === 'closed') return;
+    if (error && this.resumable) {
+      if (!this.stateful!.detached) {
+        this.stateful!.detach(this.options.now());
+        this.options.logger.info({ connectionId: this.connectionId, reason: error.message }, 'stateful reconnect: the WebSocket was lost; waiting for the client to reattach');
+      }
+      return;
+    }
     this.finish(error, false);
   }
 
@@ -362,11 +546,13 @@ export class HubConnection implements LocalConnection {
     this.state = 'closed';
     this.outQueue = [];
     if (closeTransport) this.transport.close(1000);
-    this.lifetime.abort();
-    for (const c of this.streams.values()) c.abort();
-    for (const u of this.uploads.values()) u.complete(new SwitchboardError('SB_CONNECTION_CLOSED', 'The connection closed before the upload stream completed.'));
-    this.uploads.clear();
-    for (const [id, p] of this.pendingResults) {
+    this.lifetime?.abort();
+    if (this.lazyStreams) for (const c of this.lazyStreams.values()) c.abort();
+    if (this.lazyUploads) {
+      for (const u of this.lazyUploads.values()) u.complete(new SwitchboardError('SB_CONNECTION_CLOSED', 'The connection closed before the upload stream completed.'));
+      this.lazyUploads.clear();
+    }
+    if (this.pendingResults) for (const [id, p] of this.pendingResults) {
       clearTimeout(p.timer);
       p.reject(new SwitchboardError('SB_CONNECTION_CLOSED', `Connection '${this.connectionId}' disconnected.`));
       this.pendingResults.delete(id);

@@ -8,6 +8,7 @@ import {
   type SwitchboardError,
 } from '@switchboard/protocol';
 import type { HubConnection } from './connection.js';
+import { admit } from './auth.js';
 import { HubError, type HubCallContext } from './hub.js';
 import { UploadStream } from './upload-stream.js';
 
@@ -18,7 +19,24 @@ export const invocationErrors = {
   nonStreamingAsStreaming: (target: string) => `The client attempted to invoke the non-streaming '${target}' method with a streaming invocation.`,
   idInUse: (id: string) => `Invocation ID '${id}' is already in use.`,
   badArguments: (target: string, detail: string) => `Failed to invoke '${target}' due to an error on the server. HubException: ${detail}`,
+  /** ASP.NET's text for a method whose [Authorize] requirements the user does not meet (the target as the client sent it). */
+  unauthorized: (target: string) => `Failed to invoke '${target}' because user is unauthorized`,
+  tooManyInvocations: (target: string, limit: number) =>
+    `Failed to invoke '${target}' due to an error on the server. HubException: SB_INVOCATION_LIMIT: this connection already has ${limit} invocations in flight (maxParallelInvocations + maxPendingInvocations); wait for results before sending more.`,
 };
+
+/**
+ * Invocations in flight per connection (received, not finished: waiting for a slot, running,
+ * streaming). Kept beside the connection rather than on it: only the dispatcher counts them.
+ */
+const inFlight = new WeakMap<HubConnection, number>();
+/** Connections already warned about for the invocation limit (one log line each, not one per refusal). */
+const warnedLimit = new WeakSet<HubConnection>();
+
+/** Invocations of `conn` received and not finished yet. */
+export function invocationsInFlight(conn: HubConnection): number {
+  return inFlight.get(conn) ?? 0;
+}
 
 /** `An unexpected error occurred invoking '<t>' on the server.` plus the detail ASP.NET would add. */
 export function invocationFailure(target: string, err: unknown, detailed: boolean): string {
@@ -61,6 +79,25 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
  * upload methods run beside them (they must keep receiving while they run).
  */
 export async function runInvocation(conn: HubConnection, msg: InvocationMessage | StreamInvocationMessage): Promise<void> {
+  // Bounded before anything else: a client that floods invocations gets errors, not unbounded memory.
+  const limit = conn.options.maxParallelInvocations + conn.options.maxPendingInvocations;
+  const count = inFlight.get(conn) ?? 0;
+  if (count >= limit) {
+    if (!warnedLimit.has(conn)) {
+      warnedLimit.add(conn);
+      conn.options.logger.warn({ connectionId: conn.connectionId, code: 'SB_INVOCATION_LIMIT', limit }, 'too many invocations in flight; refusing more from this connection');
+    }
+    return conn.completeWithError(msg.invocationId, invocationErrors.tooManyInvocations(msg.target, limit));
+  }
+  inFlight.set(conn, count + 1);
+  try {
+    await dispatchInvocation(conn, msg);
+  } finally {
+    inFlight.set(conn, (inFlight.get(conn) ?? 1) - 1);
+  }
+}
+
+async function dispatchInvocation(conn: HubConnection, msg: InvocationMessage | StreamInvocationMessage): Promise<void> {
   const { target } = msg;
   const id = msg.invocationId;
   const method = conn.endpoint.methods.get(target.toLowerCase());
@@ -68,6 +105,11 @@ export async function runInvocation(conn: HubConnection, msg: InvocationMessage 
   if (!method) {
     log.debug({ connectionId: conn.connectionId, target }, 'unknown hub method');
     return conn.completeWithError(id, invocationErrors.unknownMethod(target));
+  }
+  // Authorization comes before the invocation-mode checks, as in ASP.NET's dispatcher.
+  if (admit(method, conn.user) !== 'ok') {
+    log.info({ connectionId: conn.connectionId, target: method.name, user: conn.userId }, 'refused a hub method: the user lacks the required role (or is anonymous)');
+    return conn.completeWithError(id, invocationErrors.unauthorized(target));
   }
   const isStreamCall = msg.type === MessageType.StreamInvocation;
   if (method.kind === 'stream' && !isStreamCall) return conn.completeWithError(id, invocationErrors.streamingAsNonStreaming(method.name));
@@ -142,7 +184,7 @@ async function runStream(
   }
   const controller = new AbortController();
   conn.streams.set(id, controller);
-  const ctx: HubCallContext = { ...conn.context, signal: controller.signal };
+  const ctx: HubCallContext = conn.context.withSignal(controller.signal);
   const aborted = new Promise<'aborted'>((resolve) => controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
   try {
     let iterable: unknown;

@@ -27,10 +27,14 @@ export interface HttpTransportHost {
   readonly options: ResolvedOptions;
   /** Shutting down: new connections are refused with 503. */
   readonly draining: boolean;
+  /** At `maxConnections`: the 503 text for a new connection (undefined while there is room). */
+  refuseIfFull(): string | undefined;
   /** This node holds the connection over a WebSocket. */
   hasWebSocket(connectionId: string): boolean;
   /** The connection ended on this node; its token must not reopen it here. */
   hasEnded(connectionId: string): boolean;
+  /** A stateful-reconnect reattach for a WebSocket connection held here reached another node (TransportOp.Reattach). */
+  reattachElsewhere(connectionId: string): 'retry' | 'conflict' | 'gone';
 }
 
 /** A transport request whose token (and user) the server has verified. */
@@ -59,6 +63,11 @@ const NOT_FOUND = textReply(404, 'No Connection with that ID');
 const OK = textReply(200, '');
 const ACCEPTED = textReply(202, '');
 const DRAINING = 'This hub node is shutting down; connect to another node.';
+const REATTACH_REPLIES = {
+  retry: OK,
+  conflict: textReply(409, 'This connection already has an active WebSocket.'),
+  gone: NOT_FOUND,
+} as const;
 /** How long a forwarded request other than a poll waits for the owning node. */
 const FORWARD_TIMEOUT_MS = 10_000;
 /**
@@ -138,6 +147,7 @@ export class HttpTransports {
    * forwarded by another node. Resolves with the answer for the client.
    */
   async serve(request: ForwardedRequest, path: string, pollWaitMs = this.host.options.longPollTimeoutMs): Promise<TransportReply> {
+    if (request.op === TransportOp.Reattach) return REATTACH_REPLIES[this.host.reattachElsewhere(request.connectionId)];
     const session = this.sessions.get(request.connectionId);
     if (!session || session.endpoint.path !== path) return this.host.hasWebSocket(request.connectionId) ? webSocketConflict(request.op) : NOT_FOUND;
     const { transport } = session;
@@ -259,6 +269,11 @@ export class HttpTransports {
   private async create(res: ServerResponse, endpoint: HttpEndpoint, target: VerifiedTarget, make: () => HttpTransport, op: TransportOp): Promise<Session | undefined> {
     if (this.host.draining) {
       sendText(res, 503, DRAINING);
+      return undefined;
+    }
+    const full = this.host.refuseIfFull();
+    if (full) {
+      sendText(res, 503, full);
       return undefined;
     }
     const id = target.connectionId;

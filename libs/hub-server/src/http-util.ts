@@ -10,8 +10,18 @@ export function queryParam(query: URLSearchParams, name: string): string | null 
   return null;
 }
 
-export function parseUrl(req: IncomingMessage): URL {
-  return new URL(req.url ?? '/', 'http://localhost');
+/**
+ * The URL of a request. An origin-form target (`/path?query`) is always a path here, even `//x`
+ * (which the WHATWG parser would read as a host). Undefined for a target no URL can be made of
+ * (`http://[`): `new URL` throws on it, and a request listener that throws ends the process.
+ */
+export function parseUrl(req: IncomingMessage): URL | undefined {
+  const target = req.url ?? '/';
+  try {
+    return new URL(target.startsWith('/') ? `http://localhost${target}` : target, 'http://localhost');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Normalized route key: lower-cased, no trailing slash. */

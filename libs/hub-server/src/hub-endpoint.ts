@@ -2,11 +2,23 @@ import type { TransportName } from '@switchboard/protocol';
 import { callerClients, groupManager, hubClients, type CallerClients, type GroupManager, type HubClients } from './clients.js';
 import { compileMethods, type ClientMethods, type HubDefinition, type HubMethodDescriptor } from './hub.js';
 import type { ScaleOut } from './scaleout.js';
+import type { StatefulReconnectSettings } from './stateful-reconnect.js';
 
 /** Per-endpoint options given to `mapHub`. */
 export interface HubEndpointOptions {
   /** Transports offered on this endpoint, in preference order. @defaultValue all implemented */
   transports?: readonly TransportName[];
+  /**
+   * Grant stateful reconnect to clients that ask for it (`withStatefulReconnect()`): over
+   * WebSockets, a connection whose socket drops survives for `disconnectTimeoutMs` and the client
+   * reattaches to it without losing messages (see the package README). @defaultValue false
+   */
+  allowStatefulReconnects?: boolean;
+  /**
+   * With stateful reconnect: bytes sent to a client and not yet acknowledged after which further
+   * messages wait for its Ack (they are held, up to `maxBufferedBytes`). @defaultValue 100000
+   */
+  statefulReconnectBufferSize?: number;
 }
 
 /** A hub mounted at a path: its compiled methods, its scale-out and its client targets. */
@@ -24,6 +36,8 @@ export class HubEndpoint<C extends ClientMethods = ClientMethods> {
     readonly scaleOut: ScaleOut,
     readonly transports: readonly TransportName[],
     clientResultTimeoutMs: number,
+    /** Set when the endpoint grants stateful reconnect. */
+    readonly statefulReconnect?: StatefulReconnectSettings,
   ) {
     this.methods = compileMethods(definition.methods);
     this.clients = hubClients<C>(scaleOut, clientResultTimeoutMs);

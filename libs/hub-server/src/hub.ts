@@ -66,7 +66,29 @@ export interface HubMethodDescriptor<H extends AnyHandler = AnyHandler> {
   readonly uploads: number;
   /** Exact number of plain arguments, when the method wants it enforced. */
   readonly args?: number;
+  /** Only authenticated users may call it. */
+  readonly requireUser?: boolean;
+  /** Only users with at least one of these roles may call it (implies `requireUser`). */
+  readonly roles?: readonly string[];
   readonly handler: H;
+}
+
+/** Options of `method`, `streamMethod` and `uploadMethod`. */
+export interface MethodOptions {
+  /** Exact number of plain arguments. */
+  args?: number;
+  /** Only authenticated users may call it; others get `Failed to invoke '<m>' because user is unauthorized`. */
+  requireUser?: boolean;
+  /** Only users with at least one of these roles may call it (implies `requireUser`). */
+  roles?: readonly string[];
+}
+
+function descriptorOptions(options: MethodOptions): Pick<HubMethodDescriptor, 'args' | 'requireUser' | 'roles'> {
+  return {
+    ...(options.args !== undefined ? { args: options.args } : {}),
+    ...(options.requireUser !== undefined ? { requireUser: options.requireUser } : {}),
+    ...(options.roles !== undefined ? { roles: [...options.roles] } : {}),
+  };
 }
 
 export type HubMethod<C extends ClientMethods = any> = HubHandler<C> | HubMethodDescriptor;
@@ -76,8 +98,10 @@ export interface HubDefinition<C extends ClientMethods = any, M extends Record<s
   onConnected?(ctx: HubCallContext<C>): void | Promise<void>;
   /** `error` is set when the connection ended because of a failure (not a clean close). */
   onDisconnected?(ctx: HubCallContext<C>, error: Error | undefined): void | Promise<void>;
-  /** Only authenticated users may negotiate and connect. */
+  /** Only authenticated users may negotiate and connect (401 otherwise). */
   readonly requireUser?: boolean;
+  /** Only users with at least one of these roles may negotiate and connect (403 otherwise; implies `requireUser`). */
+  readonly requireRoles?: readonly string[];
 }
 
 /**
@@ -91,19 +115,19 @@ export function defineHub<C extends ClientMethods>() {
 /** Marks a method that returns an AsyncIterable (or a promise of one) as a server-to-client stream. */
 export function streamMethod<H extends (ctx: HubCallContext<any>, ...args: any[]) => AsyncIterable<unknown> | Promise<AsyncIterable<unknown>>>(
   handler: H,
-  options: { uploads?: number; args?: number } = {},
+  options: MethodOptions & { uploads?: number } = {},
 ): HubMethodDescriptor<H> {
-  return { kind: 'stream', uploads: options.uploads ?? 0, handler, ...(options.args !== undefined ? { args: options.args } : {}) };
+  return { kind: 'stream', uploads: options.uploads ?? 0, handler, ...descriptorOptions(options) };
 }
 
 /** Marks a method that takes `uploads` client-to-server streams (as AsyncIterables after its arguments). */
-export function uploadMethod<H extends AnyHandler>(uploads: number, handler: H, options: { args?: number } = {}): HubMethodDescriptor<H> {
-  return { kind: 'invoke', uploads, handler, ...(options.args !== undefined ? { args: options.args } : {}) };
+export function uploadMethod<H extends AnyHandler>(uploads: number, handler: H, options: MethodOptions = {}): HubMethodDescriptor<H> {
+  return { kind: 'invoke', uploads, handler, ...descriptorOptions(options) };
 }
 
-/** A plain method with its argument count enforced. */
-export function method<H extends AnyHandler>(handler: H, options: { args?: number } = {}): HubMethodDescriptor<H> {
-  return { kind: 'invoke', uploads: 0, handler, ...(options.args !== undefined ? { args: options.args } : {}) };
+/** A plain method with options: its argument count enforced, or a user or role required. */
+export function method<H extends AnyHandler>(handler: H, options: MethodOptions = {}): HubMethodDescriptor<H> {
+  return { kind: 'invoke', uploads: 0, handler, ...descriptorOptions(options) };
 }
 
 const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).constructor;

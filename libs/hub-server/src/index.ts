@@ -1,5 +1,7 @@
 export { HubServer, IMPLEMENTED_TRANSPORTS } from './server.js';
 export type { HubServerOptions } from './options.js';
+export { JwtBearer, bearerToken, admit, type JwtBearerOptions, type AccessRule, type Admission } from './auth.js';
+export { CorsPolicy, CORS_ALLOWED_HEADERS, normalizeOrigin, type CorsOptions } from './cors.js';
 export { HUB_SERVER_DEFAULTS } from './options.js';
 export type { HubServerMetrics, ConnectionStats } from './metrics.js';
 export {
@@ -14,6 +16,7 @@ export {
   type HubDefinition,
   type HubMethod,
   type HubMethodDescriptor,
+  type MethodOptions,
   type ConnectionRequestInfo,
   type ServerMethodsOf,
 } from './hub.js';
@@ -28,6 +31,7 @@ export type { RawConnection, RawConnectionHandler } from './raw-endpoint.js';
 export type { Transport } from './transport.js';
 export { TransportOp, type TransportRouter, type TransportRequestHandler, type ForwardedRequest, type TransportReply } from './transport-routing.js';
 export { jsonLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
+export { parseUrl as parseRequestUrl } from './http-util.js';
 export { invocationErrors, invocationFailure } from './dispatcher.js';
 export { CLOSE_ERROR_TEXT } from './connection.js';
 export { BusScaleOut, MemoryBroker, MemoryBus, BackplaneChannels, DEFAULT_CHANNEL_PREFIX, type Bus, type BusScaleOutOptions } from './backplane/index.js';

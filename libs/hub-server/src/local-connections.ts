@@ -7,7 +7,8 @@ import type { LocalConnection, OutboundMessage } from './scaleout.js';
 export class LocalConnectionStore {
   readonly byId = new Map<string, LocalConnection>();
   private readonly groups = new Map<string, Set<LocalConnection>>();
-  private readonly groupsOf = new Map<string, Set<string>>();
+  /** The groups of each connection in at least one: the name itself while it is in one (most are), a Set beyond. */
+  private readonly groupsOf = new Map<string, string | Set<string>>();
   private readonly users = new Map<string, Set<LocalConnection>>();
 
   add(connection: LocalConnection): void {
@@ -20,7 +21,8 @@ export class LocalConnectionStore {
     if (this.byId.get(connection.connectionId) !== connection) return [];
     this.byId.delete(connection.connectionId);
     if (connection.userId !== undefined) removeFrom(this.users, connection.userId, connection);
-    const groups = [...(this.groupsOf.get(connection.connectionId) ?? [])];
+    const of = this.groupsOf.get(connection.connectionId);
+    const groups = of === undefined ? [] : typeof of === 'string' ? [of] : [...of];
     for (const g of groups) removeFrom(this.groups, g, connection);
     this.groupsOf.delete(connection.connectionId);
     return groups;
@@ -34,16 +36,19 @@ export class LocalConnectionStore {
   addToGroup(connection: LocalConnection, group: string): boolean {
     const first = !this.groups.has(group);
     addTo(this.groups, group, connection);
-    let set = this.groupsOf.get(connection.connectionId);
-    if (!set) this.groupsOf.set(connection.connectionId, (set = new Set()));
-    set.add(group);
+    const of = this.groupsOf.get(connection.connectionId);
+    if (of === undefined) this.groupsOf.set(connection.connectionId, group);
+    else if (typeof of !== 'string') of.add(group);
+    else if (of !== group) this.groupsOf.set(connection.connectionId, new Set([of, group]));
     return first;
   }
 
   /** Returns true when the group has no local members left. */
   removeFromGroup(connection: LocalConnection, group: string): boolean {
     removeFrom(this.groups, group, connection);
-    this.groupsOf.get(connection.connectionId)?.delete(group);
+    const of = this.groupsOf.get(connection.connectionId);
+    if (of === group) this.groupsOf.delete(connection.connectionId);
+    else if (of !== undefined && typeof of !== 'string') of.delete(group);
     return !this.groups.has(group);
   }
 

@@ -1,7 +1,7 @@
 /**
  * Metrics hooks: the server calls these so an app can feed any metrics library (apps/hub uses
  * prom-client) without this package depending on one. Every callback is optional and is called
- * synchronously, some on the hot path (once per received chunk and once per written frame), so
+ * synchronously, some on the hot path (once per received chunk, once per batch of writes), so
  * an implementation must be cheap (counter increments) and must not throw.
  *
  * Label values are bounded: `hub` is a mapped hub's short name, `method` a method the hub defines
@@ -14,7 +14,11 @@ export interface HubServerMetrics {
   connectionClosed?(hub: string, transport: string, protocol: string, durationMs: number): void;
   /** `messages` hub messages (`bytes` bytes) arrived in one transport unit. */
   messagesReceived?(hub: string, messages: number, bytes: number): void;
-  /** `messages` hub messages (`bytes` bytes, handshake and Close included) left in one transport unit. */
+  /**
+   * `messages` hub messages (`bytes` bytes, handshake and Close included) were written. Writes
+   * queued in one turn of the event loop are reported together, once per hub (a broadcast to N
+   * connections is one call, not N).
+   */
   messagesSent?(hub: string, messages: number, bytes: number): void;
   /**
    * A hub method finished: `ms` from dispatch (after waiting for its invocation slot) to its

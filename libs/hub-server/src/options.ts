@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SwitchboardError, type HubProtocol, jsonHubProtocol, messagePackHubProtocol } from '@switchboard/protocol';
+import type { JwtBearerOptions } from './auth.js';
+import type { CorsOptions } from './cors.js';
 import type { HubUser } from './hub.js';
 import { jsonLogger, type Logger } from './logger.js';
 import type { HubServerMetrics } from './metrics.js';
@@ -25,6 +27,19 @@ export interface HubServerOptions {
   tokenTtlMs?: number;
   /** Invocations of one connection that run at once (streams and uploads run beside them). @defaultValue 1 */
   maxParallelInvocations?: number;
+  /**
+   * Invocations of one connection (of any kind) that may be in flight beyond
+   * `maxParallelInvocations`: waiting for a slot, or streams and uploads running. Further ones get
+   * an error Completion (`SB_INVOCATION_LIMIT`) at once instead of queueing without bound.
+   * @defaultValue 100
+   */
+  maxPendingInvocations?: number;
+  /**
+   * Hub connections (and raw WebSockets) this node holds at most. When full, negotiate, WebSocket
+   * upgrades and first SSE / long-polling requests answer 503 (`SB_CONNECTION_LIMIT`) until some
+   * close. @defaultValue no limit
+   */
+  maxConnections?: number;
   /** Upload stream items buffered before the connection's reads pause. @defaultValue 100 */
   streamBufferCapacity?: number;
   /** Outbound bytes buffered for a slow client before it is closed (with reconnect allowed). @defaultValue 4194304 */
@@ -39,8 +54,12 @@ export interface HubServerOptions {
   disconnectTimeoutMs?: number;
   /** Send exception type and message to clients for unexpected errors. @defaultValue false */
   detailedErrors?: boolean;
-  /** Resolves the user of an HTTP request (negotiate, upgrade, every transport request). */
+  /** Resolves the user of an HTTP request (negotiate, upgrade, every transport request). Not with `jwt`. */
   authenticate?: (request: IncomingMessage) => HubUser | undefined | null | Promise<HubUser | undefined | null>;
+  /** Built-in JWT bearer validation (see JwtBearerOptions); the user comes from the token's claims. Not with `authenticate`. */
+  jwt?: JwtBearerOptions;
+  /** Allow browsers on these origins (with credentials); without it no CORS headers are sent. */
+  cors?: CorsOptions;
   /** Creates the scale-out per hub. @defaultValue one MemoryScaleOut per hub */
   scaleOut?: ScaleOutFactory;
   /** Hub protocols offered. @defaultValue json and messagepack */
@@ -54,8 +73,8 @@ export interface HubServerOptions {
   heartbeatIntervalMs?: number;
 }
 
-export type ResolvedOptions = Required<Omit<HubServerOptions, 'authenticate' | 'scaleOut' | 'metrics'>> &
-  Pick<HubServerOptions, 'authenticate' | 'scaleOut' | 'metrics'>;
+export type ResolvedOptions = Required<Omit<HubServerOptions, 'authenticate' | 'scaleOut' | 'metrics' | 'jwt' | 'cors' | 'maxConnections'>> &
+  Pick<HubServerOptions, 'authenticate' | 'scaleOut' | 'metrics' | 'jwt' | 'cors' | 'maxConnections'>;
 
 export const HUB_SERVER_DEFAULTS = {
   maxMessageSize: 32 * 1024,
@@ -65,6 +84,7 @@ export const HUB_SERVER_DEFAULTS = {
   clientResultTimeoutMs: 30_000,
   tokenTtlMs: 24 * 60 * 60 * 1000,
   maxParallelInvocations: 1,
+  maxPendingInvocations: 100,
   streamBufferCapacity: 100,
   maxBufferedBytes: 4 * 1024 * 1024,
   longPollTimeoutMs: 90_000,
@@ -81,6 +101,7 @@ const POSITIVE_INTEGERS = [
   'clientResultTimeoutMs',
   'tokenTtlMs',
   'maxParallelInvocations',
+  'maxPendingInvocations',
   'streamBufferCapacity',
   'maxBufferedBytes',
   'longPollTimeoutMs',
@@ -111,6 +132,12 @@ export function resolveOptions(options: HubServerOptions): ResolvedOptions {
   }
   if (resolved.metrics !== undefined && (typeof resolved.metrics !== 'object' || resolved.metrics === null)) {
     throw new SwitchboardError('SB_CONFIG_INVALID', 'metrics must be an object of optional callbacks (connectionOpened, connectionClosed, messagesReceived, messagesSent, invocation).');
+  }
+  if (resolved.maxConnections !== undefined && (!Number.isInteger(resolved.maxConnections) || resolved.maxConnections <= 0)) {
+    throw new SwitchboardError('SB_CONFIG_INVALID', `maxConnections must be a positive integer (or left out for no limit), got ${JSON.stringify(resolved.maxConnections)}.`);
+  }
+  if (resolved.jwt !== undefined && resolved.authenticate !== undefined) {
+    throw new SwitchboardError('SB_CONFIG_INVALID', 'authenticate and jwt cannot both be set: jwt is a built-in authenticate. Pass one of them.');
   }
   if (!resolved.protocols.length) throw new SwitchboardError('SB_CONFIG_INVALID', 'protocols must list at least one hub protocol.');
   return resolved;

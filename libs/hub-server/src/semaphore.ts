@@ -1,6 +1,7 @@
 /** A FIFO counting semaphore: waiters run in arrival order, which keeps invocations ordered. */
 export class Semaphore {
-  private waiters: (() => void)[] = [];
+  /** Created when the first caller has to wait (most never do). */
+  private waiters: (() => void)[] | undefined;
 
   constructor(private available: number) {}
 
@@ -9,11 +10,11 @@ export class Semaphore {
       this.available--;
       return undefined;
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
   }
 
   release(): void {
-    const next = this.waiters.shift();
+    const next = this.waiters?.shift();
     if (next) next();
     else this.available++;
   }

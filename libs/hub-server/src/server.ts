@@ -2,10 +2,12 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TRANSPORT_FORMATS, type NegotiateResponseV1, type TransportName } from '@switchboard/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { admit, JwtBearer, type AccessRule } from './auth.js';
+import { CorsPolicy } from './cors.js';
 import { HubConnection, type ConnectionInit } from './connection.js';
 import { HubEndpoint, hubNameOf, type HubEndpointOptions } from './hub-endpoint.js';
 import type { ClientMethods, ConnectionRequestInfo, HubDefinition, HubUser } from './hub.js';
-import { parseCookies, parseUrl, queryParam, refuseUpgrade, routeKey, sendJson, sendText } from './http-util.js';
+import { parseUrl, queryParam, refuseUpgrade, routeKey, sendJson, sendText } from './http-util.js';
 import { hubSink, rawSink } from './http-sinks.js';
 import { HttpTransports, type HttpEndpoint, type HttpTransport } from './http-transports.js';
 import { newConnectionId } from './ids.js';
@@ -13,8 +15,11 @@ import { MemoryScaleOut } from './memory-scaleout.js';
 import type { ConnectionStats } from './metrics.js';
 import { resolveOptions, type HubServerOptions, type ResolvedOptions } from './options.js';
 import type { RawConnection, RawConnectionHandler } from './raw-endpoint.js';
+import { statefulReconnectSettings } from './stateful-reconnect.js';
+import { RequestInfo } from './request-info.js';
 import { ConnectionTokenCodec, type TokenClaims } from './token.js';
 import type { Transport } from './transport.js';
+import { bounceReattach, reattach, verdictForUnheld, wireHubSocket } from './websocket-reattach.js';
 import { WebSocketTransport } from './websocket-transport.js';
 
 /** Transports this server implements, in the order negotiate offers them. */
@@ -23,7 +28,13 @@ export const IMPLEMENTED_TRANSPORTS: readonly TransportName[] = ['WebSockets', '
 /** Closed connection ids remembered to refuse token reuse (see `ended`). */
 const MAX_ENDED_TRACKED = 100_000;
 
-type Endpoint = { kind: 'hub'; hub: HubEndpoint; requireUser: boolean } | { kind: 'raw'; path: string; handler: RawConnectionHandler; transports: readonly TransportName[] };
+/** SB_CONNECTION_LIMIT: what negotiate, upgrades and first transport requests answer when the node is full. */
+const fullText = (max: number) => `SB_CONNECTION_LIMIT: this hub node holds its maximum of ${max} connections (maxConnections); try again later or connect to another node.`;
+/** Methods a connection URL takes (CORS preflights), and negotiate's. */
+const CONNECTION_METHODS = ['GET', 'POST', 'DELETE'] as const;
+const NEGOTIATE_METHODS = ['POST'] as const;
+
+type Endpoint = { kind: 'hub'; hub: HubEndpoint; access: AccessRule } | { kind: 'raw'; path: string; handler: RawConnectionHandler; transports: readonly TransportName[] };
 
 /**
  * A SignalR-protocol server that mounts on any `node:http` server: call `handleRequest` from the
@@ -48,10 +59,19 @@ export class HubServer {
   private closed = false;
   /** Set by `stopAccepting` (and `close`): negotiate and new transports are refused with 503. */
   private draining = false;
+  /** `options.authenticate`, or the built-in JWT bearer validation (`options.jwt`). */
+  private readonly authenticator: HubServerOptions['authenticate'];
+  private readonly cors: CorsPolicy | undefined;
+  private lastFullLog = 0;
 
   constructor(options: HubServerOptions) {
     this.options = resolveOptions(options);
     this.tokens = new ConnectionTokenCodec(this.options.secret);
+    const logger = this.options.logger;
+    this.authenticator = this.options.jwt
+      ? new JwtBearer({ onRejected: (reason, req) => logger.debug({ reason, remote: req.socket.remoteAddress }, 'access token refused'), ...this.options.jwt }).authenticate
+      : this.options.authenticate;
+    this.cors = this.options.cors ? new CorsPolicy(this.options.cors) : undefined;
     // A frame may batch several messages, so the hard frame limit is above the per-message limit;
     // the per-message limit is enforced by the hub protocol reader with a clear Close error.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: Math.max(1024 * 1024, this.options.maxMessageSize * 4), clientTracking: false });
@@ -61,8 +81,15 @@ export class HubServer {
       get draining() {
         return server.draining;
       },
+      refuseIfFull: () => this.refuseIfFull(),
       hasWebSocket: (id) => this.connections.get(id)?.transport.name === 'WebSockets',
       hasEnded: (id) => this.ended.has(id),
+      reattachElsewhere: (id) => {
+        const c = this.connections.get(id);
+        if (c?.transport.name !== 'WebSockets') return 'gone';
+        if (!c.resumable) return 'conflict';
+        return c.reattachElsewhere() ? 'retry' : 'gone';
+      },
     });
     this.heartbeat = setInterval(() => this.tick(), this.options.heartbeatIntervalMs);
     this.heartbeat.unref();
@@ -73,8 +100,8 @@ export class HubServer {
     const key = routeKey(path);
     const name = hubNameOf(key);
     const scaleOut = this.options.scaleOut ? this.options.scaleOut(name) : new MemoryScaleOut();
-    const hub = new HubEndpoint<C>(name, key, definition, scaleOut, options.transports ?? IMPLEMENTED_TRANSPORTS, this.options.clientResultTimeoutMs);
-    this.addEndpoint(key, { kind: 'hub', hub: hub as unknown as HubEndpoint, requireUser: definition.requireUser === true });
+    const hub = new HubEndpoint<C>(name, key, definition, scaleOut, options.transports ?? IMPLEMENTED_TRANSPORTS, this.options.clientResultTimeoutMs, statefulReconnectSettings(options));
+    this.addEndpoint(key, { kind: 'hub', hub: hub as unknown as HubEndpoint, access: { requireUser: definition.requireUser === true, roles: definition.requireRoles } });
     // Other nodes forward SSE / long-polling requests for connections held here (no sticky sessions).
     hub.scaleOut.transports?.serveTransport((request) => this.http.serveForwarded(request, key));
     return hub;
@@ -140,15 +167,17 @@ export class HubServer {
 
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const url = parseUrl(req);
+    if (!url) return false; // not a target any endpoint could have
     const key = routeKey(url.pathname);
     const direct = this.endpoints.get(key);
     if (direct) {
-      this.handleTransportRequest(req, res, url, direct);
+      if (!this.applyCors(req, res, CONNECTION_METHODS)) this.handleTransportRequest(req, res, url, direct);
       return true;
     }
     if (key.endsWith('/negotiate')) {
       const endpoint = this.endpoints.get(key.slice(0, -'/negotiate'.length) || '/');
       if (endpoint) {
+        if (this.applyCors(req, res, NEGOTIATE_METHODS)) return true;
         this.negotiate(req, res, url, endpoint).catch((err) => {
           this.options.logger.error({ err, path: url.pathname }, 'negotiate failed');
           sendText(res, 500, 'Negotiate failed on the server; see the server log.');
@@ -161,6 +190,7 @@ export class HubServer {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = parseUrl(req);
+    if (!url) return false; // not a target any endpoint could have
     const endpoint = this.endpoints.get(routeKey(url.pathname));
     if (!endpoint) return false;
     socket.on('error', () => socket.destroy());
@@ -171,9 +201,40 @@ export class HubServer {
     return true;
   }
 
-  private async authenticate(req: IncomingMessage): Promise<HubUser | undefined> {
-    if (!this.options.authenticate) return undefined;
-    return (await this.options.authenticate(req)) ?? undefined;
+  /**
+   * The user of a request, as negotiate and every transport request see it (`authenticate` or the
+   * built-in JWT validation); undefined when anonymous. Host apps use it for their own routes
+   * (the jobs REST API), so every entry point authenticates the same way.
+   */
+  async authenticate(req: IncomingMessage): Promise<HubUser | undefined> {
+    if (!this.authenticator) return undefined;
+    return (await this.authenticator(req)) ?? undefined;
+  }
+
+  /**
+   * Applies the `cors` option to a response of any route (host apps call it for theirs, with the
+   * methods the URL takes): CORS headers for a listed Origin, none for others. Answers a
+   * preflight (204) and returns true; false means the caller handles the request. Does nothing
+   * without the option.
+   */
+  applyCors(req: IncomingMessage, res: ServerResponse, methods: readonly string[]): boolean {
+    return this.cors ? this.cors.apply(req, res, methods) : false;
+  }
+
+  /** Whether the node holds `maxConnections`; the refusal text when it does (logged at most once a second). */
+  private refuseIfFull(): string | undefined {
+    const max = this.options.maxConnections;
+    if (max === undefined || this.connections.size + this.rawConnections.size < max) return undefined;
+    const now = Date.now();
+    if (now - this.lastFullLog >= 1000) {
+      this.lastFullLog = now;
+      this.options.logger.warn({ code: 'SB_CONNECTION_LIMIT', maxConnections: max }, 'refusing new connections: this node holds maxConnections');
+    }
+    return fullText(max);
+  }
+
+  private admission(endpoint: Endpoint, user: HubUser | undefined) {
+    return endpoint.kind === 'hub' ? admit(endpoint.access, user) : 'ok';
   }
 
   private offered(endpoint: Endpoint): TransportName[] {
@@ -191,9 +252,14 @@ export class HubServer {
     if (version < 1) {
       return sendJson(res, 200, { error: `The client requested version '${version}', but the server does not support this version. Use a SignalR client that sends negotiateVersion=1 (any client from ASP.NET Core 3.0 on).` });
     }
+    const full = this.refuseIfFull();
+    if (full) return sendText(res, 503, full);
     const user = await this.authenticate(req);
-    if (endpoint.kind === 'hub' && endpoint.requireUser && !user) {
-      res.writeHead(401, { 'Content-Length': 0 });
+    const admission = this.admission(endpoint, user);
+    if (admission !== 'ok') {
+      // An empty body: the official client then reports exactly `Unauthorized: Status code '401'` (or Forbidden, 403).
+      this.options.logger.info({ path: url.pathname, user: user?.id, remote: req.socket.remoteAddress }, `refused negotiate: ${admission === 'forbidden' ? 'the user lacks the required role' : 'no valid access token'}`);
+      res.writeHead(admission === 'forbidden' ? 403 : 401, { 'Content-Length': 0, ...(admission === 'unauthenticated' ? { 'WWW-Authenticate': 'Bearer' } : {}) });
       return void res.end();
     }
     const transports = this.offered(endpoint);
@@ -207,7 +273,10 @@ export class HubServer {
     const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
     const now = this.options.now();
     const connectionToken = this.tokens.mint({ connectionId, endpoint: path, userId: user?.id ?? null, expiresAt: now + this.options.tokenTtlMs, issuedAt: now });
+    // Granted only where the endpoint allows it and the client asked (ASP.NET writes it first).
+    const stateful = endpoint.kind === 'hub' && endpoint.hub.statefulReconnect !== undefined && queryParam(url.searchParams, 'useStatefulReconnect')?.toLowerCase() === 'true';
     const body: NegotiateResponseV1 = {
+      ...(stateful ? { useStatefulReconnect: true as const } : {}),
       negotiateVersion: 1,
       connectionId,
       connectionToken,
@@ -243,6 +312,10 @@ export class HubServer {
       if (!user) return sendText(res, 401, 'Unauthorized: this connection needs the access token of the user it was opened for.');
       return sendText(res, 403, 'The connection token was issued to another user.');
     }
+    if (this.admission(endpoint, user) === 'forbidden') {
+      req.resume();
+      return sendText(res, 403, 'The user lacks the role this hub requires.');
+    }
     const target = { connectionId: claims.connectionId, tokenExpiresAt: claims.expiresAt, tokenIssuedAt: claims.issuedAt, user, info: () => requestInfo(req, url) };
     await this.http.handle(req, res, this.httpEndpoint(endpoint), target);
   }
@@ -276,23 +349,40 @@ export class HubServer {
       }
       if ((user?.id ?? null) !== claims.userId) {
         this.options.logger.warn({ path, connectionId: claims.connectionId, remote: req.socket.remoteAddress }, 'refused a transport request: the user differs from the one the connection token was issued to');
+        if (!user) return refuseUpgrade(socket, 401, 'Unauthorized: this connection needs the access token of the user it was opened for.');
         return refuseUpgrade(socket, 403, 'The connection token was issued to another user.');
       }
+      if (this.admission(endpoint, user) === 'forbidden') return refuseUpgrade(socket, 403, 'The user lacks the role this hub requires.');
       connectionId = claims.connectionId;
       if (this.http.has(connectionId)) return refuseUpgrade(socket, 400, 'Cannot change transports mid-connection');
-      if (this.connections.has(connectionId)) return refuseUpgrade(socket, 409, 'This connection already has an active WebSocket.');
+      const existing = this.connections.get(connectionId);
+      if (existing) {
+        // A stateful-reconnect reattach takes the connection over (websocket-reattach.ts); otherwise a second socket.
+        if (!existing.resumable || !(existing.transport instanceof WebSocketTransport)) return refuseUpgrade(socket, 409, 'This connection already has an active WebSocket.');
+        const transport = existing.transport;
+        return void this.wss.handleUpgrade(req, socket, head, (ws) => reattach(ws, existing, transport, this.options.logger));
+      }
       if (this.ended.has(connectionId)) return refuseUpgrade(socket, 404, 'No Connection with that ID');
+      if (endpoint.kind === 'hub' && endpoint.hub.statefulReconnect) {
+        const verdict = await verdictForUnheld(endpoint.hub, connectionId, claims.issuedAt, this.options);
+        if (verdict.kind === 'refuse') return refuseUpgrade(socket, verdict.status, verdict.text);
+        if (verdict.kind === 'bounce') return void this.wss.handleUpgrade(req, socket, head, (ws) => bounceReattach(ws, connectionId, this.options.logger));
+        if (this.connections.has(connectionId)) return refuseUpgrade(socket, 409, 'This connection already has an active WebSocket.');
+      }
       expiresAt = claims.expiresAt;
     } else {
       // skipNegotiation: the upgrade itself creates the connection.
-      if (endpoint.kind === 'hub' && endpoint.requireUser && !user) return refuseUpgrade(socket, 401, '');
+      const admission = this.admission(endpoint, user);
+      if (admission !== 'ok') return refuseUpgrade(socket, admission === 'forbidden' ? 403 : 401, '');
       connectionId = newConnectionId();
     }
     if (socket.destroyed) return;
     if (this.draining) return refuseUpgrade(socket, 503, 'This hub node is shutting down; connect to another node.');
+    const full = this.refuseIfFull();
+    if (full) return refuseUpgrade(socket, 503, full);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (endpoint.kind === 'raw') return this.attachRaw(ws, connectionId, endpoint.handler);
-      this.attachHub(ws, connectionId, user, endpoint.hub, requestInfo(req, url), expiresAt);
+      this.attachHub(ws, connectionId, user, endpoint.hub, requestInfo(req, url), expiresAt, token !== null);
     });
   }
 
@@ -309,16 +399,11 @@ export class HubServer {
     return connection;
   }
 
-  private attachHub(ws: WebSocket, connectionId: string, user: HubUser | undefined, hub: HubEndpoint, request: ConnectionRequestInfo, tokenExpiresAt: number): void {
-    const connection = this.openHubConnection(hub, new WebSocketTransport(ws), { connectionId, user, request }, tokenExpiresAt);
-    ws.on('message', (data: Buffer) => connection.receive(data));
-    ws.on('close', (code: number) => {
-      connection.transportClosed(code === 1000 || code === 1001 || code === 1005 ? undefined : new Error(`WebSocket closed with status code ${code}.`));
-    });
-    ws.on('error', (err) => {
-      this.options.logger.warn({ connectionId, err }, 'WebSocket error');
-      connection.transportClosed(err);
-    });
+  /** `withToken`: opened with a connection token, so a later upgrade with it may reattach (stateful reconnect). */
+  private attachHub(ws: WebSocket, connectionId: string, user: HubUser | undefined, hub: HubEndpoint, request: ConnectionRequestInfo, tokenExpiresAt: number, withToken: boolean): void {
+    const transport = new WebSocketTransport(ws, withToken);
+    const connection = this.openHubConnection(hub, transport, { connectionId, user, request }, tokenExpiresAt);
+    wireHubSocket(ws, connection, transport, this.options.logger);
   }
 
   private attachRaw(ws: WebSocket, connectionId: string, handler: RawConnectionHandler): void {
@@ -358,11 +443,5 @@ export class HubServer {
 }
 
 function requestInfo(req: IncomingMessage, url: URL): ConnectionRequestInfo {
-  return {
-    path: url.pathname,
-    headers: req.headers,
-    query: url.searchParams,
-    cookies: parseCookies(req.headers.cookie),
-    remoteAddress: req.socket.remoteAddress,
-  };
+  return new RequestInfo(req, url);
 }

@@ -19,6 +19,12 @@ export const TransportOp = {
   Stream: 4,
   /** A POST body over the size limit: the owner closes the connection with an error and replies 413. */
   Oversize: 5,
+  /**
+   * A WebSocket upgrade for this connection arrived at another node (a stateful-reconnect
+   * reattach): 200 = the owner waits for it (send the client back to try again), 409 = it has a
+   * WebSocket that cannot be taken over, 404 = gone or given up. See websocket-reattach.ts.
+   */
+  Reattach: 6,
 } as const;
 export type TransportOp = (typeof TransportOp)[keyof typeof TransportOp];
 

@@ -9,6 +9,8 @@ export interface Transport {
   readonly formats: readonly TransferFormat[];
   /** The transport keeps itself alive (long polling): the connection sends no Pings and has no client timeout. */
   readonly inherentKeepAlive?: boolean;
+  /** A lost socket can be replaced by a reattach (a WebSocket opened with a token): stateful reconnect is possible. */
+  readonly resumable?: boolean;
   /** Sends one unit; `text` selects a text frame (JSON) over a binary one (MessagePack). */
   send(data: Uint8Array, text: boolean): void;
   /** Ends the transport after what was sent is flushed. */

@@ -1,4 +1,4 @@
-export { JobsService, type JobsServiceOptions } from './jobs-service.js';
+export { JobsService, type JobsServiceOptions, type JobRequester } from './jobs-service.js';
 export { JobsWorker, type JobsWorkerOptions, type JobRunEnd, type JobRunOutcome } from './jobs-worker.js';
 export { JobStore, parseSnapshot, TERMINAL, type JobPatch } from './job-store.js';
 export { JobKeys, SystemKeys, jobGroup, JOB_ID_PATTERN } from './keys.js';

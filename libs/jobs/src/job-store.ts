@@ -71,6 +71,13 @@ export class JobStore {
     return parseSnapshot(await this.redis.hgetall(this.keys.snapshot(jobId)));
   }
 
+  /** Who enqueued the job: the user id, null for an anonymous job, undefined for an unknown job. */
+  async owner(jobId: string): Promise<string | null | undefined> {
+    const [id, owner] = await this.redis.hmget(this.keys.snapshot(jobId), 'jobId', 'owner');
+    if (!id) return undefined;
+    return owner || null;
+  }
+
   async isCancelRequested(jobId: string): Promise<boolean> {
     return (await this.redis.hget(this.keys.snapshot(jobId), 'cancelRequested')) === '1';
   }

@@ -16,11 +16,24 @@ export interface JobsServiceOptions {
   publish: (update: JobUpdate) => Promise<void>;
   /** How long `cancel` waits for a running job to confirm it stopped. @defaultValue 5000 */
   cancelWaitMs?: number;
+  /** Users with this role may watch, get and cancel every job, not only their own (JOBS_ADMIN_ROLE). @defaultValue 'admin' */
+  adminRole?: string;
+}
+
+/** Who asks: the authenticated user (a hub `ctx.user`, or the REST request's), or undefined when anonymous. */
+export interface JobRequester {
+  readonly id: string;
+  readonly roles?: readonly string[] | undefined;
 }
 
 /**
  * Enqueue, read and cancel jobs: what hub nodes, the REST API and the CLI use. Workers run them
  * (see createJobsWorker). Every state a watcher can see is written through JobStore first.
+ *
+ * Ownership: a job enqueued by an authenticated user records it (`owner`); only that user or a
+ * user with `adminRole` may get, watch or cancel it (SB_JOB_FORBIDDEN otherwise). The owner lives
+ * in the job's Redis hash, so every hub node enforces it. A job enqueued anonymously has no owner
+ * and is open to anyone who has its id (ids are 96 random bits).
  */
 export class JobsService {
   readonly keys: JobKeys;
@@ -28,8 +41,11 @@ export class JobsService {
   readonly queue: Queue;
   private readonly redis;
   private readonly owned: boolean;
+  private readonly adminRole: string;
 
   constructor(private readonly options: JobsServiceOptions) {
+    this.adminRole = options.adminRole ?? 'admin';
+    if (typeof this.adminRole !== 'string' || !this.adminRole) throw new SwitchboardError('SB_CONFIG_INVALID', `adminRole must be a non-empty role name, got ${JSON.stringify(options.adminRole)}.`);
     this.keys = new JobKeys(options.prefix ?? 'sb:');
     const { client, owned } = commandClient(options.redis);
     this.redis = client;
@@ -54,21 +70,44 @@ export class JobsService {
     return { jobId };
   }
 
-  /** The job's latest snapshot; SB_JOB_NOT_FOUND for unknown or expired ids. */
-  async get(jobId: unknown): Promise<JobSnapshot> {
+  /** The job's latest snapshot; SB_JOB_NOT_FOUND for unknown or expired ids, SB_JOB_FORBIDDEN for another user's job. */
+  async get(jobId: unknown, requester?: JobRequester): Promise<JobSnapshot> {
     const id = checkId(jobId);
     const snapshot = await this.store.get(id);
     if (!snapshot) throw notFound(id);
+    this.check(id, snapshot.owner ?? null, requester);
     return snapshot;
+  }
+
+  /**
+   * Resolves when `requester` may see the job; rejects with SB_JOB_NOT_FOUND or SB_JOB_FORBIDDEN.
+   * The hub's `watch` calls it before joining the job's group, so another user never receives a
+   * single live update (the owner never changes, so checking first is enough).
+   */
+  async authorize(jobId: unknown, requester?: JobRequester): Promise<void> {
+    const id = checkId(jobId);
+    const owner = await this.store.owner(id);
+    if (owner === undefined) throw notFound(id);
+    this.check(id, owner, requester);
+  }
+
+  private check(jobId: string, owner: string | null, requester: JobRequester | undefined): void {
+    if (owner === null || requester?.id === owner || requester?.roles?.includes(this.adminRole)) return;
+    throw new SwitchboardError(
+      'SB_JOB_FORBIDDEN',
+      `Job '${jobId}' belongs to another user: only the user who enqueued it, or one with the '${this.adminRole}' role, may watch, get or cancel it${requester ? '' : ' (this request is anonymous: send an access token)'}.`,
+    );
   }
 
   /**
    * Cancels from any process. A queued job is removed from the queue and reported cancelled
    * here; a running one gets a cancel request on the channel all workers listen to, and this
    * waits (up to cancelWaitMs) for its worker to confirm. True when the job ended cancelled.
+   * Only the owner or an admin may (see `get`).
    */
-  async cancel(jobId: unknown): Promise<boolean> {
+  async cancel(jobId: unknown, requester?: JobRequester): Promise<boolean> {
     const id = checkId(jobId);
+    await this.authorize(id, requester);
     const state = await this.store.requestCancel(id);
     if (state === undefined) throw notFound(id);
     if (TERMINAL.has(state)) return false;

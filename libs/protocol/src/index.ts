@@ -8,3 +8,4 @@ export * from './msgpack-protocol.js';
 export * from './handshake.js';
 export * from './negotiate.js';
 export * from './values.js';
+export * from './depth.js';

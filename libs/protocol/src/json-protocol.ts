@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from './depth.js';
 import { SwitchboardError } from './errors.js';
 import type { FrameReader, HubProtocol } from './hub-protocol.js';
 import { MessageType, type HubMessage, type MessageHeaders } from './messages.js';
@@ -170,8 +171,12 @@ export const jsonHubProtocol: HubProtocol = {
     return new TextFrameReader(maxMessageSize);
   },
   parse(body: Uint8Array): HubMessage {
+    if (jsonDepthExceeds(body, MAX_JSON_DEPTH)) {
+      throw new SwitchboardError('SB_PROTOCOL_INVALID_JSON', `A JSON hub message nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels (the limit ASP.NET applies too).`);
+    }
     let value: unknown;
     try {
+      // Any failure, including a RangeError from an engine whose parser recurses, is the client's bad input.
       value = JSON.parse(decoder.decode(body));
     } catch (err) {
       throw new SwitchboardError(

@@ -1,5 +1,6 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { BinaryFrameReader, frameBinary } from './binary-format.js';
+import { MAX_MSGPACK_DEPTH, valueDepthExceeds } from './depth.js';
 import { SwitchboardError } from './errors.js';
 import type { FrameReader, HubProtocol } from './hub-protocol.js';
 import { MessageType, type HubMessage, type MessageHeaders } from './messages.js';
@@ -167,6 +168,10 @@ export const messagePackHubProtocol: HubProtocol = {
         'SB_PROTOCOL_INVALID_MSGPACK',
         `A MessagePack hub message cannot be decoded (${(err as Error).message}). Each message must be one MessagePack array prefixed by its varint length.`,
       );
+    }
+    // Each level takes at least one byte, so only bodies longer than the limit can exceed it.
+    if (body.length > MAX_MSGPACK_DEPTH && valueDepthExceeds(value, MAX_MSGPACK_DEPTH)) {
+      throw new SwitchboardError('SB_PROTOCOL_INVALID_MSGPACK', `A MessagePack hub message nests arrays and maps deeper than ${MAX_MSGPACK_DEPTH} levels.`);
     }
     return arrayToMessage(value);
   },

@@ -37,7 +37,7 @@ export function scrubSecrets(line: string): string {
 
 /**
  * The app's logger: pino, one JSON line per entry on stderr (stdout carries only the
- * `worker ready` line), written synchronously so nothing is lost when the process exits.
+ * ready line, like `listening on <url>`), written synchronously so nothing is lost when the process exits.
  * It satisfies the libraries' pino-compatible `Logger` interface.
  */
 export function createLogger(level: 'debug' | 'info' | 'warn' | 'error' | 'silent', bindings: Record<string, unknown>): Logger {

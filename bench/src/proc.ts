@@ -1,0 +1,136 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** A benchmark role (bench/dist/roles/<name>.js) in its own process, driven over Node IPC. */
+export class Role {
+  private counter = 0;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly listeners = new Set<(e: { ev: string } & Record<string, unknown>) => void>();
+  private readonly exited: Promise<number | null>;
+  private stderr = '';
+
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    child.on('message', (m: { re?: number; ok?: boolean; value?: unknown; error?: string; ev?: string }) => {
+      if (m.re !== undefined) {
+        const p = this.pending.get(m.re);
+        if (!p) return;
+        this.pending.delete(m.re);
+        if (m.ok) p.resolve(m.value);
+        else p.reject(new Error(`${name}: ${m.error}`));
+        return;
+      }
+      if (m.ev) for (const l of this.listeners) l(m as { ev: string });
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        for (const p of this.pending.values()) p.reject(new Error(`${name} exited (${code}) before answering. stderr:\n${this.stderr}`));
+        this.pending.clear();
+        resolve(code);
+      }),
+    );
+  }
+
+  static fork(name: string, env: Record<string, string> = {}, execArgv: string[] = []): Role {
+    const child = fork(new URL(`./roles/${name}.js`, import.meta.url), [], {
+      env: { ...process.env, ...env },
+      execArgv,
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    return new Role(name, child);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  request<T = unknown>(op: string, args: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<T> {
+    const id = ++this.counter;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.name}: '${op}' not answered within ${timeoutMs} ms. stderr:\n${this.stderr}`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.child.send({ id, op, ...args });
+    });
+  }
+
+  event(message: { ev: string } & Record<string, unknown>): void {
+    if (this.child.connected) this.child.send(message);
+  }
+
+  onEvent(listener: (e: { ev: string } & Record<string, unknown>) => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** SIGTERM, SIGKILL after `graceMs`. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) a process has used so far; NaN when it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Resident set size in bytes; NaN when the process is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The pid of the redis-server listening on `port` (from INFO). */
+export async function redisPid(port: number): Promise<number> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'info', 'server']);
+  const m = /process_id:(\d+)/.exec(stdout);
+  if (!m) throw new Error(`no process_id in INFO from the Redis on port ${port}`);
+  return Number(m[1]);
+}
+
+/** Load average over the last minute and the machine's CPU count, to report other load on the machine. */
+export function loadAverage(): number {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,1 @@
+export { createLogger, scrubSecrets, REDACTED_PATHS } from './logger.js';
