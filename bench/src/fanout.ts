@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { startNodeProcess, type StartedProcess } from '@switchboard/test/support/processes';
 import { Histogram } from './histogram.js';
 import { Role, cpuSeconds, sleep } from './proc.js';
@@ -19,8 +20,16 @@ export interface FanoutOptions {
   rateMs: number;
   /** Deliveries in flight at most during the max-rate phase (closed loop). */
   window: number;
-  /** Extra node options for the server processes (e.g. --cpu-prof). */
+  /** Extra node options for the server processes (e.g. a CPU profiler preload). */
   serverNodeOptions?: string;
+}
+
+/** Where Switchboard's hub nodes and publisher come from: this checkout, or another one (`--compare`). */
+export interface Checkout {
+  /** Absolute path of another checkout (built, with the bench hub); undefined = this one. */
+  root?: string;
+  /** Label in reports. */
+  label?: string;
 }
 
 export interface RoleCpu {
@@ -49,6 +58,8 @@ export interface RatePhase {
 
 export interface FanoutResult {
   stack: LimitStack;
+  /** Set when the Switchboard processes came from another checkout. */
+  checkout?: string;
   /** Deliveries per second at the maximum rate (measured window). */
   maxDeliveredPerSecond: number;
   /** Messages published per second at the maximum rate (each delivered to clients/groups clients). */
@@ -59,6 +70,8 @@ export interface FanoutResult {
   clientUsPerDelivery: number;
   /** Latency at half this stack's own maximum. */
   halfLoad?: RatePhase;
+  /** Latency at a quarter of its own maximum (Switchboard only: where its batching has more headroom). */
+  quarterLoad?: RatePhase;
   /** Latency at a rate common to every stack of the run (half of Socket.IO's maximum). */
   commonLoad?: RatePhase;
 }
@@ -118,7 +131,7 @@ export interface FanoutEnv {
  * (the servers themselves for raw `ws`), and the run's Redis. Phases: max rate (closed loop), then
  * fixed rates (open loop) for latency and loss.
  */
-export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: FanoutEnv, commonRate?: number): Promise<FanoutResult> {
+export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: FanoutEnv, commonRate?: number, checkout: Checkout = {}): Promise<FanoutResult> {
   const perGroup = opts.clients / opts.groups;
   const hubProcs: StartedProcess[] = [];
   const roles: Role[] = [];
@@ -142,10 +155,11 @@ export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: Fa
         NODE_OPTIONS: opts.serverNodeOptions ?? '',
         BENCH_PROFILE_NAME: `hub-${stack}`,
       };
-      hubProcs.push(...(await Promise.all([0, 1].map(() => startNodeProcess('apps/hub/dist/main.js', hubEnv)))));
+      const hubScript = checkout.root ? join(checkout.root, 'apps/hub/dist/main.js') : 'apps/hub/dist/main.js';
+      hubProcs.push(...(await Promise.all([0, 1].map(() => startNodeProcess(hubScript, hubEnv)))));
       urls = hubProcs.map((h) => h.url);
       serverPids = hubProcs.map((h) => h.child.pid!);
-      const publisher = Role.fork('sb-publisher', groupsEnv);
+      const publisher = Role.fork('sb-publisher', groupsEnv, [], checkout.root);
       roles.push(publisher);
       sources.push({ role: publisher, lanes: [0, 1], perMessage: perGroup, sent: 0 });
     } else if (stack === 'socketio') {
@@ -208,6 +222,7 @@ export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: Fa
     const deliveries = d1 - d0;
     const result: FanoutResult = {
       stack,
+      ...(checkout.label ? { checkout: checkout.label } : {}),
       maxDeliveredPerSecond,
       maxPublishedPerSecond: maxDeliveredPerSecond / perGroup,
       maxDeliveredRatio: counter.total() / expected(),
@@ -253,6 +268,7 @@ export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: Fa
       };
     };
     result.halfLoad = await ratePhase(maxDeliveredPerSecond / 2);
+    if (stack.startsWith('switchboard')) result.quarterLoad = await ratePhase(maxDeliveredPerSecond / 4);
     if (commonRate !== undefined) result.commonLoad = await ratePhase(commonRate);
     return result;
   } finally {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Checkout } from './fanout.js';
 import { join } from 'node:path';
 import { startNodeProcess, type StartedProcess } from '@switchboard/test/support/processes';
 import { median } from './stats.js';
@@ -13,6 +14,8 @@ export interface IdleOptions {
   connections: number;
   groups: number;
   clientProcesses: number;
+  /** Pause before each reading, and after the collection before reading RSS. @defaultValue 1000 */
+  settleMs?: number;
 }
 
 export interface IdleResult {
@@ -42,15 +45,15 @@ const GC_PRELOAD = new URL('./roles/gc-signal.js', import.meta.url).href;
  * After a pause, a full garbage collection (SIGUSR2, see roles/gc-signal.ts), then the median of a
  * few RSS readings, and heap + external from the process's own report.
  */
-async function settled(pid: number, memoryFile: string): Promise<Reading> {
-  await sleep(1000);
+async function settled(pid: number, memoryFile: string, settleMs: number): Promise<Reading> {
+  await sleep(settleMs);
   rmSync(memoryFile, { force: true });
   process.kill(pid, 'SIGUSR2');
-  await sleep(1000);
+  await sleep(settleMs);
   const readings: number[] = [];
   for (let i = 0; i < 5; i++) {
     readings.push(rssBytes(pid));
-    await sleep(200);
+    await sleep(settleMs / 5);
   }
   const usage = JSON.parse(readFileSync(memoryFile, 'utf8')) as { heapUsed: number; external: number };
   return { rss: median(readings), heap: usage.heapUsed + usage.external };
@@ -64,7 +67,7 @@ async function settled(pid: number, memoryFile: string): Promise<Reading> {
  * Redis as in production (each connection also holds its backplane channel); Socket.IO with its
  * Redis adapter.
  */
-export async function runIdle(stack: IdleStack, opts: IdleOptions, redisUrl: string): Promise<IdleResult> {
+export async function runIdle(stack: IdleStack, opts: IdleOptions, redisUrl: string, checkout: Checkout = {}): Promise<IdleResult> {
   const prefix = `benchidle${randomBytes(3).toString('hex')}:`;
   let hub: StartedProcess | undefined;
   let server: Role | undefined;
@@ -75,7 +78,7 @@ export async function runIdle(stack: IdleStack, opts: IdleOptions, redisUrl: str
     let url: string;
     let pid: number;
     if (stack === 'switchboard') {
-      hub = await startNodeProcess('apps/hub/dist/main.js', {
+      hub = await startNodeProcess(checkout.root ? join(checkout.root, 'apps/hub/dist/main.js') : 'apps/hub/dist/main.js', {
         REDIS_URL: redisUrl,
         REDIS_PREFIX: prefix,
         BENCH_HUB: '1',
@@ -111,9 +114,9 @@ export async function runIdle(stack: IdleStack, opts: IdleOptions, redisUrl: str
     // connections are accepted, whatever the stack).
     const warm = warmConnections(opts.connections);
     await connect(warm, 0);
-    const before = await settled(pid, memoryFile);
+    const before = await settled(pid, memoryFile, opts.settleMs ?? 1000);
     await connect(opts.connections, warm);
-    const after = await settled(pid, memoryFile);
+    const after = await settled(pid, memoryFile, opts.settleMs ?? 1000);
     return {
       stack,
       connections: opts.connections,

@@ -26,6 +26,9 @@ const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slic
 const runs = Number(arg('runs') ?? (mode === 'full' ? 3 : 1));
 const only = new Set((arg('only') ?? 'fanout,limits,idle,jobs').split(','));
 const profile = args.includes('--profile');
+/** `--compare=<dir>`: also run Switchboard's fan-out and idle scenarios with hub nodes and publisher from another (built) checkout, in the same runs, for before/after figures. */
+const compareRoot = arg('compare');
+const compareLabel = arg('compare-label') ?? 'compare';
 
 const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: JobsScenarioOptions }> = {
   full: {
@@ -39,8 +42,8 @@ const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: Job
     jobs: { jobs: 40, progressJobs: 2, watchersPerJob: 3, progressSeconds: 2 },
   },
   smoke: {
-    fanout: { clients: 40, groups: 4, clientProcesses: 1, warmupMs: 200, measureMs: 500, rateMs: 500, window: 2000 },
-    idle: { connections: 100, groups: 4, clientProcesses: 1 },
+    fanout: { clients: 40, groups: 4, clientProcesses: 1, warmupMs: 100, measureMs: 300, rateMs: 300, window: 2000 },
+    idle: { connections: 100, groups: 4, clientProcesses: 1, settleMs: 200 },
     jobs: { jobs: 10, progressJobs: 1, watchersPerJob: 2, progressSeconds: 1 },
   },
 };
@@ -63,9 +66,16 @@ function envelopeBytes(): number {
 }
 const tickJsonBytes = jsonHubProtocol.write({ type: MessageType.Invocation, target: 'tick', arguments: [{ t: 1e7 + 0.123456, s: 12345, p: PAD }] }).length;
 
-const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+const t0 = performance.now();
+const log = (s: string) => process.stderr.write(`bench: [${((performance.now() - t0) / 1000).toFixed(1)} s] ${s}\n`);
+
+interface CompareRun {
+  fanout: Partial<Record<'switchboard-json' | 'switchboard-msgpack', FanoutResult>>;
+  idle?: IdleResult;
+}
 
 interface Run {
+  compare?: CompareRun;
   load: { before: number; after: number };
   fanout: Partial<Record<FanoutStack | 'redis', FanoutResult>>;
   idle: Partial<Record<IdleStack, IdleResult>>;
@@ -88,6 +98,13 @@ async function oneRun(i: number): Promise<Run> {
         log(`run ${i}: fan-out, ${stack}`);
         run.fanout[stack] = await runFanout(stack, config.fanout, env, common);
       }
+      if (compareRoot && only.has('fanout')) {
+        run.compare ??= { fanout: {} };
+        for (const stack of ['switchboard-json', 'switchboard-msgpack'] as const) {
+          log(`run ${i}: fan-out, ${stack} from ${compareRoot} (${compareLabel})`);
+          run.compare.fanout[stack] = await runFanout(stack, config.fanout, env, common, { root: compareRoot, label: compareLabel });
+        }
+      }
       if (only.has('limits')) {
         log(`run ${i}: Redis pub/sub limit`);
         run.fanout.redis = await runRedisLimit(config.fanout, env, envelopeBytes());
@@ -97,6 +114,10 @@ async function oneRun(i: number): Promise<Run> {
       for (const stack of ['socketio', 'switchboard', 'raw-ws'] as const) {
         log(`run ${i}: idle connections, ${stack}`);
         run.idle[stack] = await runIdle(stack, config.idle, redis.url);
+      }
+      if (compareRoot) {
+        log(`run ${i}: idle connections, switchboard from ${compareRoot} (${compareLabel})`);
+        (run.compare ??= { fanout: {} }).idle = await runIdle('switchboard', config.idle, redis.url, { root: compareRoot, label: compareLabel });
       }
     }
   } finally {
@@ -182,6 +203,13 @@ const fanoutReport = Object.fromEntries(
           serverUsPerDelivery: fan(s, (r) => phase(r.halfLoad, (p) => p.serverUsPerDelivery), 2),
           serverCpu: fan(s, (r) => phase(r.halfLoad, (p) => p.cpu.servers), 0),
         },
+        quarterLoad: {
+          targetPerSecond: fan(s, (r) => phase(r.quarterLoad, (p) => p.targetPerSecond), 0),
+          p50Ms: fan(s, (r) => phase(r.quarterLoad, (p) => p.p50Ms), 2),
+          p99Ms: fan(s, (r) => phase(r.quarterLoad, (p) => p.p99Ms), 2),
+          deliveredRatio: fan(s, (r) => phase(r.quarterLoad, (p) => p.deliveredRatio), 4),
+          serverUsPerDelivery: fan(s, (r) => phase(r.quarterLoad, (p) => p.serverUsPerDelivery), 2),
+        },
         commonLoad: {
           targetPerSecond: fan(s, (r) => phase(r.commonLoad ?? (s === 'socketio' ? r.halfLoad : undefined), (p) => p.targetPerSecond), 0),
           p50Ms: fan(s, (r) => phase(r.commonLoad ?? (s === 'socketio' ? r.halfLoad : undefined), (p) => p.p50Ms), 2),
@@ -218,6 +246,42 @@ const ratios = {
   idleMemoryVsSocketIo: idleRatio,
 };
 
+/** This checkout against `--compare`, figure by figure (medians and per-run ratios). */
+function compareReport() {
+  const pair = (now: (r: Run) => number | undefined, then: (r: Run) => number | undefined, digits = 2) => ({
+    now: figure(results.map(now), digits),
+    then: figure(results.map(then), digits),
+    ratio: figure(
+      results.map((r) => {
+        const a = now(r);
+        const b = then(r);
+        return a !== undefined && b !== undefined && b ? a / b : undefined;
+      }),
+      2,
+    ),
+  });
+  const fanoutOf = (s: 'switchboard-json' | 'switchboard-msgpack') =>
+    results.some((r) => r.compare?.fanout[s])
+      ? {
+          maxDeliveredPerSecond: pair((r) => r.fanout[s]?.maxDeliveredPerSecond, (r) => r.compare?.fanout[s]?.maxDeliveredPerSecond, 0),
+          serverUsPerDelivery: pair((r) => r.fanout[s]?.serverUsPerDelivery, (r) => r.compare?.fanout[s]?.serverUsPerDelivery),
+          commonP99Ms: pair((r) => r.fanout[s]?.commonLoad?.p99Ms, (r) => r.compare?.fanout[s]?.commonLoad?.p99Ms),
+          commonServerUs: pair((r) => r.fanout[s]?.commonLoad?.serverUsPerDelivery, (r) => r.compare?.fanout[s]?.commonLoad?.serverUsPerDelivery),
+        }
+      : undefined;
+  return {
+    root: compareRoot,
+    label: compareLabel,
+    fanout: { 'switchboard-json': fanoutOf('switchboard-json'), 'switchboard-msgpack': fanoutOf('switchboard-msgpack') },
+    idle: results.some((r) => r.compare?.idle)
+      ? {
+          rss: pair((r) => r.idle.switchboard?.bytesPerConnection, (r) => r.compare?.idle?.bytesPerConnection, 0),
+          heap: pair((r) => r.idle.switchboard?.heapBytesPerConnection, (r) => r.compare?.idle?.heapBytesPerConnection, 0),
+        }
+      : undefined,
+  };
+}
+
 type Verdict = { target: string; value: string; met: boolean | null };
 const m = (f: Figure | undefined) => f?.median;
 const fmt = (n: number | undefined, d = 2) => (n === undefined ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: d }));
@@ -230,7 +294,7 @@ const verdict = (target: string, value: number | undefined, ok: (v: number) => b
 const sbP99 = Math.max(m(fanoutReport['switchboard-json']?.halfLoad.p99Ms) ?? NaN, m(fanoutReport['switchboard-msgpack']?.halfLoad.p99Ms) ?? NaN);
 const lossAtRate = Math.min(
   ...(['switchboard-json', 'switchboard-msgpack'] as const).flatMap((s) =>
-    results.flatMap((r) => [r.fanout[s]?.halfLoad?.deliveredRatio, r.fanout[s]?.commonLoad?.deliveredRatio].filter((x): x is number => x !== undefined)),
+    results.flatMap((r) => [r.fanout[s]?.halfLoad?.deliveredRatio, r.fanout[s]?.quarterLoad?.deliveredRatio, r.fanout[s]?.commonLoad?.deliveredRatio].filter((x): x is number => x !== undefined)),
   ),
 );
 const targets: Verdict[] = [
@@ -276,6 +340,7 @@ const report = {
   idle: { setup: config.idle, stacks: idleReport },
   targets,
   ...(jobsReport ? { jobs: jobsReport } : {}),
+  ...(compareRoot ? { compare: compareReport() } : {}),
 };
 
 // ---- Markdown ----
@@ -294,16 +359,17 @@ const lines: string[] = [
   '',
   `### Fan-out: ${f.clients.toLocaleString('en-US')} clients in ${f.groups} groups over 2 nodes, ${f.clientProcesses} client processes, 1 publisher process, ~${tickJsonBytes}-byte JSON frames`,
   '',
-  '| stack | max delivered msg/s | delivered/expected at max | p50 / p99 ms at half its max | delivered/expected at half | p50 / p99 ms at Socket.IO’s half | server CPU µs/delivery at max | client CPU µs/delivery at max | CPU % at max: servers / clients / publisher / Redis |',
-  '|---|---|---|---|---|---|---|---|---|',
+  '| stack | max delivered msg/s | delivered/expected at max | p50 / p99 ms at half its max | delivered/expected at half | p50 / p99 ms at a quarter of its max | p50 / p99 ms at Socket.IO’s half | server CPU µs/delivery at max | client CPU µs/delivery at max | CPU % at max: servers / clients / publisher / Redis |',
+  '|---|---|---|---|---|---|---|---|---|---|',
   ...[...fanoutStacks, 'redis' as const]
     .filter((s) => fanoutReport[s])
     .map((s) => {
       const r = fanoutReport[s]!;
       const half = r.halfLoad.p50Ms ? `${cell(r.halfLoad.p50Ms)} / ${cell(r.halfLoad.p99Ms)} (at ${fmt(m(r.halfLoad.targetPerSecond), 0)}/s)` : 'n/a';
       const common = r.commonLoad.p50Ms ? `${cell(r.commonLoad.p50Ms)} / ${cell(r.commonLoad.p99Ms)}` : 'n/a';
+      const quarter = r.quarterLoad.p50Ms ? `${cell(r.quarterLoad.p50Ms)} / ${cell(r.quarterLoad.p99Ms)} (at ${fmt(m(r.quarterLoad.targetPerSecond), 0)}/s)` : 'n/a';
       const cpu = r.cpuAtMax;
-      return `| ${label[s]} | ${cell(r.maxDeliveredPerSecond, 0)} | ${cell(r.maxDeliveredRatio, 4)} | ${half} | ${cell(r.halfLoad.deliveredRatio, 4)} | ${common} | ${cell(r.serverUsPerDelivery)} | ${cell(r.clientUsPerDelivery)} | ${[cpu.servers, cpu.clients, cpu.publisher, cpu.redis].map((c) => fmt(m(c), 0)).join(' / ')} |`;
+      return `| ${label[s]} | ${cell(r.maxDeliveredPerSecond, 0)} | ${cell(r.maxDeliveredRatio, 4)} | ${half} | ${cell(r.halfLoad.deliveredRatio, 4)} | ${quarter} | ${common} | ${cell(r.serverUsPerDelivery)} | ${cell(r.clientUsPerDelivery)} | ${[cpu.servers, cpu.clients, cpu.publisher, cpu.redis].map((c) => fmt(m(c), 0)).join(' / ')} |`;
     }),
   '',
   '### Ratios (per run, then median)',
@@ -327,6 +393,35 @@ const lines: string[] = [
   ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met === null ? '-' : t.met ? 'yes' : '**no**'} |`),
   '',
 ];
+if (compareRoot) {
+  const c = compareReport();
+  const row = (name: string, now: Figure | undefined, then: Figure | undefined, ratio: Figure | undefined, d = 2) =>
+    `| ${name} | ${cell(then, d)} | ${cell(now, d)} | ${ratio ? fmt(ratio.median) : 'n/a'} |`;
+  lines.push(
+    `### This checkout against ${compareLabel} (${compareRoot}), same runs`,
+    '',
+    `| figure | ${compareLabel} | this checkout | this / ${compareLabel} (per run, median) |`,
+    '|---|---|---|---|',
+    ...(['switchboard-json', 'switchboard-msgpack'] as const).flatMap((s) => {
+      const x = c.fanout[s];
+      return x
+        ? [
+            row(`${label[s]}: max delivered msg/s`, x.maxDeliveredPerSecond.now, x.maxDeliveredPerSecond.then, x.maxDeliveredPerSecond.ratio, 0),
+            row(`${label[s]}: server CPU µs/delivery at max`, x.serverUsPerDelivery.now, x.serverUsPerDelivery.then, x.serverUsPerDelivery.ratio),
+            row(`${label[s]}: p99 ms at Socket.IO’s half rate`, x.commonP99Ms.now, x.commonP99Ms.then, x.commonP99Ms.ratio),
+            row(`${label[s]}: server CPU µs/delivery at Socket.IO’s half rate`, x.commonServerUs.now, x.commonServerUs.then, x.commonServerUs.ratio),
+          ]
+        : [];
+    }),
+    ...(c.idle
+      ? [
+          row('idle memory per connection, RSS bytes', c.idle.rss.now, c.idle.rss.then, c.idle.rss.ratio, 0),
+          row('idle memory per connection, JS heap + external bytes', c.idle.heap.now, c.idle.heap.then, c.idle.heap.ratio, 0),
+        ]
+      : []),
+    '',
+  );
+}
 if (jobsReport) {
   const j = jobsReport as unknown as Record<string, Figure | undefined>;
   lines.push(
@@ -352,7 +447,24 @@ if (jobsReport) {
 const md = lines.join('\n');
 const dir = new URL('../results/', import.meta.url);
 mkdirSync(dir, { recursive: true });
-const base = mode === 'full' && !arg('only') && runs >= 3 ? 'latest' : mode;
+const base = compareRoot ? `compare-${mode}` : mode === 'full' && !arg('only') && runs >= 3 ? 'latest' : mode;
 writeFileSync(new URL(`${base}.json`, dir), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(new URL(`${base}.md`, dir), md);
 console.log(md);
+
+// Sanity, in every mode (not a speed check): every scenario delivered, nothing was lost at the fixed
+// rates, no watcher saw a terminal update twice. The smoke run in CI relies on this exit code.
+const problems: string[] = [];
+for (const r of results) {
+  for (const [stack, f] of Object.entries(r.fanout)) {
+    if (!(f.maxDeliveredPerSecond > 0)) problems.push(`${stack}: nothing delivered at the maximum rate`);
+    if (f.maxDeliveredRatio < 1) problems.push(`${stack}: ${(1 - f.maxDeliveredRatio) * 100}% lost at the maximum rate`);
+    for (const p of [f.halfLoad, f.quarterLoad, f.commonLoad]) if (p && !(p.deliveredRatio >= 1)) problems.push(`${stack}: delivered/expected ${p.deliveredRatio} at ${Math.round(p.targetPerSecond)}/s`);
+  }
+  for (const [stack, i] of Object.entries(r.idle)) if (!Number.isFinite(i.bytesPerConnection)) problems.push(`${stack}: no idle memory reading`);
+  if (r.jobs && !r.jobs.terminalExactlyOnce) problems.push('jobs: a watcher saw a terminal update twice');
+}
+if (problems.length) {
+  console.error(`bench: FAILED\n${problems.map((p) => `- ${p}`).join('\n')}`);
+  process.exitCode = 1;
+}

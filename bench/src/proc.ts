@@ -1,6 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -40,8 +42,10 @@ export class Role {
     );
   }
 
-  static fork(name: string, env: Record<string, string> = {}, execArgv: string[] = []): Role {
-    const child = fork(new URL(`./roles/${name}.js`, import.meta.url), [], {
+  /** `root`: run the role from another checkout's bench/dist (its own libraries), e.g. for before/after comparisons. */
+  static fork(name: string, env: Record<string, string> = {}, execArgv: string[] = [], root?: string): Role {
+    const script = root ? pathToFileURL(join(root, 'bench/dist/roles', `${name}.js`)) : new URL(`./roles/${name}.js`, import.meta.url);
+    const child = fork(script, [], {
       env: { ...process.env, ...env },
       execArgv,
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],

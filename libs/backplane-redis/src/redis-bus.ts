@@ -57,6 +57,7 @@ export class RedisBus implements Bus {
   private readonly logger: Logger;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  private corked = false;
   private wasDown = false;
   private readonly pubReady: Promise<boolean>;
   private subReady: Promise<boolean> | undefined;
@@ -67,9 +68,7 @@ export class RedisBus implements Bus {
     this.logger = options.logger ?? silentLogger;
     const target = options.redis;
     if (typeof target === 'string') {
-      // Auto-pipelining: publishes issued in one turn of the event loop leave in one write (a
-      // worker publishing a burst makes one syscall, not one per message); order is unchanged.
-      this.pub = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: false, enableAutoPipelining: true });
+      this.pub = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: false });
       this.ownsPub = true;
       this.sharded = false;
     } else if (target instanceof Redis || target instanceof Cluster) {
@@ -77,7 +76,7 @@ export class RedisBus implements Bus {
       this.ownsPub = false;
       this.sharded = target instanceof Cluster;
     } else {
-      this.pub = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, enableAutoPipelining: true, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1 } });
+      this.pub = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1 } });
       this.ownsPub = true;
       this.sharded = true;
     }
@@ -141,6 +140,7 @@ export class RedisBus implements Bus {
       throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis is unreachable (${this.pub.status}); the message did not reach other hub nodes. Nodes reconnect by themselves when Redis returns.`);
     }
     const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (!this.sharded) this.corkUntilNextTick((this.pub as Redis).stream);
     try {
       const receivers = Number(this.sharded ? await (this.pub as Cluster).spublish(channel, buf) : await (this.pub as Redis).publish(channel, buf));
       this.options.metrics?.published?.(buf.length);
@@ -149,6 +149,22 @@ export class RedisBus implements Bus {
       this.options.metrics?.publishFailed?.();
       throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Publishing to Redis failed (${(err as Error).message}); the message did not reach other hub nodes.`, { cause: err });
     }
+  }
+
+  /**
+   * Publishes issued in one turn of the event loop leave in one write: the socket is corked at the
+   * first and uncorked on the next tick (a worker sending a burst makes one syscall, not one per
+   * message; order is unchanged). Cheaper than ioredis' auto-pipelining, which costs more than it
+   * saves when sends come one at a time.
+   */
+  private corkUntilNextTick(stream: { cork(): void; uncork(): void } | undefined): void {
+    if (this.corked || !stream) return;
+    this.corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork();
+    });
   }
 
   subscribe(channel: string): Promise<void> {

@@ -14,9 +14,9 @@ export interface ClockClient {
 }
 
 /**
- * What the benchmark publishes (`bench/`): a sequence number, the publish time on the machine's
- * monotonic clock in milliseconds (so receivers in other processes can compute the latency), and
- * padding.
+ * What the benchmark publishes to `/hubs/bench` (`bench/`): a sequence number `s`, a publish time
+ * `t` in milliseconds (the benchmark uses the machine's monotonic clock, so receivers in other
+ * processes compute the latency) and padding `p`.
  */
 export interface BenchTick {
   s: number;

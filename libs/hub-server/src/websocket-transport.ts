@@ -16,11 +16,12 @@ const BINARY = { binary: true, compress: false };
  */
 const DIRECT_MAX_BYTES = 4096;
 let lastData: Uint8Array | undefined;
+let lastText = false;
 let lastFrame: Buffer | undefined;
 
 /** The complete unfragmented frame for `data`; the last one is kept (a broadcast asks for it N times in a row). */
 function frameOf(data: Uint8Array, text: boolean): Buffer {
-  if (data === lastData) return lastFrame!;
+  if (data === lastData && text === lastText) return lastFrame!;
   const length = data.length;
   const header = length < 126 ? 2 : 4;
   const frame = Buffer.allocUnsafe(header + length);
@@ -32,6 +33,7 @@ function frameOf(data: Uint8Array, text: boolean): Buffer {
   }
   frame.set(data, header);
   lastData = data;
+  lastText = text;
   lastFrame = frame;
   return frame;
 }
@@ -89,7 +91,7 @@ export class WebSocketTransport implements Transport {
     const ws = this.ws;
     if (ws.readyState !== ws.OPEN) return;
     const socket = idleSocket(ws);
-    if (socket && data.length <= DIRECT_MAX_BYTES && process.env['SB_TMP_NODIRECT'] !== '1') socket.write(frameOf(data, text));
+    if (socket && data.length <= DIRECT_MAX_BYTES) socket.write(frameOf(data, text));
     else ws.send(data, text ? TEXT : BINARY);
   }
 
