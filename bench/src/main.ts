@@ -13,11 +13,13 @@ import { PAD } from './roles/source.js';
 import { median, round, spreadPercent } from './stats.js';
 
 /**
- * `npm run bench` (full: 3 runs), `-- --quick` (1 smaller run), `-- --smoke` (a few seconds, what
- * CI runs so the benchmark cannot rot; no figure is judged). Options: `--runs=N`,
+ * `npm run bench` (full: 3 runs), `-- --quick` (1 smaller run), `-- --smoke` (about 20 s, what CI
+ * runs so the benchmark cannot rot; no figure is judged). Options: `--runs=N`,
  * `--only=fanout,limits,idle,jobs`, `--profile` (hub and Socket.IO nodes write CPU profiles to
- * bench/results/profiles/). Every role runs in its own process. Writes bench/results/latest.{json,md}
- * (full) or <mode>.{json,md}.
+ * bench/results/profiles/), `--compare=<dir> [--compare-label=x]` (Switchboard from another built
+ * checkout too, for before/after). Every role runs in its own process (bench/README.md). Writes
+ * bench/results/latest.{json,md} (full, 3+ runs, all scenarios) or <mode>.{json,md}; exits 1 if a
+ * scenario lost messages or delivered nothing.
  */
 type Mode = 'full' | 'quick' | 'smoke';
 const args = process.argv.slice(2);
@@ -37,8 +39,8 @@ const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: Job
     jobs: { jobs: 400, progressJobs: 4, watchersPerJob: 10, progressSeconds: 4 },
   },
   quick: {
-    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 700, measureMs: 2500, rateMs: 2500, window: 20_000 },
-    idle: { connections: 2000, groups: 10, clientProcesses: 2 },
+    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 500, measureMs: 2000, rateMs: 1500, window: 20_000 },
+    idle: { connections: 2000, groups: 10, clientProcesses: 2, settleMs: 500 },
     jobs: { jobs: 40, progressJobs: 2, watchersPerJob: 3, progressSeconds: 2 },
   },
   smoke: {
