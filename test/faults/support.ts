@@ -1,47 +1,9 @@
-import { spawn } from 'node:child_process';
 import type * as signalR from '@microsoft/signalr';
-import { REPO_ROOT, type StartedProcess } from '../support/processes.js';
+import { startNodeProcess, type StartedProcess } from '../support/processes.js';
 
-/**
- * Like `startNodeProcess`, but ready when stdout matches `ready` (a worker has no `listening on`).
- * `url` is the first capture group of `ready`, or ''. Killed if not ready within `timeoutMs`.
- */
+/** `startNodeProcess` ready on `ready` (a worker prints no `listening on`); `url` is its first group or ''. */
 export function startProcessUntil(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 10_000): Promise<StartedProcess> {
-  const child = spawn(process.execPath, [script], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let stdout = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    stdout += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<number | null> => {
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not print ${ready} within ${timeoutMs} ms. Output:\n${out}`));
-    }, timeoutMs);
-    const onData = () => {
-      const m = ready.exec(stdout);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      resolve({ child, url: m[1] ?? '', output: () => out, stop });
-    };
-    child.stdout!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited with ${code} before it was ready. Output:\n${out}`));
-    });
-  });
+  return startNodeProcess(script, env, timeoutMs, ready);
 }
 
 /**
