@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientPool, delay, signalR, type ProtocolName } from '../support/signalr.js';
 import { CONTRACT_HUB_PATH } from './contract-hub.js';
+import { within } from '../support/timing.js';
 
 /**
  * The scale-out contract (see `ScaleOut` in libs/hub-server/src/scaleout.ts), checked end to end
@@ -64,15 +65,6 @@ interface WhoAmI {
   user: string | null;
   node: string | null;
   protocol: string;
-}
-
-/** Rejects with a clear message when `promise` does not settle within `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Settles with the rejection error (fails the test if `promise` resolves). */

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConformanceApp, type ConformanceApp } from './app.js';
 import { TRANSPORT_PROTOCOLS, buildClient, clientPool, delay, signalR } from '../support/signalr.js';
+import { within } from '../support/timing.js';
 
 let app: ConformanceApp;
 const pool = clientPool();
@@ -14,14 +15,6 @@ beforeAll(async () => {
 });
 afterEach(() => pool.stopAll());
 afterAll(() => app?.close());
-
-function within<T>(promise: Promise<T>, ms = 4000, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Records every hub message the client writes, by wrapping its (private) protocol instance. */
 function recordOutgoing(c: signalR.HubConnection): signalR.HubMessage[] {

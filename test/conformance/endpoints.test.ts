@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import type { HttpConnection as HttpConnectionClass } from '@microsoft/signalr/dist/esm/HttpConnection.js';
 import { startConformanceApp, type ConformanceApp } from './app.js';
 import { PROTOCOLS, TRANSPORT_PROTOCOLS, buildClient, clientPool, signalR } from '../support/signalr.js';
+import { within } from '../support/timing.js';
 
 // The official client's connection layer (no hub protocol), as the functional tests use it for /echo.
 const { HttpConnection } = createRequire(import.meta.url)('@microsoft/signalr/dist/cjs/HttpConnection.js') as { HttpConnection: typeof HttpConnectionClass };
@@ -18,14 +19,6 @@ beforeAll(async () => {
 });
 afterEach(() => pool.stopAll());
 afterAll(() => app?.close());
-
-function within<T>(promise: Promise<T>, ms = 4000, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function getJwt(): Promise<string> {
   const res = await fetch(`${app.url}/generateJwtToken`, { signal: AbortSignal.timeout(3000) });

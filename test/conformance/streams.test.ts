@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { startConformanceApp, type ConformanceApp } from './app.js';
 import { PROTOCOLS, TRANSPORT_PROTOCOLS, clientPool, collectStream, delay, nextCalls, signalR, type ProtocolName } from '../support/signalr.js';
+import { within } from '../support/timing.js';
 
 let app: ConformanceApp;
 const pool = clientPool();
@@ -15,14 +16,6 @@ beforeAll(async () => {
 });
 afterEach(() => pool.stopAll());
 afterAll(() => app?.close());
-
-function within<T>(promise: Promise<T>, ms = 4000, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Records every hub message the client parses, by wrapping its (private) protocol instance. */
 function recordIncoming(c: signalR.HubConnection): signalR.HubMessage[] {

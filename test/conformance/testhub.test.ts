@@ -4,6 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConformanceApp, type ConformanceApp } from './app.js';
 import { TRANSPORT_PROTOCOLS, clientPool, nextCalls, signalR } from '../support/signalr.js';
+import { within } from '../support/timing.js';
 
 const SERVER_PREFIX = (target: string) => `An unexpected error occurred invoking '${target}' on the server.`;
 
@@ -15,15 +16,6 @@ beforeAll(async () => {
 });
 afterEach(() => pool.stopAll());
 afterAll(() => app?.close());
-
-/** Fails after `ms` instead of hanging the test. */
-function within<T>(promise: Promise<T>, ms = 4000, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 describe.each(TRANSPORT_PROTOCOLS)('TestHub over %s (%s)', (transport, protocol) => {
   const hubUrl = () => `${app.url}/testhub`;

@@ -5,17 +5,10 @@ import { startConformanceApp, type ConformanceApp, type RecordedRequest } from '
 import type { Logger } from '@switchboard/hub-server';
 import { PROTOCOLS, buildClient, clientPool, collectStream, delay, signalR } from '../support/signalr.js';
 import { startRoundRobinProxy } from '../support/tcp-proxy.js';
+import { within } from '../support/timing.js';
 
 const pool = clientPool();
 afterEach(() => pool.stopAll());
-
-function within<T>(promise: Promise<T>, ms = 4000, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function until(condition: () => boolean, what: string, ms = 4000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -9,6 +9,7 @@ import { startNodeProcess, type StartedProcess } from '../support/processes.js';
 import { startRedis, uniquePrefix, type PrivateRedis } from '../support/redis.js';
 import { buildClient, clientPool, collectStream, nextCalls, signalR, type ProtocolName } from '../support/signalr.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../support/tcp-proxy.js';
+import { within } from '../support/timing.js';
 
 const HUB = '/hubs/contract';
 const FORWARDED = 'forwarded a transport request to the node holding the connection';
@@ -19,14 +20,6 @@ const PAIRS: readonly (readonly ['ServerSentEvents' | 'LongPolling', ProtocolNam
   ['LongPolling', 'json'],
   ['LongPolling', 'messagepack'],
 ];
-
-function within<T>(promise: Promise<T>, ms = 5000, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** JSON log lines of a node process with `msg` containing `text` and the given connection id. */
 function logLines(node: StartedProcess, text: string, connectionId: string): Record<string, unknown>[] {
