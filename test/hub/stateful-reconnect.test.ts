@@ -103,6 +103,9 @@ describe('stateful reconnect with the official client', () => {
         for (let batch = 0; batch < 30; batch++) {
           const pending = range(10).map((i) => client.invoke('Record', batch * 10 + i));
           results.push(...pending);
+          // Pushes tied to the batches too, so server→client traffic crosses every cut even when a
+          // loaded machine fires the interval rarely.
+          for (let k = 0; k < 3; k++) void f.hubs.hub.clients.client(id).Message(String(pushed++));
           if (batch % 10 === 5) cuts += cut(); // while this batch is in flight
           await within(Promise.all(pending), 5000, `batch ${batch}`);
         }
