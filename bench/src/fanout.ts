@@ -16,7 +16,8 @@ export interface FanoutOptions {
   /** Max-rate phase: warm-up, then measured window. */
   warmupMs: number;
   measureMs: number;
-  /** Fixed-rate phases. */
+  /** Fixed-rate phases: a warm-up at the rate (not measured), then the measured window. */
+  rateWarmupMs: number;
   rateMs: number;
   /** Deliveries in flight at most during the max-rate phase (closed loop). */
   window: number;
@@ -231,22 +232,32 @@ export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: Fa
       clientUsPerDelivery: ((maxCpu.clients / 100) * wall * 1e6) / deliveries,
     };
 
-    // Fixed rates: open loop, latency sampled on every delivery.
+    // Fixed rates: open loop. The first `rateWarmupMs` at the new rate are not measured (the step
+    // from the previous phase's rate, or from idle, is a transient of every stack); then latency
+    // is sampled on every delivery for `rateMs`. Loss counts the whole phase, warm-up included.
     const ratePhase = async (deliveriesPerSecond: number): Promise<RatePhase> => {
+      // Sampling costs the clients CPU: it starts with the warm-up, so the measured window does
+      // not begin with a step in load (that step was itself a visible transient).
       await Promise.all(clientRoles.map((r) => r.request('latency', { on: true })));
       const before = counter.total();
       const expectedBefore = expected();
-      const c = new CpuWindow(cpuGroups);
-      const t = performance.now();
-      await Promise.all(
+      const sending = Promise.all(
         sources.map((s) =>
           s.role
-            .request<{ sent: number }>('rate', { perSecond: (deliveriesPerSecond * (s.lanes.length / 2)) / s.perMessage, durationMs: opts.rateMs })
+            .request<{ sent: number }>('rate', { perSecond: (deliveriesPerSecond * (s.lanes.length / 2)) / s.perMessage, durationMs: opts.rateWarmupMs + opts.rateMs })
             .then((r) => (s.sent += r.sent)),
         ),
       );
+      await sleep(opts.rateWarmupMs);
+      // Clears the histogram: what the warm-up recorded is not counted.
+      await Promise.all(clientRoles.map((r) => r.request('latency', { on: true })));
+      const measuredFrom = counter.total();
+      const c = new CpuWindow(cpuGroups);
+      const t = performance.now();
+      await sending;
       const phaseCpu = toCpu(c.end());
       const phaseWall = (performance.now() - t) / 1000;
+      const deliveredInWindow = counter.total() - measuredFrom;
       await drain();
       const reports = await Promise.all(clientRoles.map((r) => r.request<{ histogram: [number, number][] }>('report')));
       await Promise.all(clientRoles.map((r) => r.request('latency', { on: false })));
@@ -256,7 +267,7 @@ export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: Fa
       const want = expected() - expectedBefore;
       return {
         targetPerSecond: deliveriesPerSecond,
-        deliveredPerSecond: delivered / phaseWall,
+        deliveredPerSecond: deliveredInWindow / phaseWall,
         p50Ms: h.percentile(50),
         p99Ms: h.percentile(99),
         p999Ms: h.percentile(99.9),
@@ -264,7 +275,7 @@ export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: Fa
         deliveredRatio: want ? delivered / want : Number.NaN,
         samples: h.total,
         cpu: phaseCpu,
-        serverUsPerDelivery: ((phaseCpu.servers / 100) * phaseWall * 1e6) / Math.max(1, delivered),
+        serverUsPerDelivery: ((phaseCpu.servers / 100) * phaseWall * 1e6) / Math.max(1, deliveredInWindow),
       };
     };
     result.halfLoad = await ratePhase(maxDeliveredPerSecond / 2);

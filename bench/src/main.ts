@@ -34,17 +34,17 @@ const compareLabel = arg('compare-label') ?? 'compare';
 
 const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: JobsScenarioOptions }> = {
   full: {
-    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 1000, measureMs: 4000, rateMs: 4000, window: 20_000 },
+    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 1000, measureMs: 4000, rateWarmupMs: 1000, rateMs: 4000, window: 20_000 },
     idle: { connections: 5000, groups: 10, clientProcesses: 2 },
     jobs: { jobs: 400, progressJobs: 4, watchersPerJob: 10, progressSeconds: 4 },
   },
   quick: {
-    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 500, measureMs: 2000, rateMs: 1500, window: 20_000 },
+    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 500, measureMs: 2000, rateWarmupMs: 500, rateMs: 1500, window: 20_000 },
     idle: { connections: 2000, groups: 10, clientProcesses: 2, settleMs: 500 },
     jobs: { jobs: 40, progressJobs: 2, watchersPerJob: 3, progressSeconds: 2 },
   },
   smoke: {
-    fanout: { clients: 40, groups: 4, clientProcesses: 1, warmupMs: 100, measureMs: 300, rateMs: 300, window: 2000 },
+    fanout: { clients: 40, groups: 4, clientProcesses: 1, warmupMs: 100, measureMs: 300, rateWarmupMs: 100, rateMs: 300, window: 2000 },
     idle: { connections: 100, groups: 4, clientProcesses: 1, settleMs: 200 },
     jobs: { jobs: 10, progressJobs: 1, watchersPerJob: 2, progressSeconds: 1 },
   },

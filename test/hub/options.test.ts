@@ -74,6 +74,13 @@ describe('HubServer options validation', () => {
     expect(err.message).toContain('keepAliveIntervalMs');
   });
 
+  it.each([[-1], [1.5], [1001], [Number.NaN], ['12']] as const)('refuses maxWriteDelayMs: %s with SB_CONFIG_INVALID saying what is accepted', (value) => {
+    const err = configError({ ...base, maxWriteDelayMs: value as number });
+    expect(err.code).toBe('SB_CONFIG_INVALID');
+    expect(err.message.startsWith('maxWriteDelayMs must be an integer from 0 (write at the end of every turn) to 1000')).toBe(true);
+    expect(err.message).toContain(JSON.stringify(value) ?? 'null');
+  });
+
   it('refuses an empty protocol list', () => {
     const err = configError({ ...base, protocols: [] });
     expect(err.code).toBe('SB_CONFIG_INVALID');
@@ -81,8 +88,9 @@ describe('HubServer options validation', () => {
   });
 
   it('accepts the smallest valid values and applies the documented defaults', async () => {
-    const server = new HubServer({ ...base, keepAliveIntervalMs: 1, clientTimeoutMs: 2, maxMessageSize: 1, heartbeatIntervalMs: 1, maxBufferedBytes: undefined });
+    const server = new HubServer({ ...base, keepAliveIntervalMs: 1, clientTimeoutMs: 2, maxMessageSize: 1, heartbeatIntervalMs: 1, maxBufferedBytes: undefined, maxWriteDelayMs: 0 });
     try {
+      expect(server.options.maxWriteDelayMs).toBe(0);
       expect(server.options.clientTimeoutMs).toBe(2);
       expect(server.options.maxMessageSize).toBe(1);
       expect(server.options.maxBufferedBytes).toBe(HUB_SERVER_DEFAULTS.maxBufferedBytes);
@@ -98,6 +106,7 @@ describe('HubServer options validation', () => {
       expect(defaults.options.longPollTimeoutMs).toBe(90_000);
       expect(defaults.options.disconnectTimeoutMs).toBe(15_000);
       expect(defaults.options.protocols.map((p) => p.name)).toEqual(['json', 'messagepack']);
+      expect(defaults.options.maxWriteDelayMs).toBe(12);
     } finally {
       await defaults.close();
     }

@@ -24,6 +24,7 @@ const COMMON_METRICS = {
   switchboard_invocation_duration_seconds: 'histogram',
   process_cpu_user_seconds_total: 'counter',
   nodejs_eventloop_lag_seconds: 'gauge',
+  switchboard_write_coalescing_ms: 'gauge',
 };
 const REDIS_METRICS = {
   switchboard_backplane_published_total: 'counter',
@@ -82,6 +83,11 @@ describe('hub node operations: /healthz, /readyz, /metrics, logs', () => {
     expect(withRedis.value('switchboard_backplane_connected')).toBe(1);
     for (const state of ['waiting', 'active', 'delayed', 'completed', 'failed']) expect(withRedis.has('switchboard_queue_jobs', { state }), state).toBe(true);
     expect(withRedis.value('switchboard_jobs_finished_per_second')).toBe(0);
+    // Within [0, MAX_WRITE_DELAY_MS (12 by default)]: 0 unless the node's event loop ran late while writing.
+    for (const m of [withRedis, alone]) {
+      expect(m.value('switchboard_write_coalescing_ms')).toBeGreaterThanOrEqual(0);
+      expect(m.value('switchboard_write_coalescing_ms')).toBeLessThanOrEqual(12);
+    }
   });
 
   it('counters move with a connection and invocations: connections by transport and protocol, messages, backplane publishes, latency histogram', async () => {

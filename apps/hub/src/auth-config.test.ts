@@ -31,7 +31,12 @@ function configError(env: Record<string, string>): string {
 
 describe('hub config: authentication, CORS and limits', () => {
   it('defaults: no authentication, no CORS origins, no connection cap, admin role "admin"', () => {
-    expect(loadConfig({})).toMatchObject({ jwt: undefined, authRequired: false, corsOrigins: [], maxConnections: undefined, jobsAdminRole: 'admin' });
+    expect(loadConfig({})).toMatchObject({ jwt: undefined, authRequired: false, corsOrigins: [], maxConnections: undefined, jobsAdminRole: 'admin', maxWriteDelayMs: 12 });
+  });
+
+  it('MAX_WRITE_DELAY_MS sets the write coalescing cap; 0 turns coalescing off', () => {
+    expect(loadConfig({ MAX_WRITE_DELAY_MS: '25' }).maxWriteDelayMs).toBe(25);
+    expect(loadConfig({ MAX_WRITE_DELAY_MS: '0' }).maxWriteDelayMs).toBe(0);
   });
 
   it('AUTH_JWT_SECRET turns authentication on and makes it required unless AUTH_REQUIRED=false', () => {
@@ -76,6 +81,8 @@ describe('hub config: authentication, CORS and limits', () => {
     [{ CORS_ORIGINS: 'https://ok.example.com,https://app.example.com/path' }, /^CORS_ORIGINS: 'https:\/\/app.example.com\/path' is not an origin/],
     [{ MAX_CONNECTIONS: '-5' }, /^MAX_CONNECTIONS must be an integer from 0 to 10000000, got '-5'/],
     [{ JOBS_ADMIN_ROLE: 'two roles' }, /^JOBS_ADMIN_ROLE must be one role name/],
+    [{ MAX_WRITE_DELAY_MS: '1001' }, /^MAX_WRITE_DELAY_MS must be an integer from 0 to 1000, got '1001'/],
+    [{ MAX_WRITE_DELAY_MS: 'fast' }, /^MAX_WRITE_DELAY_MS must be an integer from 0 to 1000, got 'fast'/],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(configError(env)).toMatch(message);
   });

@@ -1,7 +1,7 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { redisTargetFromEnv, type RedisTarget } from '@switchboard/backplane-redis';
-import { JwtBearer, normalizeOrigin, type JwtBearerOptions } from '@switchboard/hub-server';
+import { HUB_SERVER_DEFAULTS, JwtBearer, normalizeOrigin, type JwtBearerOptions } from '@switchboard/hub-server';
 
 /** Hub node configuration; the only place this app reads the environment. */
 export interface HubConfig {
@@ -39,6 +39,11 @@ export interface HubConfig {
   readonly corsOrigins: readonly string[];
   /** MAX_CONNECTIONS: connections this node holds at most (0 = no limit). @defaultValue no limit */
   readonly maxConnections: number | undefined;
+  /**
+   * MAX_WRITE_DELAY_MS: under load, the most a message may be held back to leave in one frame with
+   * the connection's next ones (the hub server's `maxWriteDelayMs`); 0 = never. @defaultValue 12
+   */
+  readonly maxWriteDelayMs: number;
   /** BENCH_HUB: also serve the benchmark hub at /hubs/bench (`1`/`true` or `0`/`false`). @defaultValue false */
   readonly benchHub: boolean;
 }
@@ -209,5 +214,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     jobsAdminRole,
     corsOrigins: corsOriginsFromEnv(env),
     maxConnections: intFromEnv(env, 'MAX_CONNECTIONS', 0, 0, 10_000_000) || undefined,
+    maxWriteDelayMs: intFromEnv(env, 'MAX_WRITE_DELAY_MS', HUB_SERVER_DEFAULTS.maxWriteDelayMs, 0, 1000),
   };
 }

@@ -44,6 +44,7 @@ const hubs = new HubServer({
   ...(config.jwt ? { jwt: config.jwt } : {}),
   ...(config.corsOrigins.length ? { cors: { origins: config.corsOrigins } } : {}),
   ...(config.maxConnections ? { maxConnections: config.maxConnections } : {}),
+  maxWriteDelayMs: config.maxWriteDelayMs,
 });
 /** AUTH_REQUIRED: every hub refuses anonymous negotiates (401). */
 const guard = <D extends HubDefinition>(definition: D): D => (config.authRequired ? { ...definition, requireUser: true } : definition);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BusMetrics } from '@switchboard/backplane-redis';
 import type { QueueStats } from '@switchboard/contracts';
-import type { HubServerMetrics } from '@switchboard/hub-server';
+import { writeCoalescingIntervalMs, type HubServerMetrics } from '@switchboard/hub-server';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Seconds; invocations are usually sub-millisecond to a few hundred ms. */
@@ -94,6 +94,14 @@ export class HubMetrics {
     } satisfies BusMetrics);
 
     const sources = () => this.sources;
+    new Gauge({
+      name: 'switchboard_write_coalescing_ms',
+      help: 'How long writes to busy connections are held back to leave in fewer frames (0 = not at all); rises when the event loop runs late, up to MAX_WRITE_DELAY_MS.',
+      registers,
+      collect() {
+        this.set(writeCoalescingIntervalMs());
+      },
+    });
     new Gauge({
       name: 'switchboard_backplane_connected',
       help: '1 while the Redis backplane can publish, 0 while it cannot.',

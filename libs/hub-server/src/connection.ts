@@ -18,50 +18,25 @@ import { runInvocation } from './dispatcher.js';
 import type { HubEndpoint } from './hub-endpoint.js';
 import { ConnectionContext } from './connection-context.js';
 import type { ConnectionRequestInfo, HubUser } from './hub.js';
-import type { HubServerMetrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import type { LocalConnection } from './scaleout.js';
 import { StatefulReconnect } from './stateful-reconnect.js';
 import type { Transport } from './transport.js';
 import type { UploadStream } from './upload-stream.js';
 import { Semaphore } from './semaphore.js';
+import { joinQueue } from './outbound-batch.js';
+import { writeScheduler, type SentTally, type Writable } from './write-scheduler.js';
 
-/**
- * The messagesSent metrics of one flush pass, summed per hub and metrics sink: a broadcast to N
- * connections makes one metrics call per hub instead of N (counter updates cost as much as a
- * small write).
- */
-class SentTally {
-  private readonly hubs: string[] = [];
-  private readonly sinks: HubServerMetrics[] = [];
-  private readonly messages: number[] = [];
-  private readonly bytes: number[] = [];
-
-  add(hub: string, sink: HubServerMetrics, messages: number, bytes: number): void {
-    let i = 0;
-    while (i < this.hubs.length && (this.hubs[i] !== hub || this.sinks[i] !== sink)) i++;
-    if (i === this.hubs.length) {
-      this.hubs.push(hub);
-      this.sinks.push(sink);
-      this.messages.push(0);
-      this.bytes.push(0);
-    }
-    this.messages[i]! += messages;
-    this.bytes[i]! += bytes;
-  }
-
-  report(): void {
-    try {
-      for (let i = 0; i < this.hubs.length; i++) this.sinks[i]!.messagesSent?.(this.hubs[i]!, this.messages[i]!, this.bytes[i]!);
-    } finally {
-      this.hubs.length = this.sinks.length = this.messages.length = this.bytes.length = 0;
-    }
-  }
-}
-const SENT = new SentTally();
 
 /** ASP.NET's fixed text for a server-side close caused by an error. */
 export const CLOSE_ERROR_TEXT = 'Connection closed with an error.';
+
+/**
+ * Queued output of this size leaves at the end of the turn whatever the write interval: a write
+ * this large already amortizes its syscall, and holding more would let a burst overshoot
+ * `maxBufferedBytes` (checked at each write) by up to an interval's worth of messages.
+ */
+const WRITE_NOW_BYTES = 16 * 1024;
 
 /** Reattach attempts sent back from other nodes before the client is refused (see `reattachElsewhere`). */
 const MAX_REATTACH_BOUNCES = 32;
@@ -78,10 +53,12 @@ export interface ConnectionInit {
  * One hub connection: handshake, inbound parsing and dispatch, batched outbound writes,
  * keep-alive and timeouts, client results. Transport-independent.
  *
- * Outbound writes queued in one turn of the event loop leave as one transport unit (several
- * whole hub messages per WebSocket frame), which the protocol allows and the client splits.
+ * Outbound messages queued together leave as one transport unit (several whole hub messages per
+ * WebSocket frame), which the protocol allows and the client splits; when they leave is the
+ * write scheduler's rule (write-scheduler.ts: end of the turn, at most one write per
+ * `maxWriteDelayMs`).
  */
-export class HubConnection implements LocalConnection {
+export class HubConnection implements LocalConnection, Writable {
   readonly connectionId: string;
   readonly user: HubUser | undefined;
   readonly userId: string | undefined;
@@ -98,7 +75,12 @@ export class HubConnection implements LocalConnection {
   private lastReceiveAt: number;
   private clientPinged = false;
   private outQueue: Uint8Array[] = [];
-  private flushScheduled = false;
+  /** Bytes in `outQueue` since the last write (approximate after direct pushes; reset on every write). */
+  private outBytes = 0;
+  /** Write scheduler state (see Writable). */
+  lastWriteAt = 0;
+  writeDue = 0;
+  readonly maxWriteDelayMs: number;
   // Created on first use (see `streams`, `uploads`, `invocationSlots`, `lifetimeSignal`): most
   // connections never stream, upload or wait for a client result, and an idle connection should
   // cost little memory.
@@ -129,6 +111,7 @@ export class HubConnection implements LocalConnection {
     this.user = init.user;
     this.userId = init.user?.id;
     this.createdAt = this.lastSendAt = this.lastReceiveAt = options.now();
+    this.maxWriteDelayMs = options.maxWriteDelayMs;
     this.context = new ConnectionContext(this, init.request);
   }
 
@@ -312,21 +295,21 @@ export class HubConnection implements LocalConnection {
   writeMessage(message: HubMessage): void {
     if (this.state === 'closed' || !this.protocol) return;
     const bytes = this.protocol.write(message);
-    if (this.stateful && isTrackable(message)) this.writeTracked(bytes);
-    else this.enqueue(bytes);
+    // An answer to the client's own call is not held back by the write interval.
+    const urgent = message.type === MessageType.Completion;
+    if (this.stateful && isTrackable(message)) this.writeTracked(bytes, urgent);
+    else this.enqueue(bytes, urgent);
   }
 
   /**
-   * Queues framed bytes; everything queued in this turn is written as one unit. While connecting,
-   * the queue is held until the scale-out has added the connection (see `connect`).
+   * Queues framed bytes; what is queued until the scheduler writes is written as one unit. While
+   * connecting, the queue is held until the scale-out has added the connection (see `connect`).
    */
-  private enqueue(bytes: Uint8Array): void {
+  private enqueue(bytes: Uint8Array, urgent = false): void {
     if (this.state === 'closed') return;
     this.outQueue.push(bytes);
-    if (!this.flushScheduled && this.state !== 'connecting') {
-      this.flushScheduled = true;
-      HubConnection.scheduleFlush(this);
-    }
+    this.outBytes += bytes.length;
+    if (this.state !== 'connecting') writeScheduler.schedule(this, urgent || this.outBytes >= WRITE_NOW_BYTES);
   }
 
   private enqueueAll(list: readonly Uint8Array[]): void {
@@ -334,9 +317,9 @@ export class HubConnection implements LocalConnection {
   }
 
   /** A trackable message under stateful reconnect: written now, or held until Acks (or a reattach) let it go. */
-  private writeTracked(bytes: Uint8Array): void {
+  private writeTracked(bytes: Uint8Array, urgent = false): void {
     if (this.state === 'closed') return;
-    if (this.stateful!.add(bytes)) return this.enqueue(bytes);
+    if (this.stateful!.add(bytes)) return this.enqueue(bytes, urgent);
     if (this.stateful!.heldBytes <= this.options.maxBufferedBytes) return;
     const message = `${this.stateful!.heldBytes} bytes are waiting for the client's acknowledgements, over maxBufferedBytes (${this.options.maxBufferedBytes}).`;
     this.options.logger.warn({ connectionId: this.connectionId, code: 'SB_RECONNECT_BUFFER_FULL' }, 'stateful reconnect: too many unacknowledged messages; closing with reconnect allowed');
@@ -345,41 +328,23 @@ export class HubConnection implements LocalConnection {
     else this.close({ error: `${CLOSE_ERROR_TEXT} SB_RECONNECT_BUFFER_FULL: ${message}`, allowReconnect: true, cause });
   }
 
-  /**
-   * Connections with queued output, flushed together in one microtask: a broadcast to N
-   * connections schedules one microtask, not N, and no connection holds a flush closure.
-   */
-  private static dirty: HubConnection[] = [];
-  private static flushQueued = false;
-
-  private static scheduleFlush(connection: HubConnection): void {
-    HubConnection.dirty.push(connection);
-    if (HubConnection.flushQueued) return;
-    HubConnection.flushQueued = true;
-    queueMicrotask(HubConnection.flushAll);
+  /** The scheduler's write (see Writable); `tally` collects the metrics of its pass (reported once per hub). */
+  writeQueued(tally: SentTally): void {
+    this.flush(tally);
   }
 
-  private static flushAll(): void {
-    HubConnection.flushQueued = false;
-    const list = HubConnection.dirty;
-    HubConnection.dirty = [];
-    for (const c of list) {
-      try {
-        c.flush(SENT);
-      } catch (err) {
-        c.options.logger.error({ connectionId: c.connectionId, err }, 'writing to a connection failed');
-      }
-    }
-    SENT.report();
+  writeFailed(err: unknown): void {
+    this.options.logger.error({ connectionId: this.connectionId, err }, 'writing to a connection failed');
   }
 
-  /** Writes what is queued as one unit; `tally` collects the metrics of a flushAll pass (reported once per hub). */
+  /** Writes what is queued as one unit, now. */
   private flush(tally?: SentTally): void {
-    this.flushScheduled = false;
+    if (!tally) writeScheduler.wrote(this);
     const queue = this.outQueue;
     if (!queue.length || this.state === 'closed') return;
     this.outQueue = [];
-    const data = queue.length === 1 ? queue[0]! : Buffer.concat(queue);
+    this.outBytes = 0;
+    const data = joinQueue(queue);
     this.transport.send(data, !this.protocol || this.protocol.transferFormat === 'Text');
     const metrics = this.options.metrics;
     if (metrics?.messagesSent) {

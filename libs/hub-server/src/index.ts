@@ -34,5 +34,6 @@ export { jsonLogger, silentLogger, type Logger, type LogLevel } from './logger.j
 export { parseUrl as parseRequestUrl } from './http-util.js';
 export { invocationErrors, invocationFailure } from './dispatcher.js';
 export { CLOSE_ERROR_TEXT } from './connection.js';
+export { writeCoalescingIntervalMs } from './write-scheduler.js';
 export { BusScaleOut, MemoryBroker, MemoryBus, BackplaneChannels, DEFAULT_CHANNEL_PREFIX, type Bus, type BusScaleOutOptions } from './backplane/index.js';
 export type { ClientArgs, ClientResult } from './hub.js';

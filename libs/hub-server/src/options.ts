@@ -42,6 +42,16 @@ export interface HubServerOptions {
   maxConnections?: number;
   /** Upload stream items buffered before the connection's reads pause. @defaultValue 100 */
   streamBufferCapacity?: number;
+  /**
+   * Write coalescing under load: the most a message may be held back so that it leaves in one
+   * frame (one socket write) with the connection's next messages. While writing takes a small
+   * share of the process's time nothing is held back; as that share grows, each connection is
+   * written at most once per an interval that rises up to this value (write-load.ts), which keeps
+   * a busy node out of saturation (see bench/README.md). Answers to the client's own invocations
+   * are never held. 0 turns coalescing off: output leaves at the end of every event-loop turn.
+   * @defaultValue 12
+   */
+  maxWriteDelayMs?: number;
   /** Outbound bytes buffered for a slow client before it is closed (with reconnect allowed). @defaultValue 4194304 */
   maxBufferedBytes?: number;
   /** A long poll with nothing to send is answered (200, empty) after this long; the client polls again. @defaultValue 90000 */
@@ -87,6 +97,7 @@ export const HUB_SERVER_DEFAULTS = {
   maxPendingInvocations: 100,
   streamBufferCapacity: 100,
   maxBufferedBytes: 4 * 1024 * 1024,
+  maxWriteDelayMs: 12,
   longPollTimeoutMs: 90_000,
   disconnectTimeoutMs: 15_000,
   detailedErrors: false,
@@ -126,6 +137,9 @@ export function resolveOptions(options: HubServerOptions): ResolvedOptions {
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
       throw new SwitchboardError('SB_CONFIG_INVALID', `${key} must be a positive integer, got ${JSON.stringify(v)}.`);
     }
+  }
+  if (typeof resolved.maxWriteDelayMs !== 'number' || !Number.isInteger(resolved.maxWriteDelayMs) || resolved.maxWriteDelayMs < 0 || resolved.maxWriteDelayMs > 1000) {
+    throw new SwitchboardError('SB_CONFIG_INVALID', `maxWriteDelayMs must be an integer from 0 (write at the end of every turn) to 1000, got ${JSON.stringify(resolved.maxWriteDelayMs)}.`);
   }
   if (resolved.clientTimeoutMs <= resolved.keepAliveIntervalMs) {
     throw new SwitchboardError('SB_CONFIG_INVALID', `clientTimeoutMs (${resolved.clientTimeoutMs}) must be larger than keepAliveIntervalMs (${resolved.keepAliveIntervalMs}); twice as large is usual.`);

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WriteLoadController } from './write-load.js';
+
+/** A controller with a cap of 12 ms (as a server's default maxWriteDelayMs) and a clock the test moves. */
+function controller(ceiling = 12) {
+  let now = 0;
+  const c = new WriteLoadController(3, 1.5, 2, 50, 5, () => now);
+  c.ceilingMs = ceiling;
+  return { c, at: (t: number) => (now = t) };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('WriteLoadController.adjust', () => {
+  it('starts at 0, grows from a quarter of the cap and doubles while the loop runs late, never past the cap', () => {
+    const { c } = controller();
+    expect(c.intervalMs).toBe(0);
+    const seen = [3, 6, 12, 12].map(() => (c.adjust(10), c.intervalMs));
+    expect(seen).toEqual([3, 6, 12, 12]);
+  });
+
+  it('starts from 1 ms when a quarter of the cap is less', () => {
+    const { c } = controller(2);
+    c.adjust(10);
+    expect(c.intervalMs).toBe(1);
+    c.adjust(10);
+    expect(c.intervalMs).toBe(2);
+  });
+
+  it('shrinks only after calm windows in a row, gently, down to exactly 0', () => {
+    const { c } = controller();
+    c.intervalMs = 12;
+    c.adjust(0.5);
+    expect(c.intervalMs).toBe(12); // one calm window is not enough
+    c.adjust(0.5);
+    expect(c.intervalMs).toBeCloseTo(12 * 0.85 - 0.25);
+    const trail: number[] = [];
+    for (let i = 0; i < 40 && c.intervalMs > 0; i++) {
+      c.adjust(0.5);
+      trail.push(c.intervalMs);
+    }
+    expect(trail.at(-1)).toBe(0);
+    expect(trail.every((v, i) => v >= 0 && (i === 0 || v < trail[i - 1]!))).toBe(true);
+  });
+
+  it('keeps the interval for lateness between the thresholds, and that breaks a calm run', () => {
+    const { c } = controller();
+    c.intervalMs = 6;
+    c.adjust(0.5);
+    c.adjust(2);
+    expect(c.intervalMs).toBe(6);
+    c.adjust(0.5); // the calm run starts again
+    expect(c.intervalMs).toBe(6);
+  });
+
+  it('stays 0 with a cap of 0 (coalescing off), however late the loop runs', () => {
+    const { c } = controller(0);
+    for (let i = 0; i < 5; i++) c.adjust(100);
+    expect(c.intervalMs).toBe(0);
+  });
+});
+
+describe('WriteLoadController.record', () => {
+  it('adjusts once per window from the worst lateness reported in it', () => {
+    const { c } = controller();
+    c.record(0);
+    c.lag(8);
+    c.record(20);
+    expect(c.intervalMs).toBe(0); // window not over
+    c.record(50);
+    expect(c.intervalMs).toBe(3);
+    c.record(80);
+    c.record(100); // a window with no lateness: the first calm one, so the interval holds
+    expect(c.intervalMs).toBe(3);
+  });
+
+  it('does not adjust over a window with long gaps between writes (no evidence either way)', () => {
+    const { c } = controller();
+    c.intervalMs = 12;
+    c.record(0);
+    c.record(500);
+    c.record(1000);
+    c.record(1500);
+    expect(c.intervalMs).toBe(12);
+  });
+
+  it('probes lateness with a 1 ms timer while it records write passes', () => {
+    vi.useFakeTimers();
+    const { c, at } = controller();
+    c.record(0); // arms the probe
+    at(9); // the timer runs 8 ms late
+    vi.advanceTimersByTime(1);
+    c.record(50);
+    expect(c.intervalMs).toBe(3);
+  });
+
+  it('arms at most one probe at a time and none without writes', () => {
+    vi.useFakeTimers();
+    const { c } = controller();
+    expect(vi.getTimerCount()).toBe(0);
+    c.record(0);
+    c.record(0.5);
+    c.record(1);
+    expect(vi.getTimerCount()).toBe(1);
+  });
+});

@@ -1,0 +1,176 @@
+import type { HubServerMetrics } from './metrics.js';
+import { WriteLoadController } from './write-load.js';
+
+/**
+ * The messagesSent metrics of one flush pass, summed per hub and metrics sink: a broadcast to N
+ * connections makes one metrics call per hub instead of N (counter updates cost as much as a
+ * small write).
+ */
+export class SentTally {
+  private readonly hubs: string[] = [];
+  private readonly sinks: HubServerMetrics[] = [];
+  private readonly messages: number[] = [];
+  private readonly bytes: number[] = [];
+
+  add(hub: string, sink: HubServerMetrics, messages: number, bytes: number): void {
+    let i = 0;
+    while (i < this.hubs.length && (this.hubs[i] !== hub || this.sinks[i] !== sink)) i++;
+    if (i === this.hubs.length) {
+      this.hubs.push(hub);
+      this.sinks.push(sink);
+      this.messages.push(0);
+      this.bytes.push(0);
+    }
+    this.messages[i]! += messages;
+    this.bytes[i]! += bytes;
+  }
+
+  report(): void {
+    try {
+      for (let i = 0; i < this.hubs.length; i++) this.sinks[i]!.messagesSent?.(this.hubs[i]!, this.messages[i]!, this.bytes[i]!);
+    } finally {
+      this.hubs.length = this.sinks.length = this.messages.length = this.bytes.length = 0;
+    }
+  }
+}
+
+/** What the scheduler writes: a connection with queued output. */
+export interface Writable {
+  /** Writes everything queued as one transport unit. */
+  writeQueued(tally: SentTally): void;
+  /** Logs a write that threw (the pass goes on with the other connections). */
+  writeFailed(err: unknown): void;
+  /** The most this connection's output may be held back, ms (its server's `maxWriteDelayMs`; 0 = never). */
+  readonly maxWriteDelayMs: number;
+  /** `performance.now()` of the last write (set by the scheduler, and by `wrote` for direct writes). */
+  lastWriteAt: number;
+  /** Scheduler bookkeeping: 0 = not scheduled, -1 = this turn, > 0 = deferred until that time. */
+  writeDue: number;
+}
+
+/**
+ * Decides when each connection's queued output is written. The rule, per connection, with
+ * `interval` the load controller's current value capped by the connection's `maxWriteDelayMs`:
+ * - output queued when the connection was last written `interval` or more ago (or `urgent`)
+ *   leaves at the end of the current turn of the event loop, with everything else queued in that
+ *   turn (one microtask for all connections, not one per connection);
+ * - output queued sooner waits until `lastWriteAt + interval`, then leaves in one frame with
+ *   whatever else arrived meanwhile.
+ * Order is kept: a connection's output is one queue, written whole each time.
+ *
+ * Why: a socket write costs 5-10 µs (mostly the syscall and, on loopback, the receiver's TCP work)
+ * whatever its size, so a connection receiving hundreds of messages a second costs a write per
+ * message unless they are grouped. Grouping only what arrived in the same turn happens only once
+ * the node is already saturated, and then the latency is whatever the queues make it. The
+ * controller (write-load.ts) keeps `interval` at 0 while the process keeps up, so a node that is
+ * not busy adds no latency, and raises it when the event loop runs late: writes per connection
+ * then stay under 1000 / interval a second and the added latency under `interval`.
+ */
+export class WriteScheduler {
+  private dirty: Writable[] = [];
+  private microtaskQueued = false;
+  private deferred: Writable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = Number.POSITIVE_INFINITY;
+  private readonly tally = new SentTally();
+
+  constructor(
+    readonly load: WriteLoadController = new WriteLoadController(),
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Schedules `w`'s queued output; `urgent` (answers to the client's calls) skips the interval. */
+  schedule(w: Writable, urgent = false): void {
+    if (w.writeDue === -1) return;
+    if (w.writeDue > 0 && !urgent) return;
+    if (w.maxWriteDelayMs > this.load.ceilingMs) this.load.ceilingMs = w.maxWriteDelayMs;
+    const interval = urgent ? 0 : Math.min(this.load.intervalMs, w.maxWriteDelayMs);
+    const due = interval > 0 ? w.lastWriteAt + interval : 0;
+    if (due === 0 || due <= this.now()) {
+      w.writeDue = -1;
+      this.dirty.push(w);
+      if (!this.microtaskQueued) {
+        this.microtaskQueued = true;
+        queueMicrotask(this.writeDirty);
+      }
+      return;
+    }
+    w.writeDue = due;
+    this.deferred.push(w);
+    if (due < this.timerDue) this.arm(due);
+  }
+
+  /** `w` was written directly (handshake, close, reattach): its scheduled write, if any, is void. */
+  wrote(w: Writable): void {
+    w.lastWriteAt = this.now();
+    // Entries left in the lists are skipped: their writeDue no longer matches.
+    w.writeDue = 0;
+  }
+
+  private readonly writeDirty = (): void => {
+    this.microtaskQueued = false;
+    const list = this.dirty;
+    this.dirty = [];
+    const start = this.now();
+    for (const w of list) if (w.writeDue === -1) this.write(w, start);
+    this.tally.report();
+    this.load.record(this.now());
+  };
+
+  private readonly writeDeferred = (): void => {
+    const due = this.timerDue;
+    this.timer = undefined;
+    this.timerDue = Number.POSITIVE_INFINITY;
+    const start = this.now();
+    this.load.lag(start - due - 1);
+    // Timers fire on whole milliseconds: anything due within the next half of one goes now.
+    const cutoff = start + 0.5;
+    const list = this.deferred;
+    this.deferred = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const w of list) {
+      const due = w.writeDue;
+      if (due <= 0) continue;
+      if (due <= cutoff) {
+        this.write(w, start);
+      } else {
+        // A connection can be listed twice (deferred, written urgently, deferred again): the
+        // second entry is skipped once the first has written it.
+        this.deferred.push(w);
+        if (due < next) next = due;
+      }
+    }
+    this.tally.report();
+    this.load.record(this.now());
+    // (A write that scheduled another connection meanwhile may have armed an earlier timer.)
+    if (next < this.timerDue) this.arm(next);
+  };
+
+  private write(w: Writable, now: number): void {
+    w.writeDue = 0;
+    w.lastWriteAt = now;
+    try {
+      w.writeQueued(this.tally);
+    } catch (err) {
+      w.writeFailed(err);
+    }
+  }
+
+  private arm(due: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(this.writeDeferred, Math.max(1, Math.ceil(due - this.now())));
+  }
+}
+
+/** The process's scheduler: shared by every server in the process, so one pass writes them all. */
+export const writeScheduler = new WriteScheduler();
+
+/**
+ * Write coalescing in this process right now: the interval the load controller applies (ms; 0 =
+ * nothing is held back), capped per connection by its server's `maxWriteDelayMs`. For metrics
+ * and diagnostics.
+ */
+export function writeCoalescingIntervalMs(): number {
+  return writeScheduler.load.intervalMs;
+}
