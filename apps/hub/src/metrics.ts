@@ -80,6 +80,15 @@ export class HubMetrics {
       invocation: (hub, method, ms, ok) => invocations.observe({ hub, method, outcome: ok ? 'ok' : 'error' }, ms / 1000),
     };
 
+    new Gauge({
+      name: 'switchboard_write_coalescing_ms',
+      help: 'How long writes to busy connections are held back to leave in fewer frames (0 = not at all); rises when the event loop runs late, up to MAX_WRITE_DELAY_MS.',
+      registers,
+      collect() {
+        this.set(writeCoalescingIntervalMs());
+      },
+    });
+
     this.bus = {};
     if (!withRedis) return;
     const published = new Counter({ name: 'switchboard_backplane_published_total', help: 'Messages published to the Redis backplane.', registers });
@@ -94,14 +103,6 @@ export class HubMetrics {
     } satisfies BusMetrics);
 
     const sources = () => this.sources;
-    new Gauge({
-      name: 'switchboard_write_coalescing_ms',
-      help: 'How long writes to busy connections are held back to leave in fewer frames (0 = not at all); rises when the event loop runs late, up to MAX_WRITE_DELAY_MS.',
-      registers,
-      collect() {
-        this.set(writeCoalescingIntervalMs());
-      },
-    });
     new Gauge({
       name: 'switchboard_backplane_connected',
       help: '1 while the Redis backplane can publish, 0 while it cannot.',

@@ -25,6 +25,7 @@ import type { Transport } from './transport.js';
 import type { UploadStream } from './upload-stream.js';
 import { Semaphore } from './semaphore.js';
 import { joinQueue } from './outbound-batch.js';
+import { ClientResults } from './client-results.js';
 import { writeScheduler, type SentTally, type Writable } from './write-scheduler.js';
 
 
@@ -87,8 +88,7 @@ export class HubConnection implements LocalConnection, Writable {
   private lazyStreams: Map<string, AbortController> | undefined;
   private lazyUploads: Map<string, UploadStream> | undefined;
   private lazySlots: Semaphore | undefined;
-  private pendingResults: Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }> | undefined;
-  private resultCounter = 0;
+  private clientResults: ClientResults | undefined;
   private lifetime: AbortController | undefined;
   private heldChunks: Uint8Array[] | undefined = [];
   private pauseReasons = 0;
@@ -268,14 +268,7 @@ export class HubConnection implements LocalConnection, Writable {
   }
 
   private onCompletion(message: CompletionMessage): void {
-    const pending = this.pendingResults?.get(message.invocationId);
-    if (pending) {
-      this.pendingResults!.delete(message.invocationId);
-      clearTimeout(pending.timer);
-      if (message.error !== undefined) pending.reject(new SwitchboardError('SB_CLIENT_RESULT_ERROR', message.error));
-      else pending.resolve(message.result);
-      return;
-    }
+    if (this.clientResults?.complete(message)) return;
     const upload = this.lazyUploads?.get(message.invocationId);
     if (upload) {
       this.lazyUploads!.delete(message.invocationId);
@@ -363,16 +356,9 @@ export class HubConnection implements LocalConnection, Writable {
     if (this.state !== 'connected' && this.state !== 'connecting') {
       return Promise.reject(new SwitchboardError('SB_CONNECTION_CLOSED', `Connection '${this.connectionId}' disconnected.`));
     }
-    const invocationId = `s${++this.resultCounter}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pendingResults?.delete(invocationId);
-        reject(new SwitchboardError('SB_CLIENT_RESULT_TIMEOUT', `The client did not answer '${target}' within ${timeoutMs} ms. Check that it registers a handler with connection.on('${target}', ...) that returns a value.`));
-      }, timeoutMs);
-      timer.unref();
-      (this.pendingResults ??= new Map()).set(invocationId, { resolve, reject, timer });
-      this.writeMessage({ type: MessageType.Invocation, invocationId, target, arguments: args });
-    });
+    return (this.clientResults ??= new ClientResults()).start(target, timeoutMs, (invocationId) =>
+      this.writeMessage({ type: MessageType.Invocation, invocationId, target, arguments: args }),
+    );
   }
 
   sendCompletion(message: CompletionMessage): void {
@@ -517,11 +503,7 @@ export class HubConnection implements LocalConnection, Writable {
       for (const u of this.lazyUploads.values()) u.complete(new SwitchboardError('SB_CONNECTION_CLOSED', 'The connection closed before the upload stream completed.'));
       this.lazyUploads.clear();
     }
-    if (this.pendingResults) for (const [id, p] of this.pendingResults) {
-      clearTimeout(p.timer);
-      p.reject(new SwitchboardError('SB_CONNECTION_CLOSED', `Connection '${this.connectionId}' disconnected.`));
-      this.pendingResults.delete(id);
-    }
+    this.clientResults?.rejectAll(this.connectionId);
     this.onFinished(this);
     if (wasConnected) void this.disconnect(error);
   }
