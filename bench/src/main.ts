@@ -204,6 +204,8 @@ const fanoutReport = Object.fromEntries(
           deliveredRatio: fan(s, (r) => phase(r.halfLoad, (p) => p.deliveredRatio), 4),
           serverUsPerDelivery: fan(s, (r) => phase(r.halfLoad, (p) => p.serverUsPerDelivery), 2),
           serverCpu: fan(s, (r) => phase(r.halfLoad, (p) => p.cpu.servers), 0),
+          clientCpu: fan(s, (r) => phase(r.halfLoad, (p) => p.cpu.clients), 0),
+          publisherCpu: fan(s, (r) => phase(r.halfLoad, (p) => p.cpu.publisher), 0),
         },
         quarterLoad: {
           targetPerSecond: fan(s, (r) => phase(r.quarterLoad, (p) => p.targetPerSecond), 0),
@@ -245,6 +247,9 @@ const ratios = {
   jsonBackplaneVsRedis: ratio('switchboard-json', 'redis', (r) => r.maxPublishedPerSecond),
   jsonP99HalfLoadVsSocketIo: ratio('switchboard-json', 'socketio', (r) => r.halfLoad?.p99Ms),
   msgpackP99HalfLoadVsSocketIo: ratio('switchboard-msgpack', 'socketio', (r) => r.halfLoad?.p99Ms),
+  /** The same traffic for both: Switchboard at Socket.IO's half rate against Socket.IO there. */
+  jsonP99SameRateVsSocketIo: ratio('switchboard-json', 'socketio', (r) => r.commonLoad?.p99Ms ?? r.halfLoad?.p99Ms),
+  msgpackP99SameRateVsSocketIo: ratio('switchboard-msgpack', 'socketio', (r) => r.commonLoad?.p99Ms ?? r.halfLoad?.p99Ms),
   idleMemoryVsSocketIo: idleRatio,
 };
 
@@ -267,6 +272,9 @@ function compareReport() {
       ? {
           maxDeliveredPerSecond: pair((r) => r.fanout[s]?.maxDeliveredPerSecond, (r) => r.compare?.fanout[s]?.maxDeliveredPerSecond, 0),
           serverUsPerDelivery: pair((r) => r.fanout[s]?.serverUsPerDelivery, (r) => r.compare?.fanout[s]?.serverUsPerDelivery),
+          halfP50Ms: pair((r) => r.fanout[s]?.halfLoad?.p50Ms, (r) => r.compare?.fanout[s]?.halfLoad?.p50Ms),
+          halfP99Ms: pair((r) => r.fanout[s]?.halfLoad?.p99Ms, (r) => r.compare?.fanout[s]?.halfLoad?.p99Ms),
+          halfServerUs: pair((r) => r.fanout[s]?.halfLoad?.serverUsPerDelivery, (r) => r.compare?.fanout[s]?.halfLoad?.serverUsPerDelivery),
           commonP99Ms: pair((r) => r.fanout[s]?.commonLoad?.p99Ms, (r) => r.compare?.fanout[s]?.commonLoad?.p99Ms),
           commonServerUs: pair((r) => r.fanout[s]?.commonLoad?.serverUsPerDelivery, (r) => r.compare?.fanout[s]?.commonLoad?.serverUsPerDelivery),
         }
@@ -410,6 +418,9 @@ if (compareRoot) {
         ? [
             row(`${label[s]}: max delivered msg/s`, x.maxDeliveredPerSecond.now, x.maxDeliveredPerSecond.then, x.maxDeliveredPerSecond.ratio, 0),
             row(`${label[s]}: server CPU µs/delivery at max`, x.serverUsPerDelivery.now, x.serverUsPerDelivery.then, x.serverUsPerDelivery.ratio),
+            row(`${label[s]}: p50 ms at half its own max`, x.halfP50Ms.now, x.halfP50Ms.then, x.halfP50Ms.ratio),
+            row(`${label[s]}: p99 ms at half its own max`, x.halfP99Ms.now, x.halfP99Ms.then, x.halfP99Ms.ratio),
+            row(`${label[s]}: server CPU µs/delivery at half its own max`, x.halfServerUs.now, x.halfServerUs.then, x.halfServerUs.ratio),
             row(`${label[s]}: p99 ms at Socket.IO’s half rate`, x.commonP99Ms.now, x.commonP99Ms.then, x.commonP99Ms.ratio),
             row(`${label[s]}: server CPU µs/delivery at Socket.IO’s half rate`, x.commonServerUs.now, x.commonServerUs.then, x.commonServerUs.ratio),
           ]
