@@ -14,15 +14,25 @@ afterEach(() => {
 });
 
 describe('WriteLoadController.adjust', () => {
-  it('starts at 0, grows from a quarter of the cap and doubles while the loop runs late, never past the cap', () => {
+  it('starts at 0; after two late windows in a row holds a quarter of the cap, then doubles while the loop runs late, never past the cap', () => {
     const { c } = controller();
     expect(c.intervalMs).toBe(0);
-    const seen = [3, 6, 12, 12].map(() => (c.adjust(10), c.intervalMs));
-    expect(seen).toEqual([3, 6, 12, 12]);
+    const seen = [0, 3, 6, 12, 12].map(() => (c.adjust(10), c.intervalMs));
+    expect(seen).toEqual([0, 3, 6, 12, 12]);
+  });
+
+  it('does not start coalescing for one late window (a GC pause, a preemption) between calm ones', () => {
+    const { c } = controller();
+    for (let i = 0; i < 5; i++) {
+      c.adjust(10);
+      c.adjust(0.5);
+    }
+    expect(c.intervalMs).toBe(0);
   });
 
   it('starts from 1 ms when a quarter of the cap is less', () => {
     const { c } = controller(2);
+    c.adjust(10);
     c.adjust(10);
     expect(c.intervalMs).toBe(1);
     c.adjust(10);
@@ -43,6 +53,14 @@ describe('WriteLoadController.adjust', () => {
     }
     expect(trail.at(-1)).toBe(0);
     expect(trail.every((v, i) => v >= 0 && (i === 0 || v < trail[i - 1]!))).toBe(true);
+  });
+
+  it('shrinks faster when the loop is nowhere near late (under a third of the low threshold)', () => {
+    const { c } = controller();
+    c.intervalMs = 12;
+    c.adjust(0.1);
+    c.adjust(0.1);
+    expect(c.intervalMs).toBeCloseTo(12 * 0.7 - 0.25);
   });
 
   it('keeps the interval for lateness between the thresholds, and that breaks a calm run', () => {
@@ -68,11 +86,16 @@ describe('WriteLoadController.record', () => {
     c.record(0);
     c.lag(8);
     c.record(20);
+    c.record(50); // the first late window
+    expect(c.intervalMs).toBe(0);
+    c.lag(2);
+    c.lag(9);
+    c.record(70);
     expect(c.intervalMs).toBe(0); // window not over
-    c.record(50);
+    c.record(100); // the second late window in a row
     expect(c.intervalMs).toBe(3);
-    c.record(80);
-    c.record(100); // a window with no lateness: the first calm one, so the interval holds
+    c.record(130);
+    c.record(150); // a window with no lateness: the first calm one, so the interval holds
     expect(c.intervalMs).toBe(3);
   });
 
@@ -89,10 +112,13 @@ describe('WriteLoadController.record', () => {
   it('probes lateness with a 1 ms timer while it records write passes', () => {
     vi.useFakeTimers();
     const { c, at } = controller();
-    c.record(0); // arms the probe
-    at(9); // the timer runs 8 ms late
-    vi.advanceTimersByTime(1);
-    c.record(50);
+    for (const start of [0, 50]) {
+      at(start);
+      c.record(start); // arms the probe
+      at(start + 9); // the timer runs 8 ms late
+      vi.advanceTimersByTime(1);
+    }
+    c.record(100);
     expect(c.intervalMs).toBe(3);
   });
 

@@ -7,12 +7,13 @@
  * fires late means the process did not get to run when it wanted: it is busy, or the machine's
  * cores are (a write preempted by another process counts too). Every `windowMs`, the worst
  * lateness seen decides:
- * - above `highLagMs`: double the interval (from a quarter of the cap), up to the largest cap the servers set
- *   (`maxWriteDelayMs`): fewer, larger writes free the CPU whose lack made the loop late;
+ * - above `highLagMs`: double the interval, up to the largest cap the servers set
+ *   (`maxWriteDelayMs`): fewer, larger writes free the CPU whose lack made the loop late. From 0
+ *   it takes two late windows in a row and starts at a quarter of the cap;
  * - below `lowLagMs` for `calmWindows` windows in a row: shrink it (×0.85 − 0.25 ms per window,
- *   to 0), so a node that keeps up holds nothing back and adds no latency. Gently, because just
- *   under the interval a busy node needs it saturates again: probing down fast makes the interval,
- *   and the latency with it, swing;
+ *   ×0.7 − 0.25 ms under a third of `lowLagMs`; to 0), so a node that keeps up holds nothing back
+ *   and adds no latency. Gently, because just under the interval a busy node needs it saturates
+ *   again: probing down fast makes the interval, and the latency with it, swing;
  * - between, or after a window with long gaps between writes (no evidence either way): keep it.
  *
  * Contract: `intervalMs` is always a finite number in [0, ceilingMs]; `record` is called once per
@@ -27,6 +28,8 @@ export class WriteLoadController {
   private worstLag = 0;
   /** Windows in a row with the worst lateness under `lowLagMs`. */
   private calm = 0;
+  /** Windows in a row with the worst lateness over `highLagMs`. */
+  private late = 0;
   private probeArmedAt = Number.NaN;
   private lastProbe = Number.NEGATIVE_INFINITY;
 
@@ -75,12 +78,17 @@ export class WriteLoadController {
     let next = Math.min(this.intervalMs, this.ceilingMs);
     if (worstLag > this.highLagMs) {
       this.calm = 0;
-      // From nothing, start at a quarter of the cap: doubling from 1 ms took five windows of
+      this.late++;
+      // From nothing, only when two windows in a row were late (one GC pause or preemption is
+      // not load), and then at a quarter of the cap: doubling from 1 ms took five windows of
       // saturation before coalescing caught up with a sudden burst.
-      next = next === 0 ? Math.max(1, this.ceilingMs / 4) : next * 2;
+      if (next === 0) next = this.late >= 2 ? Math.max(1, this.ceilingMs / 4) : 0;
+      else next *= 2;
     } else if (worstLag < this.lowLagMs) {
-      if (++this.calm >= this.calmWindows) next = next * 0.85 - 0.25;
-    } else this.calm = 0;
+      this.late = 0;
+      // Faster when the loop is nowhere near late.
+      if (++this.calm >= this.calmWindows) next = worstLag < this.lowLagMs / 3 ? next * 0.7 - 0.25 : next * 0.85 - 0.25;
+    } else this.calm = this.late = 0;
     this.intervalMs = next < 0.5 ? 0 : Math.min(this.ceilingMs, next);
   }
 }
