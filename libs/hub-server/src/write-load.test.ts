@@ -131,4 +131,12 @@ describe('WriteLoadController.record', () => {
     c.record(1);
     expect(vi.getTimerCount()).toBe(1);
   });
+
+  it('does not probe where no server coalesces (cap 0)', () => {
+    vi.useFakeTimers();
+    const { c } = controller(0);
+    c.record(0);
+    c.record(10);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });

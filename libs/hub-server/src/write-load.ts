@@ -45,7 +45,8 @@ export class WriteLoadController {
   /** A write pass ended at `end` (ms, the scheduler's clock). */
   record(end: number): void {
     if (Number.isNaN(this.windowStart)) this.windowStart = end;
-    if (Number.isNaN(this.probeArmedAt) && end - this.lastProbe >= this.probeEveryMs) {
+    // No probing where no server coalesces (every cap is 0).
+    if (this.ceilingMs > 0 && Number.isNaN(this.probeArmedAt) && end - this.lastProbe >= this.probeEveryMs) {
       this.probeArmedAt = end;
       // unref: a probe must not keep a process alive that has nothing else to do.
       setTimeout(this.probeFired, 1).unref();
