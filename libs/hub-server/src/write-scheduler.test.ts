@@ -145,6 +145,37 @@ describe('WriteScheduler', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a connection held, written urgently and held again is written once, at its new time', async () => {
+    const { scheduler } = setup(10);
+    const a = new Conn();
+    a.lastWriteAt = clock;
+    scheduler.schedule(a); // held for 1010
+    advance(3);
+    scheduler.schedule(a, true);
+    await endOfTurn();
+    expect(a.writes).toEqual([1003]);
+    scheduler.schedule(a); // held for 1013; the entry for 1010 is stale
+    advance(7);
+    expect(a.writes).toEqual([1003]);
+    advance(3);
+    expect(a.writes).toEqual([1003, 1013]);
+    advance(20);
+    expect(a.writes).toEqual([1003, 1013]);
+  });
+
+  it('writes each of many held connections once, in the millisecond it is due', () => {
+    const { scheduler } = setup(10);
+    const conns = Array.from({ length: 500 }, (_, i) => {
+      const c = new Conn();
+      c.lastWriteAt = clock - (i % 10) - 0.5; // due 9.5 ms to 0.5 ms from now
+      return c;
+    });
+    for (const c of conns) scheduler.schedule(c);
+    advance(12);
+    for (const [i, c] of conns.entries()) expect(c.writes, `connection ${i}`).toEqual([Math.ceil(1000 - (i % 10) - 0.5 + 10)]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('reports how late its timer fired to the controller', () => {
     const { scheduler, load } = setup(10);
     const a = new Conn();
