@@ -241,7 +241,8 @@ export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: Fa
 
     // Fixed rates: open loop. The first `rateWarmupMs` at the new rate are not measured (the step
     // from the previous phase's rate, or from idle, is a transient of every stack); then latency
-    // is sampled on every delivery for `rateMs`. Loss counts the whole phase, warm-up included.
+    // is recorded (every LATENCY_SAMPLE_EVERY-th delivery) for `rateMs`. Loss counts the whole
+    // phase, warm-up included.
     const ratePhase = async (deliveriesPerSecond: number): Promise<RatePhase> => {
       // Sampling costs the clients CPU: it starts with the warm-up, so the measured window does
       // not begin with a step in load (that step was itself a visible transient).

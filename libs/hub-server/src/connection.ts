@@ -81,7 +81,6 @@ export class HubConnection implements LocalConnection, Writable {
   /** Write scheduler state (see Writable). */
   lastWriteAt = 0;
   writeDue = 0;
-  readonly maxWriteDelayMs: number;
   // Created on first use (see `streams`, `uploads`, `invocationSlots`, `lifetimeSignal`): most
   // connections never stream, upload or wait for a client result, and an idle connection should
   // cost little memory.
@@ -111,7 +110,6 @@ export class HubConnection implements LocalConnection, Writable {
     this.user = init.user;
     this.userId = init.user?.id;
     this.createdAt = this.lastSendAt = this.lastReceiveAt = options.now();
-    this.maxWriteDelayMs = options.maxWriteDelayMs;
     this.context = new ConnectionContext(this, init.request);
   }
 
@@ -319,6 +317,11 @@ export class HubConnection implements LocalConnection, Writable {
     const cause = new SwitchboardError('SB_RECONNECT_BUFFER_FULL', message);
     if (this.stateful!.detached) this.finish(cause, false);
     else this.close({ error: `${CLOSE_ERROR_TEXT} SB_RECONNECT_BUFFER_FULL: ${message}`, allowReconnect: true, cause });
+  }
+
+  /** The server's cap on holding this connection's output (see Writable); read, not copied, so an idle connection carries no field for it. */
+  get maxWriteDelayMs(): number {
+    return this.options.maxWriteDelayMs;
   }
 
   /** The scheduler's write (see Writable); `tally` collects the metrics of its pass (reported once per hub). */

@@ -121,7 +121,7 @@ export class WriteScheduler {
   /** `w` was written directly (handshake, close, reattach): its scheduled write, if any, is void. */
   wrote(w: Writable): void {
     w.lastWriteAt = this.now();
-    // Entries left in the lists are skipped: their writeDue no longer matches.
+    // Its entry in the dirty list or a bucket, if any, is skipped: its writeDue no longer matches.
     w.writeDue = 0;
   }
 
