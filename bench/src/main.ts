@@ -8,7 +8,7 @@ import { startRedis } from '@switchboard/test/support/redis';
 import { runFanout, runRedisLimit, type FanoutOptions, type FanoutResult, type FanoutStack, type RatePhase } from './fanout.js';
 import { runIdle, warmConnections, type IdleOptions, type IdleResult, type IdleStack } from './idle.js';
 import { runJobsScenario, type JobsScenarioOptions, type JobsScenarioResult } from './jobs-scenario.js';
-import { loadAverage, redisPid } from './proc.js';
+import { cpuSpeedMs, loadAverage, redisPid } from './proc.js';
 import { PAD } from './roles/source.js';
 import { median, round, spreadPercent } from './stats.js';
 
@@ -79,13 +79,15 @@ interface CompareRun {
 interface Run {
   compare?: CompareRun;
   load: { before: number; after: number };
+  /** `cpuSpeedMs()` at the start of the run (lower is faster). */
+  cpuSpeedMs: number;
   fanout: Partial<Record<FanoutStack | 'redis', FanoutResult>>;
   idle: Partial<Record<IdleStack, IdleResult>>;
   jobs?: JobsScenarioResult;
 }
 
 async function oneRun(i: number): Promise<Run> {
-  const run: Run = { load: { before: loadAverage(), after: Number.NaN }, fanout: {}, idle: {} };
+  const run: Run = { load: { before: loadAverage(), after: Number.NaN }, cpuSpeedMs: cpuSpeedMs(), fanout: {}, idle: {} };
   const redis = await startRedis();
   try {
     const env = { redisUrl: redis.url, redisPid: await redisPid(redis.port) };
@@ -337,6 +339,7 @@ const report = {
   durationSeconds: round((performance.now() - started) / 1000),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30), node: process.version },
   loadAverage: results.map((r) => r.load),
+  cpuSpeedMs: results.map((r) => r.cpuSpeedMs),
   versions: {
     redis: redisVersion(),
     ws: pkgVersion('ws', hubServerUrl),
@@ -365,7 +368,7 @@ const label: Record<string, string> = {
 const f = config.fanout;
 const lines: string[] = [
   `Benchmark, ${mode} mode, ${runs} run(s), ${report.date}, ${report.durationSeconds} s: ${report.machine.cpus} vCPUs (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, Redis ${report.versions.redis}, ws ${report.versions.ws}, socket.io ${report.versions['socket.io']}, @socket.io/redis-adapter ${report.versions['@socket.io/redis-adapter']}, @socket.io/redis-emitter ${report.versions['@socket.io/redis-emitter']}, ioredis ${report.versions.ioredis}.`,
-  `Load average (1 min) before/after each run: ${results.map((r) => `${r.load.before}/${r.load.after}`).join(', ')}. Cells: median ±spread ((max − min) / median) over the runs.`,
+  `Load average (1 min) before/after each run: ${results.map((r) => `${r.load.before}/${r.load.after}`).join(', ')}. CPU speed at the start of each run (a fixed single-threaded workload, ms, lower is faster; compare runs only at similar speeds): ${report.cpuSpeedMs.join(', ')}. Cells: median ±spread ((max − min) / median) over the runs.`,
   '',
   `### Fan-out: ${f.clients.toLocaleString('en-US')} clients in ${f.groups} groups over 2 nodes, ${f.clientProcesses} client processes, 1 publisher process, ~${tickJsonBytes}-byte JSON frames`,
   '',

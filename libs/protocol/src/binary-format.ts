@@ -4,25 +4,35 @@ import { concat, tooLarge } from './text-format.js';
 /** Largest length a 5-byte varint may carry (2^31 - 1), as in the SignalR spec. */
 const MAX_VARINT_LENGTH = 0x7fffffff;
 
-/** Writes the MessagePack framing prefix: 7 bits per byte, least significant group first. */
-export function writeVarint(length: number): Uint8Array {
-  const bytes: number[] = [];
-  let rest = length;
-  do {
-    let b = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-    if (rest > 0) b |= 0x80;
-    bytes.push(b);
-  } while (rest > 0);
-  return Uint8Array.from(bytes);
+/** Bytes of the varint for `length` (1 to 5). */
+function varintSize(length: number): number {
+  let size = 1;
+  for (let rest = Math.floor(length / 128); rest > 0; rest = Math.floor(rest / 128)) size++;
+  return size;
 }
 
-/** Prefixes one MessagePack body with its varint length. */
+/** Writes the varint of `length` (`size` bytes: 7 bits per byte, least significant group first) at the start of `out`. */
+function putVarint(out: Uint8Array, length: number, size: number): void {
+  let rest = length;
+  for (let i = 0; i < size; i++) {
+    out[i] = (rest & 0x7f) | (i < size - 1 ? 0x80 : 0);
+    rest = Math.floor(rest / 128);
+  }
+}
+
+/** The MessagePack framing prefix for a body of `length` bytes. */
+export function writeVarint(length: number): Uint8Array {
+  const out = new Uint8Array(varintSize(length));
+  putVarint(out, length, out.length);
+  return out;
+}
+
+/** Prefixes one MessagePack body with its varint length (one allocation: every message sent in MessagePack passes here). */
 export function frameBinary(body: Uint8Array): Uint8Array {
-  const prefix = writeVarint(body.length);
-  const out = new Uint8Array(prefix.length + body.length);
-  out.set(prefix, 0);
-  out.set(body, prefix.length);
+  const prefix = varintSize(body.length);
+  const out = new Uint8Array(prefix + body.length);
+  putVarint(out, body.length, prefix);
+  out.set(body, prefix);
   return out;
 }
 

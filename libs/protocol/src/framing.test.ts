@@ -171,6 +171,14 @@ describe('varint length prefix', () => {
     expect(toHex(writeVarint(n))).toBe(bytes);
   });
 
+  it.each(cases.filter(([n]) => n <= 2097152))('frameBinary prefixes a %i-byte body with %s', (n, bytes) => {
+    const body = Uint8Array.from({ length: n }, (_, i) => i & 0xff);
+    const framed = frameBinary(body);
+    expect(toHex(framed.subarray(0, bytes.length / 2))).toBe(bytes);
+    expect(framed.length).toBe(bytes.length / 2 + n);
+    expect(Buffer.from(framed.subarray(bytes.length / 2)).equals(Buffer.from(body))).toBe(true);
+  });
+
   it.each(cases)('reads %i back from %s, also at an offset', (n, bytes) => {
     expect(readVarint(hex(bytes), 0)).toEqual({ length: n, size: bytes.length / 2 });
     expect(readVarint(hex(`aabb${bytes}cc`), 2)).toEqual({ length: n, size: bytes.length / 2 });

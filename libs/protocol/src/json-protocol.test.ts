@@ -138,6 +138,46 @@ describe('JSON write: exact bytes (ASP.NET property order, type first)', () => {
   });
 });
 
+describe('JSON write: dates and bytes wherever they sit (plain values skip the replacer)', () => {
+  const invocation = (...args: unknown[]): HubMessage => ({ type: 1, target: 'M', arguments: args });
+  const args = (m: HubMessage): string => {
+    const text = writeJsonText(m);
+    return text.slice(text.indexOf('"arguments":') + 13, -3);
+  };
+  const nest = (inner: unknown, levels: number): unknown => (levels === 0 ? inner : { a: [nest(inner, levels - 1)] });
+
+  it('formats a Date ASP.NET-style and bytes as base64 at the top level and nested', () => {
+    const date = new Date('2000-01-01T00:00:00Z');
+    expect(args(invocation(date, Uint8Array.from([1, 2, 3])))).toBe('"2000-01-01T00:00:00Z","AQID"');
+    expect(args(invocation({ when: [1, { date }], raw: Buffer.from([255]) }))).toBe('{"when":[1,{"date":"2000-01-01T00:00:00Z"}],"raw":"/w=="}');
+    expect(args(invocation([new Date(Number.NaN)]))).toBe('[null]');
+    expect(args(invocation({ only: [Uint8Array.from([1, 2, 3])] }))).toBe('{"only":["AQID"]}');
+  });
+
+  it('sees through toJSON: a Date in its output is still formatted', () => {
+    const custom = { toJSON: () => ({ d: new Date('2000-01-01T00:00:00.5Z') }) };
+    expect(args(invocation(custom))).toBe('{"d":"2000-01-01T00:00:00.5Z"}');
+  });
+
+  it('formats a Date deeper than the scan looks', () => {
+    const text = args(invocation(nest(new Date('2000-01-01T00:00:00Z'), 40)));
+    expect(text.endsWith('"2000-01-01T00:00:00Z"' + ']}'.repeat(40))).toBe(true);
+  });
+
+  it('writes plain values exactly as JSON.stringify does', () => {
+    const plain = { s: 'x☃"\\', n: [1.5, -0, 1e21, null], b: true, nested: { u: undefined, f: () => 1, e: {} } };
+    expect(args(invocation(plain))).toBe(`${JSON.stringify(plain)}`);
+  });
+
+  it('still rejects a cyclic value (TypeError) after a short scan, even a wide one', () => {
+    const wide: Record<string, unknown> = {};
+    for (let i = 0; i < 10; i++) wide[`k${i}`] = wide;
+    const started = performance.now();
+    expect(() => writeJsonText(invocation(wide))).toThrow(TypeError);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
 describe('JSON parse: tolerance', () => {
   it('accepts fields in any order', () => {
     const expected = { type: 1, target: 'Echo', arguments: [1], invocationId: '5' };

@@ -158,9 +158,35 @@ export function messageToJson(message: HubMessage): Record<string, unknown> {
   }
 }
 
+/** How deep `plainJson` looks before it leaves the value to the replacer (which also ends a cycle's scan). */
+const PLAIN_SCAN_DEPTH = 32;
+
+/**
+ * True when `JSON.stringify(value)` without the replacer writes what it writes with it: nothing
+ * inside is a Date, a Uint8Array or an object with its own `toJSON` (whose output the replacer
+ * would see). A replacer turns off V8's fast serializer and costs a call per key (measured: about
+ * 3x the time of the plain call for a small invocation), while this scan is one pass over the
+ * values. A Date is caught by its `toJSON`; a Buffer too, a bare Uint8Array by its type.
+ * Inherited enumerable keys are visited too (harmless: at worst the replacer path runs). Deep or
+ * cyclic values answer false at the depth limit, so a cycle still ends in JSON.stringify's
+ * TypeError after a short scan.
+ */
+function plainJson(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > PLAIN_SCAN_DEPTH || value instanceof Uint8Array) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!plainJson(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  for (const key in value) if (!plainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
+}
+
 /** Serializes to the JSON text of one framed message (with the trailing RS). */
 export function writeJsonText(message: HubMessage): string {
-  return JSON.stringify(messageToJson(message), replacer) + RECORD_SEPARATOR_CHAR;
+  const json = messageToJson(message);
+  return (plainJson(json, 0) ? JSON.stringify(json) : JSON.stringify(json, replacer)) + RECORD_SEPARATOR_CHAR;
 }
 
 export const jsonHubProtocol: HubProtocol = {

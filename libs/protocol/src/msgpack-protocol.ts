@@ -176,6 +176,7 @@ export const messagePackHubProtocol: HubProtocol = {
     return arrayToMessage(value);
   },
   write(message: HubMessage): Uint8Array {
-    return frameBinary(encoder.encode(messageToArray(message)));
+    // frameBinary copies at once, so the encoder's own buffer can be read in place (no extra copy).
+    return frameBinary(encoder.encodeSharedRef(messageToArray(message)));
   },
 };

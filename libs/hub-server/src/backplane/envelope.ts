@@ -1,6 +1,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { SwitchboardError } from '@switchboard/protocol';
 import { TransportOp, type TransportReply } from '../transport-routing.js';
+import { encodeSendEnvelope } from './send-envelope.js';
 
 /**
  * Backplane envelopes: MessagePack arrays whose first element is the kind. A send carries the
@@ -28,7 +29,7 @@ const decoder = new Decoder();
 export function encodeEnvelope(e: Envelope): Uint8Array {
   switch (e.kind) {
     case EnvelopeKind.Send:
-      return encoder.encode([e.kind, e.origin, e.target, e.name, e.excluded, Object.fromEntries(e.payloads)]);
+      return encodeSendEnvelope(e.kind, e.origin, e.target, e.name, e.excluded, e.payloads);
     case EnvelopeKind.GroupCommand:
       return encoder.encode([e.kind, e.requestId, e.replyTo, e.action, e.connectionId, e.group]);
     case EnvelopeKind.Invoke:

@@ -1,0 +1,52 @@
+import { Encoder } from '@msgpack/msgpack';
+import { describe, expect, it } from 'vitest';
+import { EnvelopeKind, TargetKind, decodeEnvelope } from './envelope.js';
+import { encodeSendEnvelope } from './send-envelope.js';
+
+/** What the generic encoder writes for the same envelope (the format receivers have always read). */
+const generic = (origin: string, target: number, name: string, excluded: string[], payloads: Map<string, Uint8Array>) =>
+  Buffer.from(new Encoder().encode([EnvelopeKind.Send, origin, target, name, excluded, Object.fromEntries(payloads)]));
+
+const bytes = (n: number) => Uint8Array.from({ length: n }, (_, i) => i & 0xff);
+const payloads = (...sizes: number[]) => new Map(sizes.map((n, i) => [i === 0 ? 'json' : `p${i}`, bytes(n)]));
+
+describe('encodeSendEnvelope', () => {
+  // Every boundary of every header form: fixstr/str8/str16/str32, bin8/16/32, fixarray/array16, fixmap/map16.
+  const strings = ['', 'a', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(255), 'x'.repeat(256), 'x'.repeat(65_535), 'x'.repeat(65_536), 'ü☃'.repeat(11), '😀'.repeat(8)];
+  it.each(strings.map((s) => [s.length, s]))('origin and name of %i chars: the generic encoder’s bytes', (_n, s) => {
+    const p = payloads(3);
+    expect(Buffer.from(encodeSendEnvelope(1, s, TargetKind.Group, s, [], p))).toStrictEqual(generic(s, TargetKind.Group, s, [], p));
+  });
+
+  it.each([0, 1, 255, 256, 65_535, 65_536])('a payload of %i bytes', (n) => {
+    const p = payloads(n, 5);
+    expect(Buffer.from(encodeSendEnvelope(1, 's1', TargetKind.All, '', [], p))).toStrictEqual(generic('s1', TargetKind.All, '', [], p));
+  });
+
+  it.each([0, 1, 15, 16, 300])('%i excluded connection ids', (n) => {
+    const ids = Array.from({ length: n }, (_, i) => `conn-${i}`);
+    const p = payloads(10, 20);
+    expect(Buffer.from(encodeSendEnvelope(1, 's1', TargetKind.User, 'u', ids, p))).toStrictEqual(generic('s1', TargetKind.User, 'u', ids, p));
+  });
+
+  it.each([1, 15, 16, 17])('%i payloads (map headers)', (n) => {
+    const p = payloads(...Array.from({ length: n }, (_, i) => i * 40));
+    expect(Buffer.from(encodeSendEnvelope(1, 's1', TargetKind.Connection, 'c', [], p))).toStrictEqual(generic('s1', TargetKind.Connection, 'c', [], p));
+  });
+
+  it('decodes back to the same envelope', () => {
+    const p = new Map([
+      ['json', Uint8Array.from([123, 125, 0x1e])],
+      ['messagepack', Uint8Array.from([3, 0x93, 1, 2])],
+    ]);
+    expect(decodeEnvelope(encodeSendEnvelope(1, 'node-☃', TargetKind.Group, 'job:42', ['c1'], p))).toStrictEqual({
+      kind: EnvelopeKind.Send, origin: 'node-☃', target: TargetKind.Group, name: 'job:42', excluded: ['c1'], payloads: p,
+    });
+  });
+
+  it('rejects a kind or target that is not a one-byte enum', () => {
+    expect(() => encodeSendEnvelope(1, 's', 128, 'n', [], payloads(1))).toThrow(RangeError);
+    expect(() => encodeSendEnvelope(-1, 's', 1, 'n', [], payloads(1))).toThrow(RangeError);
+    expect(() => encodeSendEnvelope(1, 's', 1.5, 'n', [], payloads(1))).toThrow(RangeError);
+  });
+});
