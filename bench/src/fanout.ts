@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startNodeProcess, type StartedProcess } from '@switchboard/test/support/processes';
+import { searchBudget, type BudgetResult } from './budget.js';
 import { Histogram } from './histogram.js';
 import { Role, cpuSeconds, sleep } from './proc.js';
 
@@ -26,6 +27,11 @@ export interface FanoutOptions {
   /** Fixed-rate phases: a warm-up at the rate (not measured), then the measured window. */
   rateWarmupMs: number;
   rateMs: number;
+  /**
+   * Rate within a p99 budget (Switchboard and Socket.IO): `probes` more fixed-rate phases, each
+   * `warmupMs` + `measureMs`, after the ones above (see budget.ts). Absent: no search.
+   */
+  budget?: { budgetMs: number; probes: number; warmupMs: number; measureMs: number };
   /** Deliveries in flight at most during the max-rate phase (closed loop). */
   window: number;
   /** Extra node options for the server processes (e.g. a CPU profiler preload). */
@@ -82,6 +88,8 @@ export interface FanoutResult {
   quarterLoad?: RatePhase;
   /** Latency at a rate common to every stack of the run (half of Socket.IO's maximum). */
   commonLoad?: RatePhase;
+  /** The highest rate seen with p99 within the budget (Switchboard and Socket.IO, when asked for). */
+  budget?: BudgetResult;
 }
 
 interface Source {
@@ -243,7 +251,7 @@ export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: Fa
     // from the previous phase's rate, or from idle, is a transient of every stack); then latency
     // is recorded (every LATENCY_SAMPLE_EVERY-th delivery) for `rateMs`. Loss counts the whole
     // phase, warm-up included.
-    const ratePhase = async (deliveriesPerSecond: number): Promise<RatePhase> => {
+    const ratePhase = async (deliveriesPerSecond: number, warmupMs = opts.rateWarmupMs, measureMs = opts.rateMs): Promise<RatePhase> => {
       // Sampling costs the clients CPU: it starts with the warm-up, so the measured window does
       // not begin with a step in load (that step was itself a visible transient).
       await Promise.all(clientRoles.map((r) => r.request('latency', { on: true })));
@@ -252,11 +260,11 @@ export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: Fa
       const sending = Promise.all(
         sources.map((s) =>
           s.role
-            .request<{ sent: number }>('rate', { perSecond: (deliveriesPerSecond * (s.lanes.length / 2)) / s.perMessage, durationMs: opts.rateWarmupMs + opts.rateMs })
+            .request<{ sent: number }>('rate', { perSecond: (deliveriesPerSecond * (s.lanes.length / 2)) / s.perMessage, durationMs: warmupMs + measureMs })
             .then((r) => (s.sent += r.sent)),
         ),
       );
-      await sleep(opts.rateWarmupMs);
+      await sleep(warmupMs);
       // Clears the histogram: what the warm-up recorded is not counted.
       await Promise.all(clientRoles.map((r) => r.request('latency', { on: true })));
       const measuredFrom = counter.total();
@@ -289,6 +297,12 @@ export async function runFanout(stack: FanoutStack, opts: FanoutOptions, env: Fa
     result.halfLoad = await ratePhase(maxDeliveredPerSecond / 2);
     if (stack.startsWith('switchboard')) result.quarterLoad = await ratePhase(maxDeliveredPerSecond / 4);
     if (commonRate !== undefined) result.commonLoad = await ratePhase(commonRate);
+    if (opts.budget && stack !== 'raw-ws') {
+      const { budgetMs, probes, warmupMs, measureMs } = opts.budget;
+      const asProbe = (p: RatePhase) => ({ ratePerSecond: p.targetPerSecond, p99Ms: p.p99Ms, deliveredRatio: p.deliveredRatio });
+      const known = [result.halfLoad, result.quarterLoad, result.commonLoad].filter((p): p is RatePhase => p !== undefined).map(asProbe);
+      result.budget = await searchBudget(budgetMs, known, maxDeliveredPerSecond, probes, async (rate) => asProbe(await ratePhase(rate, warmupMs, measureMs)));
+    }
     return result;
   } finally {
     await Promise.allSettled(clientRoles.map((r) => r.request('close', {}, 10_000)));

@@ -34,17 +34,17 @@ const compareLabel = arg('compare-label') ?? 'compare';
 
 const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: JobsScenarioOptions }> = {
   full: {
-    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 1000, measureMs: 4000, rateWarmupMs: 1000, rateMs: 4000, window: 20_000 },
+    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 1000, measureMs: 4000, rateWarmupMs: 1000, rateMs: 4000, window: 20_000, budget: { budgetMs: 20, probes: 2, warmupMs: 500, measureMs: 1000 } },
     idle: { connections: 5000, groups: 10, clientProcesses: 2 },
     jobs: { jobs: 400, progressJobs: 4, watchersPerJob: 10, progressSeconds: 4 },
   },
   quick: {
-    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 500, measureMs: 2000, rateWarmupMs: 500, rateMs: 1500, window: 20_000 },
+    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 500, measureMs: 2000, rateWarmupMs: 500, rateMs: 1500, window: 20_000, budget: { budgetMs: 20, probes: 2, warmupMs: 300, measureMs: 1000 } },
     idle: { connections: 2000, groups: 10, clientProcesses: 2, settleMs: 500 },
     jobs: { jobs: 40, progressJobs: 2, watchersPerJob: 3, progressSeconds: 2 },
   },
   smoke: {
-    fanout: { clients: 40, groups: 4, clientProcesses: 1, warmupMs: 100, measureMs: 300, rateWarmupMs: 100, rateMs: 300, window: 2000 },
+    fanout: { clients: 40, groups: 4, clientProcesses: 1, warmupMs: 100, measureMs: 300, rateWarmupMs: 100, rateMs: 300, window: 2000, budget: { budgetMs: 20, probes: 1, warmupMs: 100, measureMs: 200 } },
     idle: { connections: 100, groups: 4, clientProcesses: 1, settleMs: 200 },
     jobs: { jobs: 10, progressJobs: 1, watchersPerJob: 2, progressSeconds: 1 },
   },
@@ -223,6 +223,11 @@ const fanoutReport = Object.fromEntries(
           deliveredRatio: fan(s, (r) => phase(r.commonLoad ?? (s === 'socketio' ? r.halfLoad : undefined), (p) => p.deliveredRatio), 4),
           serverUsPerDelivery: fan(s, (r) => phase(r.commonLoad ?? (s === 'socketio' ? r.halfLoad : undefined), (p) => p.serverUsPerDelivery), 2),
         },
+        budget: {
+          budgetMs: results.find((r) => r.fanout[s]?.budget)?.fanout[s]?.budget?.budgetMs,
+          ratePerSecond: fan(s, (r) => r.budget?.ratePerSecond, 0),
+          overAtPerSecond: fan(s, (r) => r.budget?.overAtPerSecond, 0),
+        },
       },
     ]),
 );
@@ -252,6 +257,9 @@ const ratios = {
   /** The same traffic for both: Switchboard at Socket.IO's half rate against Socket.IO there. */
   jsonP99SameRateVsSocketIo: ratio('switchboard-json', 'socketio', (r) => r.commonLoad?.p99Ms ?? r.halfLoad?.p99Ms),
   msgpackP99SameRateVsSocketIo: ratio('switchboard-msgpack', 'socketio', (r) => r.commonLoad?.p99Ms ?? r.halfLoad?.p99Ms),
+  /** The same latency for both: the highest rate seen with p99 within the budget (20 ms), Switchboard / Socket.IO. */
+  jsonRateWithinBudgetVsSocketIo: ratio('switchboard-json', 'socketio', (r) => r.budget?.ratePerSecond),
+  msgpackRateWithinBudgetVsSocketIo: ratio('switchboard-msgpack', 'socketio', (r) => r.budget?.ratePerSecond),
   idleMemoryVsSocketIo: idleRatio,
 };
 
@@ -366,6 +374,23 @@ const label: Record<string, string> = {
   redis: 'limit: Redis pub/sub, 1 publisher → 2 subscribers',
 };
 const f = config.fanout;
+/** The rate-within-a-budget table (budget.ts), or nothing when no stack searched. */
+function budgetTable(): string[] {
+  const stacks = fanoutStacks.filter((s) => fanoutReport[s]?.budget.ratePerSecond);
+  if (!stacks.length) return [];
+  const budgetMs = fanoutReport[stacks[0]!]!.budget.budgetMs;
+  return [
+    `### Rate within a p99 of ${budgetMs} ms (the same latency for every stack: the highest fixed rate seen with p99 ≤ ${budgetMs} ms and no loss; ${f.budget?.probes ?? 0} probe(s) of ${f.budget?.measureMs ?? 0} ms after the phases above)`,
+    '',
+    '| stack | deliveries/s within the budget | runs | lowest rate seen over it |',
+    '|---|---|---|---|',
+    ...stacks.map((s) => {
+      const b = fanoutReport[s]!.budget;
+      return `| ${label[s]} | ${cell(b.ratePerSecond, 0)} | ${b.ratePerSecond?.runs.map((x) => fmt(x, 0)).join(', ') ?? ''} | ${cell(b.overAtPerSecond, 0)} |`;
+    }),
+    '',
+  ];
+}
 const lines: string[] = [
   `Benchmark, ${mode} mode, ${runs} run(s), ${report.date}, ${report.durationSeconds} s: ${report.machine.cpus} vCPUs (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, Redis ${report.versions.redis}, ws ${report.versions.ws}, socket.io ${report.versions['socket.io']}, @socket.io/redis-adapter ${report.versions['@socket.io/redis-adapter']}, @socket.io/redis-emitter ${report.versions['@socket.io/redis-emitter']}, ioredis ${report.versions.ioredis}.`,
   `Load average (1 min) before/after each run: ${results.map((r) => `${r.load.before}/${r.load.after}`).join(', ')}. CPU speed at the start of each run (a fixed single-threaded workload, ms, lower is faster; compare runs only at similar speeds): ${report.cpuSpeedMs.join(', ')}. Cells: median ±spread ((max − min) / median) over the runs.`,
@@ -385,6 +410,7 @@ const lines: string[] = [
       return `| ${label[s]} | ${cell(r.maxDeliveredPerSecond, 0)} | ${cell(r.maxDeliveredRatio, 4)} | ${half} | ${cell(r.halfLoad.deliveredRatio, 4)} | ${quarter} | ${common} | ${cell(r.serverUsPerDelivery)} | ${cell(r.clientUsPerDelivery)} | ${[cpu.servers, cpu.clients, cpu.publisher, cpu.redis].map((c) => fmt(m(c), 0)).join(' / ')} |`;
     }),
   '',
+  ...budgetTable(),
   '### Ratios (per run, then median)',
   '',
   '| ratio | median | runs |',

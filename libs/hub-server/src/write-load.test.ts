@@ -1,12 +1,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WriteLoadController } from './write-load.js';
 
-/** A controller with a cap of 12 ms (as a server's default maxWriteDelayMs) and a clock the test moves. */
+/**
+ * A controller with a cap of 12 ms (as a server's default maxWriteDelayMs), a clock the test
+ * moves, and an event loop busy `busy` of the time (fully, unless the test says otherwise).
+ */
 function controller(ceiling = 12) {
   let now = 0;
-  const c = new WriteLoadController(3, 1.5, 2, 50, 5, () => now);
+  let busy = 1;
+  const c = new WriteLoadController(3, 1.5, 2, 50, 5, () => now, () => busy);
   c.ceilingMs = ceiling;
-  return { c, at: (t: number) => (now = t) };
+  return { c, at: (t: number) => (now = t), setBusy: (b: number) => (busy = b) };
 }
 
 afterEach(() => {
@@ -63,6 +67,23 @@ describe('WriteLoadController.adjust', () => {
     expect(c.intervalMs).toBeCloseTo(12 * 0.7 - 0.25);
   });
 
+  it('halves after calm windows when the loop was mostly idle (a load drop), 12 ms → 0 in 5 windows', () => {
+    const { c } = controller();
+    c.intervalMs = 12;
+    const trail = [0, 1, 2, 3, 4].map(() => (c.adjust(0.5, 0.1), c.intervalMs));
+    expect(trail[0]).toBe(12); // still two calm windows first
+    expect(trail[1]).toBeCloseTo(12 * 0.5 - 0.25);
+    expect(trail.at(-1)).toBe(0);
+  });
+
+  it('stays gentle when the loop was busy, even if on time', () => {
+    const { c } = controller();
+    c.intervalMs = 12;
+    c.adjust(0.5, 0.3);
+    c.adjust(0.5, 0.3);
+    expect(c.intervalMs).toBeCloseTo(12 * 0.85 - 0.25);
+  });
+
   it('keeps the interval for lateness between the thresholds, and that breaks a calm run', () => {
     const { c } = controller();
     c.intervalMs = 6;
@@ -97,6 +118,17 @@ describe('WriteLoadController.record', () => {
     c.record(130);
     c.record(150); // a window with no lateness: the first calm one, so the interval holds
     expect(c.intervalMs).toBe(3);
+  });
+
+  it('shrinks by how busy the loop was over each window', () => {
+    const { c, setBusy } = controller();
+    c.intervalMs = 12;
+    setBusy(0.05);
+    for (const t of [0, 50, 100]) c.record(t); // two calm, idle windows
+    expect(c.intervalMs).toBeCloseTo(12 * 0.5 - 0.25);
+    setBusy(0.9);
+    c.record(150);
+    expect(c.intervalMs).toBeCloseTo((12 * 0.5 - 0.25) * 0.7 - 0.25); // no lateness, busy: the gentler step
   });
 
   it('does not adjust over a window with long gaps between writes (no evidence either way)', () => {

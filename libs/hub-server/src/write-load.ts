@@ -13,7 +13,10 @@
  * - below `lowLagMs` for `calmWindows` windows in a row: shrink it (×0.85 − 0.25 ms per window,
  *   ×0.7 − 0.25 ms under a third of `lowLagMs`; to 0), so a node that keeps up holds nothing back
  *   and adds no latency. Gently, because just under the interval a busy node needs it saturates
- *   again: probing down fast makes the interval, and the latency with it, swing;
+ *   again: probing down fast makes the interval, and the latency with it, swing. But halved
+ *   (×0.5 − 0.25 ms) when the event loop was busy less than `idleBusy` of the window: halving
+ *   the interval at most doubles the writes, which cannot saturate a loop that idle, and after a
+ *   load drop the gentle steps kept messages waiting for ~1 s (12 ms → 0 now takes ~250 ms);
  * - between, or after a window with long gaps between writes (no evidence either way): keep it.
  *
  * Contract: `intervalMs` is always a finite number in [0, ceilingMs]; `record` is called once per
@@ -40,6 +43,9 @@ export class WriteLoadController {
     readonly windowMs = 50,
     readonly probeEveryMs = 5,
     private readonly now: () => number = () => performance.now(),
+    /** Fraction of the time the event loop was busy since the previous call (0-1). */
+    private readonly busySinceLastCall: () => number = eventLoopBusy(),
+    readonly idleBusy = 0.3,
   ) {}
 
   /** A write pass ended at `end` (ms, the scheduler's clock). */
@@ -53,10 +59,11 @@ export class WriteLoadController {
     }
     const elapsed = end - this.windowStart;
     if (elapsed < this.windowMs) return;
+    const busy = this.busySinceLastCall();
     // A window much longer than windowMs had long gaps without writes: no evidence either way
     // (shrinking over a quiet spell left a node that went from idle to busy with no coalescing
     // just when its burst began, measured as a 250 ms latency spike).
-    if (elapsed <= 2 * this.windowMs) this.adjust(this.worstLag);
+    if (elapsed <= 2 * this.windowMs) this.adjust(this.worstLag, busy);
     this.windowStart = end;
     this.worstLag = 0;
   }
@@ -74,8 +81,8 @@ export class WriteLoadController {
     this.probeArmedAt = Number.NaN;
   };
 
-  /** The worst lateness over the last window → the new interval. */
-  adjust(worstLag: number): void {
+  /** The worst lateness over the last window, and how busy the loop was (0-1) → the new interval. */
+  adjust(worstLag: number, busy = 1): void {
     let next = Math.min(this.intervalMs, this.ceilingMs);
     if (worstLag > this.highLagMs) {
       this.calm = 0;
@@ -88,8 +95,21 @@ export class WriteLoadController {
     } else if (worstLag < this.lowLagMs) {
       this.late = 0;
       // Faster when the loop is nowhere near late.
-      if (++this.calm >= this.calmWindows) next = worstLag < this.lowLagMs / 3 ? next * 0.7 - 0.25 : next * 0.85 - 0.25;
+      if (++this.calm >= this.calmWindows) {
+        next = busy < this.idleBusy ? next * 0.5 - 0.25 : worstLag < this.lowLagMs / 3 ? next * 0.7 - 0.25 : next * 0.85 - 0.25;
+      }
     } else this.calm = this.late = 0;
     this.intervalMs = next < 0.5 ? 0 : Math.min(this.ceilingMs, next);
   }
+}
+
+/** Event loop utilization between calls (Node's `performance.eventLoopUtilization`). */
+function eventLoopBusy(): () => number {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, last);
+    last = now;
+    return delta.utilization;
+  };
 }
