@@ -130,9 +130,9 @@ export async function redisPid(port: number): Promise<number> {
 
 /**
  * Milliseconds one core takes for a fixed single-threaded workload (an integer loop and JSON
- * round trips; best of 3): the machine's speed when the run starts. The same code on this kind of
- * machine measured 1.1M deliveries/s one day and 0.3M the next, with a loop 4-5x slower: figures
- * from runs whose speeds differ are not comparable. Lower is faster.
+ * round trips; best of 3): the machine's speed when the run starts. The same code on two machines
+ * of this kind, an hour apart, delivered 1.1M and 0.2-0.5M messages/s (Redis and raw `ws` 2-4x
+ * slower too): figures from runs whose speeds differ are not comparable. Lower is faster.
  */
 export function cpuSpeedMs(): number {
   const sample = { id: 'job:42', state: 'active', progress: { percent: 57, stage: 'hashing' }, list: [1, 2.5, 'three', true, null] };

@@ -5,7 +5,7 @@
  *
  * Why: every message a worker sends goes through here, and the generic encoder walks an array,
  * a map built for it (`Object.fromEntries`), and copies its result out of a shared buffer. One
- * size computation and one allocation cost a fraction of that (see bench/README.md, "Publisher").
+ * size computation and one allocation cost a fraction of that (bench/README.md, "Publisher cost").
  */
 export function encodeSendEnvelope(
   kind: number,
