@@ -54,18 +54,7 @@ function strSize(s: string): number {
 function writeStr(out: Buffer, pos: number, s: string): number {
   const n = Buffer.byteLength(s, 'utf8');
   if (n < 32) out[pos++] = 0xa0 | n;
-  else if (n < 0x100) {
-    out[pos++] = 0xd9;
-    out[pos++] = n;
-  } else if (n < 0x10000) {
-    out[pos++] = 0xda;
-    out.writeUInt16BE(n, pos);
-    pos += 2;
-  } else {
-    out[pos++] = 0xdb;
-    out.writeUInt32BE(n, pos);
-    pos += 4;
-  }
+  else pos = writeLength(out, pos, n, 0xd9);
   return pos + out.write(s, pos, n, 'utf8');
 }
 
@@ -74,21 +63,26 @@ function binHeader(n: number): number {
 }
 
 function writeBin(out: Buffer, pos: number, bytes: Uint8Array): number {
-  const n = bytes.length;
-  if (n < 0x100) {
-    out[pos++] = 0xc4;
-    out[pos++] = n;
-  } else if (n < 0x10000) {
-    out[pos++] = 0xc5;
-    out.writeUInt16BE(n, pos);
-    pos += 2;
-  } else {
-    out[pos++] = 0xc6;
-    out.writeUInt32BE(n, pos);
-    pos += 4;
-  }
+  pos = writeLength(out, pos, bytes.length, 0xc4);
   out.set(bytes, pos);
-  return pos + n;
+  return pos + bytes.length;
+}
+
+/** A str/bin header with an 8-, 16- or 32-bit length: `tag8` (0xd9 str8, 0xc4 bin8), then the two wider tags after it. */
+function writeLength(out: Buffer, pos: number, n: number, tag8: number): number {
+  if (n < 0x100) {
+    out[pos] = tag8;
+    out[pos + 1] = n;
+    return pos + 2;
+  }
+  if (n < 0x10000) {
+    out[pos] = tag8 + 1;
+    out.writeUInt16BE(n, pos + 1);
+    return pos + 3;
+  }
+  out[pos] = tag8 + 2;
+  out.writeUInt32BE(n, pos + 1);
+  return pos + 5;
 }
 
 /** Header size of an array or map of `n` entries: fix form below 16, then 16- and 32-bit forms. */
