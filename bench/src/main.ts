@@ -35,12 +35,12 @@ const compareLabel = arg('compare-label') ?? 'compare';
 const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: JobsScenarioOptions }> = {
   full: {
     fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 1000, measureMs: 4000, rateWarmupMs: 1000, rateMs: 4000, window: 20_000, budget: { budgetMs: 20, probes: 2, warmupMs: 500, measureMs: 1000 } },
-    idle: { connections: 5000, groups: 10, clientProcesses: 2 },
+    idle: { connections: 4000, groups: 10, clientProcesses: 2 },
     jobs: { jobs: 400, progressJobs: 4, watchersPerJob: 10, progressSeconds: 4 },
   },
   quick: {
-    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 500, measureMs: 2000, rateWarmupMs: 500, rateMs: 1500, window: 20_000, budget: { budgetMs: 20, probes: 2, warmupMs: 300, measureMs: 1000 } },
-    idle: { connections: 2000, groups: 10, clientProcesses: 2, settleMs: 500 },
+    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 400, measureMs: 1500, rateWarmupMs: 400, rateMs: 1000, window: 20_000, budget: { budgetMs: 20, probes: 1, warmupMs: 300, measureMs: 700 } },
+    idle: { connections: 1000, groups: 10, clientProcesses: 2, settleMs: 400 },
     jobs: { jobs: 40, progressJobs: 2, watchersPerJob: 3, progressSeconds: 2 },
   },
   smoke: {
