@@ -34,8 +34,8 @@ const compareLabel = arg('compare-label') ?? 'compare';
 
 const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: JobsScenarioOptions }> = {
   full: {
-    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 1000, measureMs: 4000, rateWarmupMs: 1000, rateMs: 4000, window: 20_000, budget: { budgetMs: 20, probes: 2, warmupMs: 500, measureMs: 1000 } },
-    idle: { connections: 4000, groups: 10, clientProcesses: 2 },
+    fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 1000, measureMs: 4000, rateWarmupMs: 1000, rateMs: 3000, window: 20_000, budget: { budgetMs: 20, probes: 2, warmupMs: 500, measureMs: 800 } },
+    idle: { connections: 4000, groups: 10, clientProcesses: 2, settleMs: 700 },
     jobs: { jobs: 400, progressJobs: 4, watchersPerJob: 10, progressSeconds: 4 },
   },
   quick: {
