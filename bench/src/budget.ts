@@ -46,10 +46,9 @@ export async function searchBudget(
   };
   for (let i = 0; i < probes; i++) {
     const { lo, hi } = bracket();
-    // Nothing within the budget yet: step down by 4x from the lowest rate over it.
-    const rate = lo > 0 ? Math.sqrt(lo * hi) : hi / 4;
     if (lo > 0 && hi / lo < 1.1) break;
-    tried.push(await probe(rate));
+    // Nothing within the budget yet: step down by 4x from the lowest rate over it.
+    tried.push(await probe(lo > 0 ? Math.sqrt(lo * hi) : hi / 4));
   }
   const { lo, hi } = bracket();
   return { budgetMs, ratePerSecond: lo, overAtPerSecond: hi, probes: tried };
