@@ -3,14 +3,16 @@ import { WriteLoadController } from './write-load.js';
 
 /**
  * A controller with a cap of 12 ms (as a server's default maxWriteDelayMs), a clock the test
- * moves, and an event loop busy `busy` of the time (fully, unless the test says otherwise).
+ * moves, and an event loop busy `busy` of the time (half, neither idle nor saturated, unless the
+ * test says otherwise).
  */
 function controller(ceiling = 12) {
   let now = 0;
-  let busy = 1;
-  const c = new WriteLoadController(3, 1.5, 2, 50, 5, () => now, () => busy);
+  let busy = 0.5;
+  let active = 0;
+  const c = new WriteLoadController({ now: () => now, busySinceLastCall: () => busy, activeMs: () => active });
   c.ceilingMs = ceiling;
-  return { c, at: (t: number) => (now = t), setBusy: (b: number) => (busy = b) };
+  return { c, at: (t: number) => (now = t), setBusy: (b: number) => (busy = b), addActive: (ms: number) => (active += ms) };
 }
 
 afterEach(() => {
@@ -41,6 +43,16 @@ describe('WriteLoadController.adjust', () => {
     expect(c.intervalMs).toBe(1);
     c.adjust(10);
     expect(c.intervalMs).toBe(2);
+  });
+
+  it('treats a loop busy over saturatedBusy as late: fewer passes are what free it', () => {
+    const { c } = controller();
+    c.adjust(0.5, 0.9);
+    c.adjust(0.5, 0.9);
+    expect(c.intervalMs).toBe(3);
+    c.adjust(0.5, 0.65); // busy under the threshold and on time: calm
+    c.adjust(0.5, 0.65);
+    expect(c.intervalMs).toBeCloseTo(3 * 0.85 - 0.25);
   });
 
   it('shrinks only after calm windows in a row, gently, down to exactly 0', () => {
@@ -102,7 +114,7 @@ describe('WriteLoadController.adjust', () => {
 });
 
 describe('WriteLoadController.record', () => {
-  it('adjusts once per window from the worst lateness reported in it', () => {
+  it('adjusts once per window from the mean lateness reported in it', () => {
     const { c } = controller();
     c.record(0);
     c.lag(8);
@@ -120,15 +132,36 @@ describe('WriteLoadController.record', () => {
     expect(c.intervalMs).toBe(3);
   });
 
+  it('does not count one late timer among calm ones as a late window (a GC pause is not load)', () => {
+    const { c } = controller();
+    c.intervalMs = 6;
+    for (const t of [0, 50, 100]) {
+      c.record(t);
+      c.lag(12);
+      for (let i = 0; i < 9; i++) c.lag(0.1);
+    }
+    c.record(150); // three windows with a mean lateness of 1.29 ms: calm
+    expect(c.intervalMs).toBeLessThan(6);
+  });
+
   it('shrinks by how busy the loop was over each window', () => {
     const { c, setBusy } = controller();
     c.intervalMs = 12;
     setBusy(0.05);
     for (const t of [0, 50, 100]) c.record(t); // two calm, idle windows
     expect(c.intervalMs).toBeCloseTo(12 * 0.5 - 0.25);
-    setBusy(0.9);
+    setBusy(0.5);
     c.record(150);
-    expect(c.intervalMs).toBeCloseTo((12 * 0.5 - 0.25) * 0.7 - 0.25); // no lateness, busy: the gentler step
+    expect(c.intervalMs).toBeCloseTo((12 * 0.5 - 0.25) * 0.7 - 0.25); // no lateness, half busy: the gentler step
+  });
+
+  it('counts a saturated loop as late even when every timer fired on time', () => {
+    const { c, setBusy } = controller();
+    setBusy(0.9);
+    for (const t of [0, 50, 100]) c.record(t); // two saturated windows, no lateness
+    expect(c.intervalMs).toBe(3);
+    c.record(150);
+    expect(c.intervalMs).toBe(6);
   });
 
   it('does not adjust over a window with long gaps between writes (no evidence either way)', () => {
@@ -148,6 +181,35 @@ describe('WriteLoadController.record', () => {
       at(start);
       c.record(start); // arms the probe
       at(start + 9); // the timer runs 8 ms late
+      vi.advanceTimersByTime(1);
+    }
+    c.record(100);
+    expect(c.intervalMs).toBe(3);
+  });
+
+  it("takes the loop's own busy time off the probe's lateness (holding longer does not shorten a long task)", () => {
+    vi.useFakeTimers();
+    const { c, at, addActive } = controller();
+    c.intervalMs = 12;
+    for (const start of [0, 50]) {
+      at(start);
+      c.record(start); // arms the probe, due at +1
+      addActive(8.5); // the loop was busy 8.5 ms (a long write pass), 7.5 of them after the probe was due
+      at(start + 9); // the probe fires 8 ms late: 0.5 ms of it waiting for a core
+      vi.advanceTimersByTime(1);
+    }
+    c.record(100);
+    expect(c.intervalMs).toBeCloseTo(12 * 0.85 - 0.25); // two calm windows, not two late ones
+  });
+
+  it('counts lateness the busy time does not explain (the process waited for a core)', () => {
+    vi.useFakeTimers();
+    const { c, at, addActive } = controller();
+    for (const start of [0, 50]) {
+      at(start);
+      c.record(start);
+      addActive(2); // busy 2 ms, 1 of them after the probe was due
+      at(start + 9); // 8 ms late: 7 of them not the loop's own work
       vi.advanceTimersByTime(1);
     }
     c.record(100);

@@ -3,9 +3,15 @@ import type { HubServerMetrics } from './metrics.js';
 import { WriteLoadController } from './write-load.js';
 import { WriteScheduler, type SentTally, type Writable } from './write-scheduler.js';
 
+/** The event loop's busy time the test reports to the controller (ms). */
+let active = 0;
+
 /** A controller whose interval the test sets; it records the lateness the scheduler reports. */
 class FixedLoad extends WriteLoadController {
   readonly lags: number[] = [];
+  constructor() {
+    super({ activeMs: () => active });
+  }
   override record(): void {}
   override lag(ms: number): void {
     this.lags.push(ms);
@@ -185,6 +191,17 @@ describe('WriteScheduler', () => {
     vi.advanceTimersByTime(10);
     expect(a.writes).toEqual([1025]);
     expect(load.lags).toEqual([14]);
+  });
+
+  it("does not count the loop's own busy time after the timer was due as lateness", () => {
+    const { scheduler, load } = setup(10);
+    const a = new Conn();
+    a.lastWriteAt = clock;
+    scheduler.schedule(a); // armed at 1000 for the millisecond 1010, due (libuv rounding) by 1011
+    active += 20; // busy 20 ms: counted as busy all 11 ms until due, so 9 after it
+    clock += 25; // fires 14 ms late
+    vi.advanceTimersByTime(10);
+    expect(load.lags).toEqual([5]);
   });
 
   it('a write that throws is reported on its connection; the others in the pass are still written', async () => {

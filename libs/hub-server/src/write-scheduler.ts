@@ -79,6 +79,9 @@ export class WriteScheduler {
   private readonly dueMs: number[] = [];
   private timer: NodeJS.Timeout | undefined;
   private timerDue = Number.POSITIVE_INFINITY;
+  /** When the timer was armed, and the loop's busy time then: busy time is not lateness (write-load.ts). */
+  private timerArmedAt = 0;
+  private timerActive = 0;
   private readonly tally = new SentTally();
 
   constructor(
@@ -140,7 +143,7 @@ export class WriteScheduler {
     this.timer = undefined;
     this.timerDue = Number.POSITIVE_INFINITY;
     const start = this.now();
-    this.load.lag(start - armedFor - 1);
+    this.load.timerFired(this.timerArmedAt, armedFor + 1, this.timerActive, start);
     // Timers fire on whole milliseconds: a millisecond that ends within the next half of one goes now.
     const cutoff = start + 0.5;
     while (this.dueMs.length && this.dueMs[0]! <= cutoff) {
@@ -170,6 +173,8 @@ export class WriteScheduler {
   private arm(due: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timerDue = due;
+    this.timerArmedAt = this.now();
+    this.timerActive = this.load.options.activeMs();
     this.timer = setTimeout(this.writeDeferred, Math.max(1, Math.ceil(due - this.now())));
   }
 }
