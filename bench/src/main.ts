@@ -40,7 +40,7 @@ const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: Job
   },
   quick: {
     fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 400, measureMs: 1500, rateWarmupMs: 400, rateMs: 1000, window: 20_000, budget: { budgetMs: 20, probes: 1, warmupMs: 300, measureMs: 700 } },
-    idle: { connections: 1000, groups: 10, clientProcesses: 2, settleMs: 400 },
+    idle: { connections: 2500, groups: 10, clientProcesses: 2, settleMs: 400 },
     jobs: { jobs: 40, progressJobs: 2, watchersPerJob: 3, progressSeconds: 2 },
   },
   smoke: {
