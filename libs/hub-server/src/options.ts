@@ -45,11 +45,11 @@ export interface HubServerOptions {
   /**
    * Write coalescing under load: the most a message may be held back so that it leaves in one
    * frame (one socket write) with the connection's next messages. While the process keeps up
-   * nothing is held back; when its event loop is saturated or waits for a core, each connection is written at most once
-   * per an interval that rises up to this value (write-load.ts), which keeps a busy node out of
-   * saturation (see bench/README.md). Answers to the client's own invocations, output after a
-   * quiet spell and 16 KB of queued output are never held. 0 turns coalescing off: output leaves
-   * at the end of every event-loop turn.
+   * nothing is held back; when its event loop is saturated or waits for a core, each connection
+   * is written at most once per an interval that rises up to this value (write-load.ts), which
+   * keeps a busy node out of saturation (see bench/README.md). Answers to the client's own
+   * invocations, output after a quiet spell and 16 KB of queued output are never held. 0 turns
+   * coalescing off: output leaves at the end of every event-loop turn.
    * @defaultValue 12
    */
   maxWriteDelayMs?: number;

@@ -1,8 +1,8 @@
 /** Tuning of a {@link WriteLoadController}; every field has a default. */
 export interface WriteLoadOptions {
-  /** Lateness (ms, beyond the process's own write passes) over which a window counts as late. @defaultValue 3 */
+  /** Mean lateness (ms, net of the loop's own busy time) over which a window counts as late. @defaultValue 3 */
   highLagMs: number;
-  /** Lateness under which a window counts as calm. @defaultValue 1.5 */
+  /** Mean lateness under which a window counts as calm (if not saturated). @defaultValue 1.5 */
   lowLagMs: number;
   /** Calm windows in a row before the interval shrinks. @defaultValue 2 */
   calmWindows: number;

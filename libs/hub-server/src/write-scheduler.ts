@@ -63,8 +63,9 @@ export interface Writable {
  * message unless they are grouped. Grouping only what arrived in the same turn happens only once
  * the node is already saturated, and then the latency is whatever the queues make it. The
  * controller (write-load.ts) keeps `interval` at 0 while the process keeps up, so a node that is
- * not busy adds no latency, and raises it when the event loop runs late: writes per connection
- * then stay under 1000 / interval a second and the added latency under `interval`.
+ * not busy adds no latency, and raises it when the event loop is saturated or waits for a core:
+ * writes per connection then stay under 1000 / interval a second and the added latency under
+ * `interval`.
  */
 export class WriteScheduler {
   private dirty: Writable[] = [];
