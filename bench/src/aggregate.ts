@@ -35,6 +35,9 @@ export function figure(values: (number | undefined)[], digits = 1): Figure | und
   return { median: round(median(v), digits), spreadPercent: round(spreadPercent(v)), runs: v.map((x) => round(x, digits)) };
 }
 
+/** A figure's median, or undefined for a figure nobody measured. */
+export const medianOf = (f: Figure | undefined) => f?.median;
+
 /** A number for a table: grouped thousands, at most `d` decimals; 'n/a' for none. */
 export const fmt = (n: number | undefined, d = 2) => (n === undefined ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: d }));
 
@@ -189,29 +192,28 @@ export function aggregate(results: readonly Run[], opts: AggregateOptions) {
     };
   }
 
-  const m = (f: Figure | undefined) => f?.median;
   const judged = opts.mode !== 'smoke';
   const verdict = (target: string, value: number | undefined, ok: (v: number) => boolean, unit = '', digits = 2): Verdict => ({
     target,
     value: `${fmt(value, digits)}${unit}`,
     met: !judged || value === undefined ? null : ok(value),
   });
-  const sbP99 = Math.max(m(fanoutReport['switchboard-json']?.halfLoad.p99Ms) ?? NaN, m(fanoutReport['switchboard-msgpack']?.halfLoad.p99Ms) ?? NaN);
+  const sbP99 = Math.max(medianOf(fanoutReport['switchboard-json']?.halfLoad.p99Ms) ?? NaN, medianOf(fanoutReport['switchboard-msgpack']?.halfLoad.p99Ms) ?? NaN);
   const lossAtRate = Math.min(
     ...(['switchboard-json', 'switchboard-msgpack'] as const).flatMap((s) =>
       results.flatMap((r) => [r.fanout[s]?.halfLoad?.deliveredRatio, r.fanout[s]?.quarterLoad?.deliveredRatio, r.fanout[s]?.commonLoad?.deliveredRatio].filter((x): x is number => x !== undefined)),
     ),
   );
   const targets: Verdict[] = [
-    verdict('fan-out JSON ≥ 2x Socket.IO (same run, median of per-run ratios)', m(ratios.jsonVsSocketIo), (v) => v >= 2, 'x'),
-    verdict('fan-out MessagePack ≥ 2x Socket.IO', m(ratios.msgpackVsSocketIo), (v) => v >= 2, 'x'),
-    verdict('fan-out JSON ≥ 70% of the raw ws limit', m(ratios.jsonVsRawWs), (v) => v >= 0.7, 'x'),
-    verdict('fan-out MessagePack ≥ 70% of the raw ws limit', m(ratios.msgpackVsRawWs), (v) => v >= 0.7, 'x'),
-    verdict('p99 at half load below Socket.IO’s (JSON, ratio)', m(ratios.jsonP99HalfLoadVsSocketIo), (v) => v < 1, 'x'),
-    verdict('p99 at half load below Socket.IO’s (MessagePack, ratio)', m(ratios.msgpackP99HalfLoadVsSocketIo), (v) => v < 1, 'x'),
+    verdict('fan-out JSON ≥ 2x Socket.IO (same run, median of per-run ratios)', medianOf(ratios.jsonVsSocketIo), (v) => v >= 2, 'x'),
+    verdict('fan-out MessagePack ≥ 2x Socket.IO', medianOf(ratios.msgpackVsSocketIo), (v) => v >= 2, 'x'),
+    verdict('fan-out JSON ≥ 70% of the raw ws limit', medianOf(ratios.jsonVsRawWs), (v) => v >= 0.7, 'x'),
+    verdict('fan-out MessagePack ≥ 70% of the raw ws limit', medianOf(ratios.msgpackVsRawWs), (v) => v >= 0.7, 'x'),
+    verdict('p99 at half load below Socket.IO’s (JSON, ratio)', medianOf(ratios.jsonP99HalfLoadVsSocketIo), (v) => v < 1, 'x'),
+    verdict('p99 at half load below Socket.IO’s (MessagePack, ratio)', medianOf(ratios.msgpackP99HalfLoadVsSocketIo), (v) => v < 1, 'x'),
     verdict('p99 at half load < 20 ms (worse of JSON / MessagePack)', Number.isFinite(sbP99) ? sbP99 : undefined, (v) => v < 20, ' ms'),
-    verdict('idle memory per connection ≤ half of Socket.IO’s (ratio)', m(idleRatio), (v) => v <= 0.5, 'x'),
-    verdict('idle memory per connection < 12 KB', m(idleReport['switchboard']?.bytesPerConnection), (v) => v < 12 * 1024, ' B', 0),
+    verdict('idle memory per connection ≤ half of Socket.IO’s (ratio)', medianOf(idleRatio), (v) => v <= 0.5, 'x'),
+    verdict('idle memory per connection < 12 KB', medianOf(idleReport['switchboard']?.bytesPerConnection), (v) => v < 12 * 1024, ' B', 0),
     verdict('no loss at the fixed rates (lowest delivered/expected, every run)', Number.isFinite(lossAtRate) ? lossAtRate : undefined, (v) => v >= 1, '', 4),
   ];
 

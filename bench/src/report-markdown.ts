@@ -1,4 +1,4 @@
-import { FANOUT_STACKS, fmt, type Aggregate, type Figure } from './aggregate.js';
+import { FANOUT_STACKS, fmt, medianOf, type Aggregate, type Figure } from './aggregate.js';
 import type { FanoutOptions } from './fanout.js';
 import { warmConnections, type IdleOptions } from './idle.js';
 import type { JobsScenarioOptions } from './jobs-scenario.js';
@@ -30,7 +30,6 @@ export function renderMarkdown(report: ReportHeader, agg: Aggregate, setup: Repo
   const { fanout: fanoutReport, ratios, idle: idleReport, targets, jobs: jobsReport } = agg;
   const { tickJsonBytes } = setup;
   const judged = mode !== 'smoke';
-  const m = (f: Figure | undefined) => f?.median;
   const cell = (f: Figure | undefined, d = 2, unit = '') => (f ? `${fmt(f.median, d)}${unit}${runs > 1 ? ` ±${fmt(f.spreadPercent, 0)}%` : ''}` : 'n/a');
   const label: Record<string, string> = {
     'switchboard-json': 'Switchboard, JSON',
@@ -69,11 +68,11 @@ export function renderMarkdown(report: ReportHeader, agg: Aggregate, setup: Repo
       .filter((s) => fanoutReport[s])
       .map((s) => {
         const r = fanoutReport[s]!;
-        const half = r.halfLoad.p50Ms ? `${cell(r.halfLoad.p50Ms)} / ${cell(r.halfLoad.p99Ms)} (at ${fmt(m(r.halfLoad.targetPerSecond), 0)}/s)` : 'n/a';
+        const half = r.halfLoad.p50Ms ? `${cell(r.halfLoad.p50Ms)} / ${cell(r.halfLoad.p99Ms)} (at ${fmt(medianOf(r.halfLoad.targetPerSecond), 0)}/s)` : 'n/a';
         const common = r.commonLoad.p50Ms ? `${cell(r.commonLoad.p50Ms)} / ${cell(r.commonLoad.p99Ms)}` : 'n/a';
-        const quarter = r.quarterLoad.p50Ms ? `${cell(r.quarterLoad.p50Ms)} / ${cell(r.quarterLoad.p99Ms)} (at ${fmt(m(r.quarterLoad.targetPerSecond), 0)}/s)` : 'n/a';
+        const quarter = r.quarterLoad.p50Ms ? `${cell(r.quarterLoad.p50Ms)} / ${cell(r.quarterLoad.p99Ms)} (at ${fmt(medianOf(r.quarterLoad.targetPerSecond), 0)}/s)` : 'n/a';
         const cpu = r.cpuAtMax;
-        return `| ${label[s]} | ${cell(r.maxDeliveredPerSecond, 0)} | ${cell(r.maxDeliveredRatio, 4)} | ${half} | ${cell(r.halfLoad.deliveredRatio, 4)} | ${quarter} | ${common} | ${cell(r.serverUsPerDelivery)} | ${cell(r.clientUsPerDelivery)} | ${[cpu.servers, cpu.clients, cpu.publisher, cpu.redis].map((c) => fmt(m(c), 0)).join(' / ')} |`;
+        return `| ${label[s]} | ${cell(r.maxDeliveredPerSecond, 0)} | ${cell(r.maxDeliveredRatio, 4)} | ${half} | ${cell(r.halfLoad.deliveredRatio, 4)} | ${quarter} | ${common} | ${cell(r.serverUsPerDelivery)} | ${cell(r.clientUsPerDelivery)} | ${[cpu.servers, cpu.clients, cpu.publisher, cpu.redis].map((c) => fmt(medianOf(c), 0)).join(' / ')} |`;
       }),
     '',
     ...budgetTable(),

@@ -173,10 +173,11 @@ export class WriteScheduler {
 
   private arm(due: number): void {
     if (this.timer) clearTimeout(this.timer);
+    const now = this.now();
     this.timerDue = due;
-    this.timerArmedAt = this.now();
+    this.timerArmedAt = now;
     this.timerActive = this.load.options.activeMs();
-    this.timer = setTimeout(this.writeDeferred, Math.max(1, Math.ceil(due - this.now())));
+    this.timer = setTimeout(this.writeDeferred, Math.max(1, Math.ceil(due - now)));
   }
 }
 
