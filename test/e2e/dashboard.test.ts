@@ -193,6 +193,11 @@ describe('dashboard in real Chromium (two hub nodes behind one URL, a worker)', 
       // Pushed, not polled: several systemStats pushes arrive, and the page asked for stats once.
       await until('three systemStats pushes', 6000, async () => (pushes.length >= 3 ? true : undefined));
       expect(sent.filter((f) => f.includes('"target":"stats"'))).toHaveLength(1);
+      // The backplane delay column: the leader's pushes reach the other node over Redis every
+      // second, so within a few pushes one row shows "p50 / p99 ms" (a dash where nothing arrived).
+      const delayCells = () => p.locator('#nodes-table tbody tr td:last-child').allTextContents();
+      const shown = await until('a node row with a backplane delay', 6000, async () => ((await delayCells()).some((t) => /^\d+(\.\d+)? \/ \d+(\.\d+)? ms$/.test(t)) ? delayCells() : undefined));
+      for (const t of shown) expect(t).toMatch(/^(–|\d+(\.\d+)? \/ \d+(\.\d+)? ms)$/);
     } finally {
       await p.close();
     }

@@ -32,6 +32,7 @@ const REDIS_METRICS = {
   switchboard_backplane_publish_errors_total: 'counter',
   switchboard_backplane_connection_errors_total: 'counter',
   switchboard_backplane_connected: 'gauge',
+  switchboard_backplane_delay_seconds: 'histogram',
   switchboard_queue_jobs: 'gauge',
   switchboard_jobs_finished_per_second: 'gauge',
 };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ConnectionInfo, SystemStats } from '@switchboard/contracts';
+import type { ChatClient, ConnectionInfo, SystemStats } from '@switchboard/contracts';
+import { createHubContext } from '@switchboard/hub-context';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAll, waitFor } from '../faults/support.js';
 import { api } from '../jobs/support.js';
@@ -26,10 +27,11 @@ describe('system hub /hubs/system: whoami, stats, live systemStats across nodes 
   let b: StartedProcess;
   let one: StartedProcess;
   let two: StartedProcess;
+  const prefix = uniquePrefix('system');
 
   beforeAll(async () => {
     redis = await startRedis();
-    const env = { REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix('system') };
+    const env = { REDIS_URL: redis.url, REDIS_PREFIX: prefix };
     const secret = randomBytes(32).toString('base64');
     [a, b, one, two] = await startAll([
       startHubNode({ ...env, HUB_SECRET: secret, NODE_ID: 'hub-a' }),
@@ -81,6 +83,43 @@ describe('system hub /hubs/system: whoami, stats, live systemStats across nodes 
     ]);
     expect(stats.queue).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 });
     expect(stats.jobsPerSecond).toBe(0);
+  });
+
+  it('each node reports how long sends took to reach it over Redis: per hub on /metrics, and p50 / p99 / max per node in systemStats', async () => {
+    const watcher = await pool.connect(`${b.url}/hubs/system`);
+    const seen = pushes(watcher);
+    // The leader's systemStats push reaches the other node over Redis every second.
+    const reported = (s: SystemStats) => s.hubNodes.some((n) => (n.backplaneDelay?.sends ?? 0) > 0);
+    const push = await waitFor('a push where a node reports arrived sends', () => seen.find((p) => reported(p.stats)), 5000);
+    for (const n of push.stats.hubNodes) {
+      const d = n.backplaneDelay!;
+      expect(d, n.nodeId).toBeDefined();
+      if (!d.sends) continue;
+      expect(d.p50Ms).toBeGreaterThanOrEqual(0);
+      expect(d.p50Ms).toBeLessThanOrEqual(d.p99Ms);
+      expect(d.p99Ms).toBeLessThanOrEqual(d.maxMs);
+      expect(d.maxMs).toBeLessThan(2000); // loopback Redis
+    }
+
+    // A worker's hub context (here, in the test process) sending to the chat hub: node A, which
+    // holds a chat connection, counts it under hub="chat", with a delay under a second.
+    const chat = await pool.connect(`${a.url}/hubs/chat`);
+    const got = new Promise<unknown[]>((resolve) => chat.on('ReceiveMessage', (...args: unknown[]) => resolve(args)));
+    const before = await scrape(a.url);
+    const ctx = createHubContext<ChatClient>({ hub: 'chat', redis: redis.url, prefix });
+    try {
+      await ctx.clients.all.ReceiveMessage('worker', 'timed');
+      expect(await got).toEqual(['worker', 'timed']);
+    } finally {
+      await ctx.close();
+    }
+    const after = await scrape(a.url);
+    const delta = (name: string, labels: Record<string, string>) => after.value(name, labels) - before.value(name, labels);
+    expect(after.types.get('switchboard_backplane_delay_seconds')).toBe('histogram');
+    expect(delta('switchboard_backplane_delay_seconds_count', { hub: 'chat' })).toBe(1);
+    expect(delta('switchboard_backplane_delay_seconds_bucket', { hub: 'chat', le: '1' })).toBe(1);
+    expect(delta('switchboard_backplane_delay_seconds_sum', { hub: 'chat' })).toBeLessThan(1);
+    await chat.stop();
   });
 
   it('pushes about once a second, from one node: queue depths and busy workers while jobs wait, the finished-jobs rate afterwards', async () => {

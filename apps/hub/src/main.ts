@@ -76,6 +76,7 @@ const monitor = new SystemMonitor({
   startedAt,
   intervalMs: config.statsIntervalMs,
   connections: () => hubs.connectionStats(),
+  ...(config.redis ? { backplaneDelay: () => metrics.delays.take() } : {}),
   ...(registry ? { registry } : {}),
   ...(queue ? { queueCounts: () => queue.read() } : {}),
   push: (stats) => systemEndpoint!.clients.all.systemStats(stats),

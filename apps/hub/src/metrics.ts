@@ -3,9 +3,12 @@ import type { BusMetrics } from '@switchboard/backplane-redis';
 import type { QueueStats } from '@switchboard/contracts';
 import { writeCoalescingIntervalMs, type HubServerMetrics } from '@switchboard/hub-server';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DelayWindow } from './delay-window.js';
 
 /** Seconds; invocations are usually sub-millisecond to a few hundred ms. */
 const INVOCATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seconds; a send crosses Redis in well under a millisecond on an idle host, tens of ms under load. */
+const DELAY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /** Scrape-time reads from Redis give up after this, so /metrics answers even while Redis is down. */
 const SCRAPE_READ_TIMEOUT_MS = 1000;
@@ -29,6 +32,8 @@ export class HubMetrics {
   readonly registry = new Registry();
   readonly hubServer: HubServerMetrics;
   readonly bus: BusMetrics;
+  /** The delays of arriving sends since the system monitor last took them (the dashboard's per-node figures). */
+  readonly delays = new DelayWindow();
   private sources: HubMetricsSources = {};
 
   /** `withRedis`: register the backplane, queue and job-rate series (absent on a node without Redis). */
@@ -95,11 +100,26 @@ export class HubMetrics {
     const publishErrors = new Counter({ name: 'switchboard_backplane_publish_errors_total', help: 'Publishes to the Redis backplane that failed.', registers });
     const received = new Counter({ name: 'switchboard_backplane_received_total', help: 'Messages received from the Redis backplane.', registers });
     const connErrors = new Counter({ name: 'switchboard_backplane_connection_errors_total', help: 'Redis connection errors of the backplane.', labelNames: ['role'], registers });
+    const delay = new Histogram({
+      name: 'switchboard_backplane_delay_seconds',
+      help: 'Time from a send\'s publish (a worker\'s hub context or another node) to its arrival at this node, by hub; the write to connections follows within switchboard_write_coalescing_ms. Across machines it includes their clock offset.',
+      labelNames: ['hub'],
+      buckets: DELAY_BUCKETS,
+      registers,
+    });
+    const delayByHub = new Map<string, Histogram.Internal<string>>();
+    const delays = this.delays;
     Object.assign(this.bus, {
       published: () => published.inc(),
       publishFailed: () => publishErrors.inc(),
       received: () => received.inc(),
       connectionError: (role: string) => connErrors.inc({ role }),
+      sendArrived: (hub: string, ms: number) => {
+        let child = delayByHub.get(hub);
+        if (!child) delayByHub.set(hub, (child = delay.labels(hub)));
+        child.observe(ms / 1000);
+        delays.record(ms);
+      },
     } satisfies BusMetrics);
 
     const sources = () => this.sources;

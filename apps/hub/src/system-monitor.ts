@@ -1,4 +1,4 @@
-import type { HubNodeStats, QueueStats, SystemStats } from '@switchboard/contracts';
+import type { DelayStats, HubNodeStats, QueueStats, SystemStats } from '@switchboard/contracts';
 import type { ConnectionStats, Logger } from '@switchboard/hub-server';
 import type { SystemRegistry } from '@switchboard/jobs';
 
@@ -13,6 +13,8 @@ export interface SystemMonitorOptions {
   readonly leaseMs?: number;
   /** This node's open connections now. */
   connections(): ConnectionStats;
+  /** The delays of sends that arrived over the backplane since the previous call (once per heartbeat); absent without Redis. */
+  backplaneDelay?(): DelayStats;
   /** The shared view in Redis; undefined for a node without Redis (it reports itself alone). */
   readonly registry?: SystemRegistry;
   /** BullMQ queue counts; required with `registry`. */
@@ -42,6 +44,8 @@ export class SystemMonitor {
   private failing = false;
   private stopped = false;
   private cached: { at: number; stats: Promise<SystemStats> } | undefined;
+  /** The last heartbeat period's delays (taken once per tick, shown until the next). */
+  private delay: DelayStats | undefined;
 
   constructor(private readonly options: SystemMonitorOptions) {
     this.intervalMs = options.intervalMs ?? 1000;
@@ -86,12 +90,14 @@ export class SystemMonitor {
   /** This node's heartbeat. */
   self(now = Date.now()): HubNodeStats {
     const c = this.options.connections();
-    return { nodeId: this.options.nodeId, pid: process.pid, startedAt: this.options.startedAt, connections: c.connections, byTransport: c.byTransport, byProtocol: c.byProtocol, seenAt: now };
+    const node = { nodeId: this.options.nodeId, pid: process.pid, startedAt: this.options.startedAt, connections: c.connections, byTransport: c.byTransport, byProtocol: c.byProtocol, seenAt: now };
+    return this.delay ? { ...node, backplaneDelay: this.delay } : node;
   }
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const { registry, logger } = this.options;
+    if (this.options.backplaneDelay) this.delay = this.options.backplaneDelay();
     try {
       if (registry) {
         await registry.reportHubNode(this.self());

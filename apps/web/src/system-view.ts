@@ -1,9 +1,16 @@
-import type { ConnectionInfo, SystemStats } from '@switchboard/contracts';
+import type { ConnectionInfo, DelayStats, SystemStats } from '@switchboard/contracts';
 import { byId, el, setAttr, setText } from './dom.js';
 
 function transports(by: Readonly<Record<string, number>>): string {
   const parts = Object.entries(by).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`);
   return parts.length ? parts.join(', ') : '–';
+}
+
+/** `0.42 / 3.1 ms`; a dash when nothing arrived in the period or the node has no backplane. */
+function delay(d: DelayStats | undefined): string {
+  if (!d || d.sends === 0) return '–';
+  const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(0));
+  return `${ms(d.p50Ms)} / ${ms(d.p99Ms)} ms`;
 }
 
 /** The system panel: figures pushed by the system hub, or "unavailable" with the reason. */
@@ -50,6 +57,7 @@ export class SystemView {
             el('td', {}, String(n.pid)),
             el('td', { class: 'num' }, String(n.connections)),
             el('td', {}, transports(n.byTransport)),
+            el('td', { class: 'num', 'data-sends': n.backplaneDelay?.sends ?? 0 }, delay(n.backplaneDelay)),
           ),
         ),
     );

@@ -13,7 +13,7 @@ export interface RedisBackplaneOptions {
   /** Remote group change timeout. @defaultValue 10000 */
   ackTimeoutMs?: number;
   logger?: Logger;
-  /** Publish, receive and error counters of the node's Redis bus. @defaultValue none */
+  /** Publish, receive and error counters of the node's Redis bus, and the delay of arriving sends. @defaultValue none */
   metrics?: BusMetrics;
 }
 
@@ -37,6 +37,7 @@ export function createRedisBackplane(options: RedisBackplaneOptions): RedisBackp
         ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
         ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.metrics ? { metrics: options.metrics } : {}),
       }),
     close: () => bus.close(),
   };

@@ -1,14 +1,15 @@
 import { SwitchboardError } from '@switchboard/protocol';
-import type { Bus } from '@switchboard/hub-server/backplane';
+import type { BackplaneMetrics, Bus } from '@switchboard/hub-server/backplane';
 import { silentLogger, type Logger } from '@switchboard/hub-server/backplane';
 import { Cluster, Redis, type ClusterNode } from 'ioredis';
 import { describeTarget, type RedisTarget } from './redis-config.js';
 
 /**
- * Counters the bus reports (apps/hub feeds prom-client with them). Called synchronously, once per
- * message on the hot path: keep implementations to counter increments; they must not throw.
+ * Counters the bus reports (apps/hub feeds prom-client with them), and the scale-outs over it
+ * report `sendArrived` (BackplaneMetrics). Called synchronously, once per message on the hot path:
+ * keep implementations to counter increments and histogram observations; they must not throw.
  */
-export interface BusMetrics {
+export interface BusMetrics extends BackplaneMetrics {
   /** A publish reached Redis (whether or not anyone listened). */
   published?(bytes: number): void;
   /** A publish failed: Redis unreachable, or the command failed. */

@@ -10,6 +10,22 @@ export interface HubNodeStats {
   readonly byProtocol: Readonly<Record<string, number>>;
   /** When this node last reported (ms since the epoch); nodes silent for 5 s are dropped. */
   readonly seenAt: number;
+  /** Sends that reached this node over the Redis backplane during its last heartbeat period; absent without Redis. */
+  readonly backplaneDelay?: DelayStats;
+}
+
+/**
+ * How long sends took from their publish (a worker's hub context, or another hub node) to their
+ * arrival at one hub node, over one period (about a second). Wall clocks of two processes: across
+ * machines the figures include their clock offset.
+ */
+export interface DelayStats {
+  /** Sends that arrived in the period (their delays are the figures below; 0 = none arrived). */
+  readonly sends: number;
+  /** Median and 99th percentile, ms (0 when none arrived). */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
 }
 
 /** One worker process. */

@@ -35,5 +35,5 @@ export { parseUrl as parseRequestUrl } from './http-util.js';
 export { invocationErrors, invocationFailure } from './dispatcher.js';
 export { CLOSE_ERROR_TEXT } from './connection.js';
 export { writeCoalescingIntervalMs } from './write-scheduler.js';
-export { BusScaleOut, MemoryBroker, MemoryBus, BackplaneChannels, DEFAULT_CHANNEL_PREFIX, type Bus, type BusScaleOutOptions } from './backplane/index.js';
+export { BusScaleOut, MemoryBroker, MemoryBus, BackplaneChannels, DEFAULT_CHANNEL_PREFIX, type Bus, type BusScaleOutOptions, type BackplaneMetrics } from './backplane/index.js';
 export type { ClientArgs, ClientResult } from './hub.js';

@@ -5,25 +5,10 @@ import { silentLogger, type Logger } from '../logger.js';
 import { OutboundMessage, type LocalConnection, type ScaleOut } from '../scaleout.js';
 import type { ForwardedRequest, TransportReply, TransportRequestHandler, TransportRouter } from '../transport-routing.js';
 import type { Bus } from './bus.js';
+import type { BusScaleOutOptions } from './scaleout-options.js';
 import { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
+import { wallClockMs } from './wall-clock.js';
 import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
-
-export interface BusScaleOutOptions {
-  bus: Bus;
-  /** The hub's short name (`chat` for `/hubs/chat`); part of every channel name. */
-  hubName: string;
-  /** Channel prefix shared by all nodes of a deployment. @defaultValue 'sb:' */
-  prefix?: string;
-  /** Unique per process; names this node's reply channel. @defaultValue random */
-  serverId?: string;
-  /** Protocols every publish is serialized for (all protocols any node offers). @defaultValue json, messagepack */
-  protocols?: readonly HubProtocol[];
-  /** How long a remote group change waits for the owning node. @defaultValue 10000 */
-  ackTimeoutMs?: number;
-  /** `node` hears sends to all; `publisher` (a hub context in a worker) only sends. @defaultValue 'node' */
-  role?: 'node' | 'publisher';
-  logger?: Logger;
-}
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -52,6 +37,8 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private readonly protocols: readonly HubProtocol[];
   private readonly ackTimeoutMs: number;
   private readonly logger: Logger;
+  private readonly hubName: string;
+  private readonly sendArrived: ((hub: string, delayMs: number) => void) | undefined;
   private readonly pending = new Map<string, Pending>();
   /**
    * The latest (un)subscribe started per group/user channel, until it settles. A member added
@@ -77,6 +64,8 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     this.protocols = options.protocols ?? [jsonHubProtocol, messagePackHubProtocol];
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.logger = options.logger ?? silentLogger;
+    this.hubName = options.hubName;
+    this.sendArrived = options.metrics?.sendArrived?.bind(options.metrics);
     this.removeListener = this.bus.onMessage((channel, payload) => {
       if (this.channels.owns(channel)) this.onBusMessage(payload);
     });
@@ -247,7 +236,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private async publishSend(channel: string, target: TargetKind, name: string, message: OutboundMessage, excluded?: readonly string[]): Promise<void> {
     const payloads = new Map<string, Uint8Array>();
     for (const p of this.protocols) payloads.set(p.name, message.framed(p));
-    await this.publish(channel, { kind: EnvelopeKind.Send, origin: this.serverId, target, name, excluded: excluded ? [...excluded] : [], payloads });
+    await this.publish(channel, { kind: EnvelopeKind.Send, origin: this.serverId, target, name, excluded: excluded ? [...excluded] : [], payloads, sentAt: wallClockMs() });
   }
 
   private async publish(channel: string, envelope: Envelope): Promise<number> {
@@ -302,7 +291,9 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     }
     switch (e.kind) {
       case EnvelopeKind.Send:
-        if (e.origin !== this.serverId) this.deliver(e);
+        if (e.origin === this.serverId) return;
+        if (this.sendArrived && e.sentAt !== undefined) this.reportArrival(e.sentAt);
+        this.deliver(e);
         return;
       case EnvelopeKind.GroupCommand:
         return void this.applyGroupCommand(e);
@@ -343,6 +334,14 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     }
     if (controller.signal.aborted) return;
     await this.reply(e.replyTo, e.requestId, true, encodeTransportReply(reply));
+  }
+
+  private reportArrival(sentAt: number): void {
+    try {
+      this.sendArrived!(this.hubName, Math.max(0, wallClockMs() - sentAt));
+    } catch (err) {
+      this.logger.warn({ err }, 'backplane: the sendArrived metrics hook threw');
+    }
   }
 
   private deliver(e: Extract<Envelope, { kind: 1 }>): void {

@@ -33,6 +33,7 @@ describe('backplane envelopes', () => {
     ['send to all, nobody excluded', { ...send, target: TargetKind.All, name: '', excluded: [] }],
     ['send to a user', { ...send, target: TargetKind.User, name: 'u1' }],
     ['send to a connection', { ...send, target: TargetKind.Connection, name: 'c9', excluded: [] }],
+    ['send with its publish time', { ...send, sentAt: 1_733_400_000_123.375 }],
     ['group add', { kind: EnvelopeKind.GroupCommand, requestId: '7', replyTo: 'sb:chat:internal:return:s1', action: GroupAction.Add, connectionId: 'c1', group: 'g' }],
     ['group remove', { kind: EnvelopeKind.GroupCommand, requestId: '8', replyTo: 'r', action: GroupAction.Remove, connectionId: 'c1', group: 'g' }],
     ['invoke', { kind: EnvelopeKind.Invoke, requestId: '9', replyTo: 'r', connectionId: 'c1', target: 'Ask', args: ['q', 1, { a: [true, null] }], timeoutMs: 30_000 }],
@@ -95,6 +96,7 @@ describe('backplane envelopes', () => {
     ['a send without payloads', msgpack([1, 's', 0, '', [], {}]), /no payloads/],
     ['a send with string payloads', msgpack([1, 's', 0, '', [], { json: '{}' }]), /no payloads/],
     ['a send with a null payload map', msgpack([1, 's', 0, '', [], null]), /bad payload map/],
+    ['a send with a string send time', msgpack([1, 's', 0, '', [], { json: new Uint8Array([1]) }, 'now']), /bad send time/],
     ['a group command with action 3', msgpack([2, '1', 'r', 3, 'c', 'g']), /bad group command/],
     ['a group command without a group', msgpack([2, '1', 'r', 1, 'c']), /bad group command/],
     ['an invoke without args', msgpack([3, '1', 'r', 'c', 'T', 'nope', 1000]), /bad invoke/],
@@ -112,5 +114,17 @@ describe('backplane envelopes', () => {
     expect(err.code).toBe('SB_BACKPLANE_INVALID');
     expect(err.message).toMatch(detail);
     expect(err.message).toMatch(/^Ignored a malformed backplane envelope/);
+  });
+});
+
+describe('the send time of a send envelope', () => {
+  it('is absent when the publisher predates it (6 elements) or wrote nil', () => {
+    const payloads = { json: new Uint8Array([1]) };
+    expect(decodeEnvelope(msgpack([1, 's', 0, '', [], payloads]))).not.toHaveProperty('sentAt');
+    expect(decodeEnvelope(msgpack([1, 's', 0, '', [], payloads, null]))).not.toHaveProperty('sentAt');
+  });
+
+  it('is read as an integer too (a generic encoder writes a whole number of ms as one)', () => {
+    expect(decodeEnvelope(msgpack([1, 's', 0, '', [], { json: new Uint8Array([1]) }, 1_733_400_000_000]))).toMatchObject({ sentAt: 1_733_400_000_000 });
   });
 });

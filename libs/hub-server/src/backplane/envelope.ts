@@ -14,7 +14,8 @@ export type TargetKind = (typeof TargetKind)[keyof typeof TargetKind];
 export const GroupAction = { Add: 1, Remove: 2 } as const;
 
 export type Envelope =
-  | { kind: typeof EnvelopeKind.Send; origin: string; target: TargetKind; name: string; excluded: string[]; payloads: Map<string, Uint8Array> }
+  /** `sentAt`: when it was published (ms since the epoch, the publisher's clock); absent from versions that predate it. */
+  | { kind: typeof EnvelopeKind.Send; origin: string; target: TargetKind; name: string; excluded: string[]; payloads: Map<string, Uint8Array>; sentAt?: number }
   | { kind: typeof EnvelopeKind.GroupCommand; requestId: string; replyTo: string; action: 1 | 2; connectionId: string; group: string }
   | { kind: typeof EnvelopeKind.Invoke; requestId: string; replyTo: string; connectionId: string; target: string; args: unknown[]; timeoutMs: number }
   | { kind: typeof EnvelopeKind.Reply; requestId: string; ok: boolean; value: unknown; code?: string }
@@ -29,7 +30,7 @@ const decoder = new Decoder();
 export function encodeEnvelope(e: Envelope): Uint8Array {
   switch (e.kind) {
     case EnvelopeKind.Send:
-      return encodeSendEnvelope(e.kind, e.origin, e.target, e.name, e.excluded, e.payloads);
+      return encodeSendEnvelope(e.kind, e.origin, e.target, e.name, e.excluded, e.payloads, e.sentAt);
     case EnvelopeKind.GroupCommand:
       return encoder.encode([e.kind, e.requestId, e.replyTo, e.action, e.connectionId, e.group]);
     case EnvelopeKind.Invoke:
@@ -61,14 +62,17 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   if (!Array.isArray(v)) throw bad('not an array');
   switch (v[0]) {
     case EnvelopeKind.Send: {
-      const [, origin, target, name, excluded, payloads] = v;
+      const [, origin, target, name, excluded, payloads, sentAt] = v;
       if (!isStr(origin) || typeof target !== 'number' || target < 0 || target > 3 || !isStr(name)) throw bad('bad send header');
       if (!Array.isArray(excluded) || !excluded.every(isStr)) throw bad('bad excluded list');
       if (typeof payloads !== 'object' || payloads === null) throw bad('bad payload map');
       const map = new Map<string, Uint8Array>();
       for (const [k, b] of Object.entries(payloads)) if (b instanceof Uint8Array) map.set(k, b);
       if (!map.size) throw bad('no payloads');
-      return { kind: EnvelopeKind.Send, origin, target: target as TargetKind, name, excluded, payloads: map };
+      const send: Extract<Envelope, { kind: 1 }> = { kind: EnvelopeKind.Send, origin, target: target as TargetKind, name, excluded, payloads: map };
+      if (typeof sentAt === 'number' && Number.isFinite(sentAt)) send.sentAt = sentAt;
+      else if (sentAt !== undefined && sentAt !== null) throw bad('bad send time');
+      return send;
     }
     case EnvelopeKind.GroupCommand: {
       const [, requestId, replyTo, action, connectionId, group] = v;

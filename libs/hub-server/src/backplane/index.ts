@@ -2,7 +2,9 @@
 export type { Bus } from './bus.js';
 export { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
 export { encodeEnvelope, decodeEnvelope, EnvelopeKind, TargetKind, GroupAction, type Envelope } from './envelope.js';
-export { BusScaleOut, type BusScaleOutOptions } from './bus-scaleout.js';
+export { BusScaleOut } from './bus-scaleout.js';
+export type { BusScaleOutOptions, BackplaneMetrics } from './scaleout-options.js';
+export { wallClockMs } from './wall-clock.js';
 export { MemoryBroker, MemoryBus } from './memory-bus.js';
 export { OutboundMessage, type ScaleOut, type ScaleOutFactory, type LocalConnection } from '../scaleout.js';
 export { hubClients, groupManager, clientProxy, type HubClients, type ClientProxy, type GroupManager } from '../clients.js';

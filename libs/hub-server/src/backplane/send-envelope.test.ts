@@ -1,4 +1,4 @@
-import { Encoder } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { EnvelopeKind, TargetKind, decodeEnvelope } from './envelope.js';
 import { encodeSendEnvelope } from './send-envelope.js';
@@ -42,6 +42,30 @@ describe('encodeSendEnvelope', () => {
     expect(decodeEnvelope(encodeSendEnvelope(1, 'node-☃', TargetKind.Group, 'job:42', ['c1'], p))).toStrictEqual({
       kind: EnvelopeKind.Send, origin: 'node-☃', target: TargetKind.Group, name: 'job:42', excluded: ['c1'], payloads: p,
     });
+  });
+
+  it('with a send time: the generic encoder’s bytes for the 7-element array, decoded with sentAt', () => {
+    const p = payloads(10, 20);
+    for (const sentAt of [1_733_400_000_123.4567, 0, 1e15 + 0.5]) {
+      const bytes = encodeSendEnvelope(1, 's1', TargetKind.Group, 'g', ['c1'], p, sentAt);
+      const encoder = new Encoder({ forceFloat32: false });
+      // The generic encoder writes an integral time as an integer; compare what it writes for floats.
+      if (!Number.isInteger(sentAt)) expect(Buffer.from(bytes)).toStrictEqual(Buffer.from(encoder.encode([1, 's1', TargetKind.Group, 'g', ['c1'], Object.fromEntries(p), sentAt])));
+      expect(decodeEnvelope(bytes)).toStrictEqual({ kind: EnvelopeKind.Send, origin: 's1', target: TargetKind.Group, name: 'g', excluded: ['c1'], payloads: p, sentAt });
+    }
+  });
+
+  it('a reader of the first six elements (an older node) still finds the same send', () => {
+    const p = payloads(4);
+    const stamped = new Decoder().decode(encodeSendEnvelope(1, 's1', TargetKind.All, '', [], p, 1_733_400_000_000.25)) as unknown[];
+    const plain = new Decoder().decode(encodeSendEnvelope(1, 's1', TargetKind.All, '', [], p)) as unknown[];
+    expect(stamped.slice(0, 6)).toStrictEqual(plain);
+    expect(stamped[6]).toBe(1_733_400_000_000.25);
+  });
+
+  it('refuses a send time that is not a finite number', () => {
+    expect(() => encodeSendEnvelope(1, 's', 1, 'n', [], payloads(1), Number.NaN)).toThrow(RangeError);
+    expect(() => encodeSendEnvelope(1, 's', 1, 'n', [], payloads(1), Number.POSITIVE_INFINITY)).toThrow(RangeError);
   });
 
   it('rejects a kind or target that is not a one-byte enum', () => {

@@ -1,7 +1,9 @@
 /**
  * The MessagePack of a Send envelope, `[1, origin, target, name, excluded, { protocol: bytes }]`,
- * written by hand: byte for byte what the generic encoder writes (smallest str/bin/array/map
- * header for each length, positive fixints), so receivers decode it as before.
+ * then `sentAt` (a float64, ms since the epoch) when given, written by hand: byte for byte what the
+ * generic encoder writes (smallest str/bin/array/map header for each length, positive fixints,
+ * float64 for the time), so receivers decode it as before. Nodes that predate `sentAt` read the
+ * first six elements and ignore the seventh, so a rolling upgrade mixes versions safely.
  *
  * Why: every message a worker sends goes through here, and the generic encoder walks an array,
  * a map built for it (`Object.fromEntries`), and copies its result out of a shared buffer. One
@@ -14,17 +16,20 @@ export function encodeSendEnvelope(
   name: string,
   excluded: readonly string[],
   payloads: ReadonlyMap<string, Uint8Array>,
+  sentAt?: number,
 ): Uint8Array {
   fixint(kind);
   fixint(target);
-  let size = 3 + strSize(origin) + strSize(name) + countHeader(excluded.length);
+  const stamped = sentAt !== undefined;
+  if (stamped && !Number.isFinite(sentAt)) throw new RangeError(`Send envelope time is not a finite number: ${sentAt}.`);
+  let size = (stamped ? 12 : 3) + strSize(origin) + strSize(name) + countHeader(excluded.length);
   for (const id of excluded) size += strSize(id);
   size += countHeader(payloads.size);
   for (const [key, bytes] of payloads) size += strSize(key) + binHeader(bytes.length) + bytes.length;
 
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
-  out[pos++] = 0x96; // fixarray of 6
+  out[pos++] = stamped ? 0x97 : 0x96; // fixarray of 7 or 6
   out[pos++] = kind;
   pos = writeStr(out, pos, origin);
   out[pos++] = target;
@@ -35,6 +40,11 @@ export function encodeSendEnvelope(
   for (const [key, bytes] of payloads) {
     pos = writeStr(out, pos, key);
     pos = writeBin(out, pos, bytes);
+  }
+  if (stamped) {
+    out[pos++] = 0xcb; // float64
+    out.writeDoubleBE(sentAt, pos);
+    pos += 8;
   }
   if (pos !== size) throw new Error(`Send envelope size mismatch: wrote ${pos} of ${size} bytes.`);
   // A plain Uint8Array, as the generic encoder returns (a decoder given a Buffer hands out Buffers).
