@@ -3,7 +3,6 @@ import {
   MessageType,
   PING,
   SwitchboardError,
-  completionWithError,
   concat,
   isTrackable,
   parseHandshake,
@@ -12,7 +11,6 @@ import {
   type CompletionMessage,
   type FrameReader,
   type HubMessage,
-  type HubProtocol,
 } from '@switchboard/protocol';
 import { runInvocation } from './dispatcher.js';
 import type { HubEndpoint } from './hub-endpoint.js';
@@ -24,25 +22,13 @@ import { StatefulReconnect } from './stateful-reconnect.js';
 import type { Transport } from './transport.js';
 import type { UploadStream } from './upload-stream.js';
 import { Semaphore } from './semaphore.js';
-import { joinQueue } from './outbound-batch.js';
 import { ClientResults } from './client-results.js';
-import { writeScheduler, type SentTally, type Writable } from './write-scheduler.js';
+import { CLOSE_ERROR_TEXT, ConnectionOutput } from './connection-output.js';
 
-
-/** ASP.NET's fixed text for a server-side close caused by an error. */
-export const CLOSE_ERROR_TEXT = 'Connection closed with an error.';
-
-/**
- * Queued output of this size leaves at the end of the turn whatever the write interval: a write
- * this large already amortizes its syscall, and holding more would let a burst overshoot
- * `maxBufferedBytes` (checked at each write) by up to an interval's worth of messages.
- */
-const WRITE_NOW_BYTES = 16 * 1024;
+export { CLOSE_ERROR_TEXT } from './connection-output.js';
 
 /** Reattach attempts sent back from other nodes before the client is refused (see `reattachElsewhere`). */
 const MAX_REATTACH_BOUNCES = 32;
-
-type State = 'handshake' | 'connecting' | 'connected' | 'closed';
 
 export interface ConnectionInit {
   readonly connectionId: string;
@@ -51,36 +37,21 @@ export interface ConnectionInit {
 }
 
 /**
- * One hub connection: handshake, inbound parsing and dispatch, batched outbound writes,
- * keep-alive and timeouts, client results. Transport-independent.
- *
- * Outbound messages queued together leave as one transport unit (several whole hub messages per
- * WebSocket frame), which the protocol allows and the client splits; when they leave is the
- * write scheduler's rule (write-scheduler.ts: end of the turn, at most one write per
- * `maxWriteDelayMs`).
+ * One hub connection: handshake, inbound parsing and dispatch, keep-alive and timeouts, client
+ * results, stateful reconnect, closing. Transport-independent. Its output (queue, batched
+ * writes) is ConnectionOutput's (connection-output.ts).
  */
-export class HubConnection implements LocalConnection, Writable {
+export class HubConnection extends ConnectionOutput implements LocalConnection {
   readonly connectionId: string;
   readonly user: HubUser | undefined;
   readonly userId: string | undefined;
-  protocol!: HubProtocol;
   readonly context: ConnectionContext;
 
-  private state: State = 'handshake';
-  /** close() is under way (its flush must not start another close). */
-  private closing = false;
   private handshakeBuffer: Uint8Array | undefined;
   private reader!: FrameReader;
   private readonly createdAt: number;
-  private lastSendAt: number;
   private lastReceiveAt: number;
   private clientPinged = false;
-  private outQueue: Uint8Array[] = [];
-  /** Bytes in `outQueue` since the last write (approximate after direct pushes; reset on every write). */
-  private outBytes = 0;
-  /** Write scheduler state (see Writable). */
-  lastWriteAt = 0;
-  writeDue = 0;
   // Created on first use (see `streams`, `uploads`, `invocationSlots`, `lifetimeSignal`): most
   // connections never stream, upload or wait for a client result, and an idle connection should
   // cost little memory.
@@ -94,22 +65,21 @@ export class HubConnection implements LocalConnection, Writable {
   private connectTask: Promise<void> | undefined;
   /** When the connection was reported opened (logs, metrics); undefined until then. */
   private openedAt: number | undefined;
-  /** Stateful reconnect (sequence ids, replay buffer); set by a version-2 handshake where it is granted. */
-  private stateful: StatefulReconnect | undefined;
   /** Reattach attempts that landed on other nodes since the last reattach here (see `reattachElsewhere`). */
   private bounces = 0;
 
   constructor(
-    readonly endpoint: HubEndpoint,
-    readonly transport: Transport,
-    readonly options: ResolvedOptions,
+    endpoint: HubEndpoint,
+    transport: Transport,
+    options: ResolvedOptions,
     init: ConnectionInit,
     private readonly onFinished: (connection: HubConnection) => void,
   ) {
+    super(endpoint, transport, options);
     this.connectionId = init.connectionId;
     this.user = init.user;
     this.userId = init.user?.id;
-    this.createdAt = this.lastSendAt = this.lastReceiveAt = options.now();
+    this.createdAt = this.lastReceiveAt = this.lastSendAt;
     this.context = new ConnectionContext(this, init.request);
   }
 
@@ -274,87 +244,6 @@ export class HubConnection implements LocalConnection, Writable {
     }
   }
 
-  /**
-   * Queues an already framed Invocation (from the scale-out); with stateful reconnect it is
-   * numbered and kept for replay, and may be held (see StatefulReconnect).
-   */
-  writeFramed(bytes: Uint8Array): void {
-    if (this.stateful) this.writeTracked(bytes);
-    else this.enqueue(bytes);
-  }
-
-  writeMessage(message: HubMessage): void {
-    if (this.state === 'closed' || !this.protocol) return;
-    const bytes = this.protocol.write(message);
-    // An answer to the client's own call is not held back by the write interval.
-    const urgent = message.type === MessageType.Completion;
-    if (this.stateful && isTrackable(message)) this.writeTracked(bytes, urgent);
-    else this.enqueue(bytes, urgent);
-  }
-
-  /**
-   * Queues framed bytes; what is queued until the scheduler writes is written as one unit. While
-   * connecting, the queue is held until the scale-out has added the connection (see `connect`).
-   */
-  private enqueue(bytes: Uint8Array, urgent = false): void {
-    if (this.state === 'closed') return;
-    this.outQueue.push(bytes);
-    this.outBytes += bytes.length;
-    if (this.state !== 'connecting') writeScheduler.schedule(this, urgent || this.outBytes >= WRITE_NOW_BYTES);
-  }
-
-  private enqueueAll(list: readonly Uint8Array[]): void {
-    for (const bytes of list) this.enqueue(bytes);
-  }
-
-  /** A trackable message under stateful reconnect: written now, or held until Acks (or a reattach) let it go. */
-  private writeTracked(bytes: Uint8Array, urgent = false): void {
-    if (this.state === 'closed') return;
-    if (this.stateful!.add(bytes)) return this.enqueue(bytes, urgent);
-    if (this.stateful!.heldBytes <= this.options.maxBufferedBytes) return;
-    const message = `${this.stateful!.heldBytes} bytes are waiting for the client's acknowledgements, over maxBufferedBytes (${this.options.maxBufferedBytes}).`;
-    this.options.logger.warn({ connectionId: this.connectionId, code: 'SB_RECONNECT_BUFFER_FULL' }, 'stateful reconnect: too many unacknowledged messages; closing with reconnect allowed');
-    const cause = new SwitchboardError('SB_RECONNECT_BUFFER_FULL', message);
-    if (this.stateful!.detached) this.finish(cause, false);
-    else this.close({ error: `${CLOSE_ERROR_TEXT} SB_RECONNECT_BUFFER_FULL: ${message}`, allowReconnect: true, cause });
-  }
-
-  /** The server's cap on holding this connection's output (see Writable); read, not copied, so an idle connection carries no field for it. */
-  get maxWriteDelayMs(): number {
-    return this.options.maxWriteDelayMs;
-  }
-
-  /** The scheduler's write (see Writable); `tally` collects the metrics of its pass (reported once per hub). */
-  writeQueued(tally: SentTally): void {
-    this.flush(tally);
-  }
-
-  writeFailed(err: unknown): void {
-    this.options.logger.error({ connectionId: this.connectionId, err }, 'writing to a connection failed');
-  }
-
-  /** Writes what is queued as one unit, now. */
-  private flush(tally?: SentTally): void {
-    if (!tally) writeScheduler.wrote(this);
-    const queue = this.outQueue;
-    if (!queue.length || this.state === 'closed') return;
-    this.outQueue = [];
-    this.outBytes = 0;
-    const data = joinQueue(queue);
-    this.transport.send(data, !this.protocol || this.protocol.transferFormat === 'Text');
-    const metrics = this.options.metrics;
-    if (metrics?.messagesSent) {
-      if (tally) tally.add(this.endpoint.name, metrics, queue.length, data.length);
-      else metrics.messagesSent(this.endpoint.name, queue.length, data.length);
-    }
-    this.lastSendAt = this.options.now();
-    // Not while closing: close() flushes its Close message through here (that was infinite recursion).
-    if (this.transport.bufferedAmount > this.options.maxBufferedBytes && !this.closing) {
-      this.options.logger.warn({ connectionId: this.connectionId, buffered: this.transport.bufferedAmount }, 'slow client: outbound buffer over maxBufferedBytes; closing with reconnect allowed');
-      this.close({ error: `${CLOSE_ERROR_TEXT} The client reads too slowly.`, allowReconnect: true });
-    }
-  }
-
   invokeClient(target: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     if (this.state !== 'connected' && this.state !== 'connecting') {
       return Promise.reject(new SwitchboardError('SB_CONNECTION_CLOSED', `Connection '${this.connectionId}' disconnected.`));
@@ -362,14 +251,6 @@ export class HubConnection implements LocalConnection, Writable {
     return (this.clientResults ??= new ClientResults()).start(target, timeoutMs, (invocationId) =>
       this.writeMessage({ type: MessageType.Invocation, invocationId, target, arguments: args }),
     );
-  }
-
-  sendCompletion(message: CompletionMessage): void {
-    this.writeMessage(message);
-  }
-
-  completeWithError(invocationId: string | undefined, error: string): void {
-    if (invocationId) this.writeMessage(completionWithError(invocationId, error));
   }
 
   /** Pauses reading (upload stream backpressure); reasons are counted so pauses nest. */
@@ -458,27 +339,6 @@ export class HubConnection implements LocalConnection, Writable {
   }
 
   /**
-   * Ends the connection from the server side: a Close message (with `error` and
-   * `allowReconnect` when given), then the transport closes with 1000.
-   */
-  close(opts: { error?: string; allowReconnect?: boolean; cause?: unknown; clientError?: string }): void {
-    if (this.state === 'closed' || this.closing) return;
-    this.closing = true;
-    if (this.protocol && this.state !== 'handshake') {
-      this.outQueue.push(
-        this.protocol.write({
-          type: MessageType.Close,
-          ...(opts.error ? { error: opts.error } : {}),
-          ...(opts.allowReconnect ? { allowReconnect: true } : {}),
-        }),
-      );
-    }
-    this.flush();
-    const cause = opts.cause ?? (opts.clientError ? new Error(opts.clientError) : undefined);
-    this.finish(cause instanceof Error ? cause : undefined, true);
-  }
-
-  /**
    * The transport went away (socket closed or errored). With stateful reconnect, a socket lost
    * without a clean close (`error` set) keeps the connection for `disconnectTimeoutMs`, waiting for
    * the client to reattach; a clean close ends it.
@@ -495,7 +355,7 @@ export class HubConnection implements LocalConnection, Writable {
     this.finish(error, false);
   }
 
-  private finish(error: Error | undefined, closeTransport: boolean): void {
+  protected finish(error: Error | undefined, closeTransport: boolean): void {
     const wasConnected = this.state === 'connected' || this.state === 'connecting';
     this.state = 'closed';
     this.outQueue = [];
