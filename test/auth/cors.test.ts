@@ -1,8 +1,10 @@
 // CORS on a hub server (the `cors` option): raw requests with listed and unlisted origins, for
-// negotiate and the connection URL (POST, DELETE), preflights and simple requests.
+// negotiate and the connection URL (POST, DELETE), preflights and simple requests; and the origin
+// check on WebSocket upgrades that the allow-list turns on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { httpRequest, LongPollingClient, RS, type HttpResult } from '../hub/http-client.js';
-import { startHub, type HubFixture } from '../hub/fixture.js';
+import { negotiateToken, startHub, type HubFixture } from '../hub/fixture.js';
 
 const LISTED = 'https://app.example.com';
 const ALSO_LISTED = 'http://localhost:5173';
@@ -112,6 +114,62 @@ describe('CORS is off without the option', () => {
       const p = await preflight(`${plain.url}/negotiate`, LISTED, 'POST');
       expect(p.status).toBe(405);
       expect(corsHeaders(p)).toEqual({});
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+/** A WebSocket upgrade to `url` with these headers: 101 (then closed at once), or the refusal's status and body. */
+function upgrade(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), { headers, handshakeTimeout: 2000 });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve({ status: 101, body: '' });
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.once('error', reject);
+  });
+}
+
+describe('WebSocket upgrades and the origin allow-list (cross-site WebSocket hijacking)', () => {
+  it('with an allow-list: a listed origin, the node’s own origin and clients without Origin upgrade; another origin gets 403 SB_ORIGIN_NOT_ALLOWED', async () => {
+    const own = new URL(hub.url).origin; // http://127.0.0.1:<port>, the Host the client sends
+    for (const headers of [{ Origin: LISTED }, { Origin: ALSO_LISTED }, { Origin: own }, {}]) {
+      expect((await upgrade(hub.url, headers)).status, JSON.stringify(headers)).toBe(101);
+    }
+    // The scheme is not compared (TLS may end at a proxy): https on the node's own host is its site too.
+    expect((await upgrade(hub.url, { Origin: own.replace('http:', 'https:') })).status).toBe(101);
+    for (const origin of [UNLISTED, 'null', 'http://127.0.0.1:1', 'https://app.example.com.evil.test', 'not a url']) {
+      const r = await upgrade(hub.url, { Origin: origin });
+      expect(r.status, origin).toBe(403);
+      expect(r.body).toMatch(/^SB_ORIGIN_NOT_ALLOWED: .*list the origin in CORS_ORIGINS/);
+    }
+  });
+
+  it('behind a proxy that rewrites Host, the public host in X-Forwarded-Host is the node’s own site', async () => {
+    const headers = { Origin: 'https://public.example.org', 'X-Forwarded-Host': 'public.example.org' };
+    expect((await upgrade(hub.url, headers)).status).toBe(101);
+    expect((await upgrade(hub.url, { ...headers, 'X-Forwarded-Host': 'other.example.org' })).status).toBe(403);
+  });
+
+  it('the refusal comes before any token check: a token from negotiate does not help an unlisted origin', async () => {
+    const { connectionToken } = await negotiateToken(hub.url);
+    const url = `${hub.url}?id=${encodeURIComponent(connectionToken)}`;
+    expect((await upgrade(url, { Origin: UNLISTED })).status).toBe(403);
+    expect((await upgrade(url, { Origin: LISTED })).status).toBe(101);
+  });
+
+  it('without an allow-list every origin may upgrade (as before; CORS still blocks reading negotiate)', async () => {
+    const plain = await startHub();
+    try {
+      expect((await upgrade(plain.url, { Origin: UNLISTED })).status).toBe(101);
     } finally {
       await plain.close();
     }

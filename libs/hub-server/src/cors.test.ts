@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { CorsPolicy, normalizeOrigin } from './cors.js';
 
@@ -36,5 +37,24 @@ describe('CORS origin allow-list validation', () => {
     expect(cors.allows('http://app.example.com')).toBe(false);
     expect(cors.allows('https://app.example.com:8443')).toBe(false);
     expect(cors.allows(undefined)).toBe(false);
+  });
+});
+
+describe('CorsPolicy.allowsUpgrade', () => {
+  const policy = new CorsPolicy({ origins: ['https://app.example.com'] });
+  const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+
+  it('lets through no Origin, a listed one, and the request’s own host (any case, either scheme, or a forwarded host)', () => {
+    expect(policy.allowsUpgrade(req({ host: 'hub.local:3000' }))).toBe(true);
+    expect(policy.allowsUpgrade(req({ host: 'hub.local:3000', origin: 'https://app.example.com' }))).toBe(true);
+    expect(policy.allowsUpgrade(req({ host: 'HUB.local:3000', origin: 'http://hub.local:3000' }))).toBe(true);
+    expect(policy.allowsUpgrade(req({ host: 'hub.local:3000', origin: 'https://hub.local:3000' }))).toBe(true);
+    expect(policy.allowsUpgrade(req({ host: '10.0.0.5:3000', 'x-forwarded-host': 'proxy.one, public.example.org', origin: 'https://public.example.org' }))).toBe(true);
+  });
+
+  it('refuses other hosts and ports, "null" and garbage', () => {
+    for (const origin of ['https://evil.example.com', 'http://hub.local:3001', 'http://hub.local', 'null', '', '::']) {
+      expect(policy.allowsUpgrade(req({ host: 'hub.local:3000', origin })), origin).toBe(false);
+    }
   });
 });

@@ -64,6 +64,29 @@ export class CorsPolicy {
   }
 
   /**
+   * Whether a WebSocket upgrade may go on: no `Origin` (not a browser), a listed origin, or the
+   * node's own site (the Origin's host:port is the request's `Host`, or `X-Forwarded-Host` behind a
+   * proxy; the scheme is not compared, as TLS often ends at the proxy). Browsers send cookies with
+   * cross-site upgrades and CORS does not apply to them, so with an allow-list a page elsewhere
+   * must be listed to open one (ASP.NET: `WebSocketOptions.AllowedOrigins`). Not a defence against
+   * non-browser clients, which send any Origin they like: they need the access token anyway.
+   */
+  allowsUpgrade(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined || this.allows(origin)) return true;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false; // "null" (sandboxed frames, file:) and anything unparsable
+    }
+    if (!host) return false;
+    const forwarded = req.headers['x-forwarded-host'];
+    const own = [req.headers.host, ...(typeof forwarded === 'string' ? forwarded.split(',') : [])];
+    return own.some((h) => h !== undefined && h.trim().toLowerCase() === host);
+  }
+
+  /**
    * Adds the CORS headers for the request's origin to `res` (before the handler writes its head).
    * Answers a preflight itself (204) and returns true; otherwise returns false and the handler
    * goes on. `methods` are what the URL takes (for example POST for negotiate).

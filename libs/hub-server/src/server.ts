@@ -337,6 +337,10 @@ export class HubServer {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, endpoint: Endpoint): Promise<void> {
     if (!this.offered(endpoint).includes('WebSockets')) return refuseUpgrade(socket, 404, 'WebSockets is not enabled on this endpoint.');
     const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
+    if (this.cors && !this.cors.allowsUpgrade(req)) {
+      this.options.logger.warn({ code: 'SB_ORIGIN_NOT_ALLOWED', path, origin: req.headers.origin, remote: req.socket.remoteAddress }, 'refused a WebSocket upgrade from an unlisted origin');
+      return refuseUpgrade(socket, 403, `SB_ORIGIN_NOT_ALLOWED: pages on ${req.headers.origin} may not open WebSockets to this hub; list the origin in CORS_ORIGINS (cors.origins).`);
+    }
     const token = queryParam(url.searchParams, 'id');
     const user = await this.authenticate(req);
     let connectionId: string;

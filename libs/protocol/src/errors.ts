@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   SB_INVOCATION_LIMIT: 'A connection sent more invocations than it may have in flight.',
   SB_CONNECTION_LIMIT: 'The hub node holds its maximum number of connections.',
   SB_AUTH_REQUIRED: 'The request needs a valid access token.',
+  SB_ORIGIN_NOT_ALLOWED: 'A browser page on an origin that is not listed tried to open a WebSocket.',
   SB_BACKPLANE_UNAVAILABLE: 'The backplane (Redis) cannot be reached, so a cross-node operation failed.',
   SB_BACKPLANE_TIMEOUT: 'The node holding a connection did not answer a backplane request in time.',
   SB_BACKPLANE_INVALID: 'A backplane message could not be decoded and was ignored.',
