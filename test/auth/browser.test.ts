@@ -1,13 +1,15 @@
 // In real Chromium against an apps/hub node with AUTH_JWT_SECRET and CORS_ORIGINS:
 // - the dashboard's access-token field (sessionStorage) gets it connected, and its jobs are owned;
 // - the official browser client on another origin connects over long polling (preflights for the
-//   Authorization header, credentials) only from a listed origin.
+//   Authorization header, credentials) only from a listed origin, and opens a WebSocket straight
+//   away (skipNegotiation) only from a listed origin too (403 SB_ORIGIN_NOT_ALLOWED otherwise).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_PATH, hasChromium, launchChromium } from '../support/browser.js';
 import { enqueueHash, screenshot } from '../support/dashboard.js';
+import { waitFor } from '../faults/support.js';
 import { mintHs256, testJwtSecret } from '../support/jwt.js';
 import { startNodeProcess, type StartedProcess } from '../support/processes.js';
 import { startRedis, uniquePrefix, type PrivateRedis } from '../support/redis.js';
@@ -28,10 +30,15 @@ function crossOriginPage(hubUrl: string): string {
   return `<!doctype html><meta charset="utf-8"><title>cross-origin</title><p id="result">pending</p>
 <script src="${hubUrl}/lib/signalr.js"></script>
 <script>
-  const token = new URLSearchParams(location.search).get('token');
+  const query = new URLSearchParams(location.search);
+  const token = query.get('token');
   const result = document.getElementById('result');
+  // ?ws: straight to a WebSocket (skipNegotiation), the upgrade CORS does not cover.
+  const options = query.has('ws')
+    ? { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets, accessTokenFactory: () => token }
+    : { transport: signalR.HttpTransportType.LongPolling, accessTokenFactory: () => token };
   const connection = new signalR.HubConnectionBuilder()
-    .withUrl('${hubUrl}/hubs/chat', { transport: signalR.HttpTransportType.LongPolling, accessTokenFactory: () => token })
+    .withUrl('${hubUrl}/hubs/chat', options)
     .configureLogging(signalR.LogLevel.None)
     .build();
   connection.on('ReceiveMessage', (user, message) => { result.textContent = 'received ' + user + ': ' + message; result.dataset.state = 'received'; });
@@ -118,6 +125,26 @@ describe('CORS in the browser: the official client on another origin (long polli
     await page.goto(`http://localhost:${pagePort}/?token=${alice}`, { timeout: 10_000 });
     await page.waitForSelector('#result[data-state]', { timeout: 10_000 });
     expect(await page.textContent('#result')).toMatch(/^failed: Failed to complete negotiation with the server: .*Failed to fetch/);
+    await page.close();
+  });
+});
+
+describe('WebSockets from another origin in the browser (skipNegotiation: no negotiate for CORS to block)', () => {
+  it('from a listed origin the WebSocket opens and the chat works', async () => {
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${pagePort}/?ws&token=${alice}`, { timeout: 10_000 });
+    await page.waitForSelector('#result[data-state]', { timeout: 10_000 });
+    expect(await page.textContent('#result')).toBe('received page: hello');
+    await page.close();
+  });
+
+  it('from an unlisted origin the hub refuses the upgrade (403), even with a valid access token', async () => {
+    const page = await context.newPage();
+    await page.goto(`http://localhost:${pagePort}/?ws&token=${alice}`, { timeout: 10_000 });
+    await page.waitForSelector('#result[data-state]', { timeout: 10_000 });
+    expect(await page.textContent('#result')).toMatch(/^failed: .*WebSocket/);
+    // Logged by the hub (stderr arrives through a pipe, possibly a little later).
+    await waitFor('the refusal in the hub log', () => hub.output().includes('refused a WebSocket upgrade from an unlisted origin'), 3000);
     await page.close();
   });
 });
