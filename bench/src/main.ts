@@ -66,7 +66,7 @@ function envelopeBytes(): number {
     ['json', jsonHubProtocol.write(msg)],
     ['messagepack', messagePackHubProtocol.write(msg)],
   ]);
-  return encodeEnvelope({ kind: 1, origin: 'x'.repeat(16), target: 1, name: 'g1', excluded: [], payloads }).length;
+  return encodeEnvelope({ kind: 1, origin: 'x'.repeat(16), target: 1, name: 'g1', excluded: [], payloads, sentAt: 1.7e12 + 0.123 }).length;
 }
 const tickJsonBytes = jsonHubProtocol.write({ type: MessageType.Invocation, target: 'tick', arguments: [{ t: 1e7 + 0.123456, s: 12345, p: PAD }] }).length;
 
