@@ -1,6 +1,6 @@
 import type { JobsClient } from '@switchboard/contracts';
 import { defineHub, HubError } from '@switchboard/hub-server';
-import { jobGroup, type JobsService } from '@switchboard/jobs';
+import { jobGroup, jobIdOfGroup, type JobsService } from '@switchboard/jobs';
 import { isSwitchboardError } from '@switchboard/protocol';
 
 /** Turns expected failures (unknown job, bad data, unknown id) into errors the client sees verbatim. */
@@ -12,6 +12,9 @@ async function clientErrors<T>(fn: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
+
+/** Snapshots read from Redis at a time when resyncing after a backplane outage. */
+const RESYNC_BATCH = 50;
 
 const NO_REDIS = 'SB_JOBS_UNAVAILABLE: Jobs need Redis: start the hub node with REDIS_URL (or REDIS_CLUSTER_NODES) set, and run `npm run worker`.';
 
@@ -51,6 +54,22 @@ export function createJobsHub(service: () => JobsService | undefined) {
           await ctx.groups.remove(ctx.connectionId, jobGroup(jobId));
         }),
       cancel: (ctx, jobId: unknown) => clientErrors(() => need().cancel(jobId, ctx.user)),
+    },
+    // Updates published while this node's backplane was down were lost for its watchers, who
+    // stayed connected and so will not watch again: push each watched job's snapshot to this
+    // node's watchers (their `seq` check drops it if they had it), so none misses a final state.
+    async onBackplaneRestored({ groups, localGroup }) {
+      const jobs = service();
+      if (!jobs) return;
+      const ids = groups.map(jobIdOfGroup).filter((id): id is string => id !== undefined);
+      for (let i = 0; i < ids.length; i += RESYNC_BATCH) {
+        await Promise.all(
+          ids.slice(i, i + RESYNC_BATCH).map(async (id) => {
+            const snapshot = await jobs.peek(id);
+            if (snapshot) await localGroup(jobGroup(id)).jobUpdated(snapshot);
+          }),
+        );
+      }
     },
   });
 }

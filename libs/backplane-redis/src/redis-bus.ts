@@ -55,6 +55,7 @@ export class RedisBus implements Bus {
   private readonly ownsPub: boolean;
   private readonly wanted = new Set<string>();
   private readonly listeners = new Set<(channel: string, payload: Uint8Array) => void>();
+  private readonly restoredListeners = new Set<() => void>();
   private readonly logger: Logger;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -117,18 +118,27 @@ export class RedisBus implements Bus {
     };
     sub.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', onMessage);
     this.subReady = firstReady(sub, this.options.connectTimeoutMs ?? 5000);
-    if (!this.sharded) {
-      // Standalone: restore every wanted channel after each reconnect (autoResubscribe is off so
-      // channels dropped during the outage are not brought back).
-      sub.on('ready', () => {
-        if (this.closed || !this.wanted.size) return;
-        const channels = [...this.wanted];
-        (sub as Redis).subscribe(...channels).then(
-          () => this.logger.info({ channels: channels.length }, 'backplane: subscriptions restored'),
-          (err: Error) => this.logger.error({ error: err.message }, 'backplane: restoring subscriptions failed'),
-        );
-      });
-    }
+    let readyBefore = false;
+    sub.on('ready', () => {
+      const again = readyBefore;
+      readyBefore = true;
+      if (this.closed) return;
+      // Cluster: ioredis resubscribes the sharded channels itself. Standalone: restore every wanted
+      // channel after each reconnect (autoResubscribe is off so channels dropped during the
+      // outage are not brought back), then tell listeners what they may have missed.
+      if (this.sharded || !this.wanted.size) {
+        if (again) this.restored();
+        return;
+      }
+      const channels = [...this.wanted];
+      (sub as Redis).subscribe(...channels).then(
+        () => {
+          this.logger.info({ channels: channels.length }, 'backplane: subscriptions restored');
+          if (again) this.restored();
+        },
+        (err: Error) => this.logger.error({ error: err.message }, 'backplane: restoring subscriptions failed'),
+      );
+    });
     this.sub = sub;
     return sub;
   }
@@ -214,10 +224,29 @@ export class RedisBus implements Bus {
     return () => this.listeners.delete(listener);
   }
 
+  onRestored(listener: () => void): () => void {
+    this.restoredListeners.add(listener);
+    return () => this.restoredListeners.delete(listener);
+  }
+
+  /** The subscriber is back after an outage with its channels subscribed: messages of the gap are lost. */
+  private restored(): void {
+    if (this.closed) return;
+    this.logger.info({ listeners: this.restoredListeners.size }, 'backplane: back after an outage; hubs re-read what they may have missed');
+    for (const l of this.restoredListeners) {
+      try {
+        l();
+      } catch (err) {
+        this.logger.error({ error: (err as Error).message }, 'backplane: a restore listener threw');
+      }
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    this.restoredListeners.clear();
     const quit = async (c: Client) => {
       try {
         await Promise.race([c.quit(), new Promise((r) => setTimeout(r, 1000))]);

@@ -1,6 +1,7 @@
 import type { TransportName } from '@switchboard/protocol';
-import { callerClients, groupManager, hubClients, type CallerClients, type GroupManager, type HubClients } from './clients.js';
+import { callerClients, clientProxy, groupManager, hubClients, type CallerClients, type GroupManager, type HubClients } from './clients.js';
 import { compileMethods, type ClientMethods, type HubDefinition, type HubMethodDescriptor } from './hub.js';
+import type { Logger } from './logger.js';
 import type { ScaleOut } from './scaleout.js';
 import type { StatefulReconnectSettings } from './stateful-reconnect.js';
 
@@ -46,6 +47,23 @@ export class HubEndpoint<C extends ClientMethods = ClientMethods> {
 
   callerClients(connectionId: string): CallerClients<C> {
     return callerClients(this.clients, this.scaleOut, connectionId);
+  }
+
+  /** Runs the hub's `onBackplaneRestored` each time its scale-out reports a restore (errors logged). */
+  watchBackplane(logger: Logger): void {
+    const hook = this.definition.onBackplaneRestored;
+    if (!hook || !this.scaleOut.onRestored) return;
+    this.scaleOut.onRestored((scope) => {
+      const event = {
+        hub: this.name,
+        groups: scope.groups,
+        localGroup: (group: string) => clientProxy<C>(async (m) => scope.writeGroupLocal(group, m)),
+      };
+      logger.info({ hub: this.name, groups: scope.groups.length }, 'backplane restored: the hub resyncs its groups');
+      Promise.resolve()
+        .then(() => hook.call(this.definition, event))
+        .catch((err: unknown) => logger.error({ hub: this.name, err }, 'onBackplaneRestored failed'));
+    });
   }
 }
 

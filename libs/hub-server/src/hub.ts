@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TransportName } from '@switchboard/protocol';
-import type { CallerClients, GroupManager } from './clients.js';
+import type { CallerClients, ClientProxy, GroupManager } from './clients.js';
 
 /**
  * A client interface: the methods the server may call on connected clients. Any object type
@@ -98,10 +98,27 @@ export interface HubDefinition<C extends ClientMethods = any, M extends Record<s
   onConnected?(ctx: HubCallContext<C>): void | Promise<void>;
   /** `error` is set when the connection ended because of a failure (not a clean close). */
   onDisconnected?(ctx: HubCallContext<C>, error: Error | undefined): void | Promise<void>;
+  /**
+   * This node's backplane came back after an outage (a Redis blip, a network cut): sends from
+   * other processes to its groups were lost here meanwhile, while its clients stayed connected.
+   * Re-send what they must not miss (the jobs hub pushes each watched job's snapshot). Errors are
+   * logged. Never called on a single node without a backplane.
+   */
+  onBackplaneRestored?(event: BackplaneRestored<C>): void | Promise<void>;
   /** Only authenticated users may negotiate and connect (401 otherwise). */
   readonly requireUser?: boolean;
   /** Only users with at least one of these roles may negotiate and connect (403 otherwise; implies `requireUser`). */
   readonly requireRoles?: readonly string[];
+}
+
+/** What `onBackplaneRestored` gets. */
+export interface BackplaneRestored<C extends ClientMethods> {
+  /** The hub's short name. */
+  readonly hub: string;
+  /** The groups with members on this node (those that may have missed sends). */
+  readonly groups: readonly string[];
+  /** This node's members of `group` only: every node resyncs its own, without going through the backplane. */
+  localGroup(group: string): ClientProxy<C>;
 }
 
 /**

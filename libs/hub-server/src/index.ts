@@ -14,6 +14,7 @@ export {
   type HubUser,
   type HubCallContext,
   type HubDefinition,
+  type BackplaneRestored,
   type HubMethod,
   type HubMethodDescriptor,
   type MethodOptions,
@@ -23,7 +24,7 @@ export {
 export type { HubClients, CallerClients, ClientProxy, GroupManager } from './clients.js';
 export { clientProxy, hubClients } from './clients.js';
 export { HubEndpoint, hubNameOf, type HubEndpointOptions } from './hub-endpoint.js';
-export { OutboundMessage, type ScaleOut, type ScaleOutFactory, type LocalConnection } from './scaleout.js';
+export { OutboundMessage, type ScaleOut, type ScaleOutFactory, type LocalConnection, type RestoredScope } from './scaleout.js';
 export { LocalConnectionStore } from './local-connections.js';
 export { MemoryScaleOut } from './memory-scaleout.js';
 export { ConnectionTokenCodec, type TokenClaims } from './token.js';

@@ -56,6 +56,11 @@ export class LocalConnectionStore {
     return this.groups.has(group);
   }
 
+  /** The groups with at least one member here. */
+  groupNames(): string[] {
+    return [...this.groups.keys()];
+  }
+
   hasUser(userId: string): boolean {
     return this.users.has(userId);
   }

@@ -98,8 +98,22 @@ export interface ScaleOut {
    * (see TransportRouter). Absent = one node: such requests are served locally only.
    */
   readonly transports?: TransportRouter;
+  /**
+   * Registers a listener for "this node's backplane is back after an outage": sends from other
+   * processes to the groups of `scope` may have been lost here meanwhile. Absent where nothing can
+   * be lost (one node). Returns a remover.
+   */
+  onRestored?(listener: (scope: RestoredScope) => void): () => void;
   /** Releases resources (subscriptions, timers). Idempotent. */
   close(): Promise<void>;
+}
+
+/** What a backplane restore concerns on one node (ScaleOut.onRestored). */
+export interface RestoredScope {
+  /** The groups with members on this node. */
+  readonly groups: readonly string[];
+  /** Writes `message` to this node's members of `group` only (every node resyncs its own). */
+  writeGroupLocal(group: string, message: OutboundMessage): void;
 }
 
 /** Creates the scale-out for one hub endpoint; `hubName` is the endpoint's short name (`chat`). */

@@ -104,6 +104,7 @@ export class HubServer {
     this.addEndpoint(key, { kind: 'hub', hub: hub as unknown as HubEndpoint, access: { requireUser: definition.requireUser === true, roles: definition.requireRoles } });
     // Other nodes forward SSE / long-polling requests for connections held here (no sticky sessions).
     hub.scaleOut.transports?.serveTransport((request) => this.http.serveForwarded(request, key));
+    hub.watchBackplane(this.options.logger);
     return hub;
   }
 

@@ -1,7 +1,7 @@
 export { JobsService, type JobsServiceOptions, type JobRequester } from './jobs-service.js';
 export { JobsWorker, type JobsWorkerOptions, type JobRunEnd, type JobRunOutcome } from './jobs-worker.js';
 export { JobStore, parseSnapshot, TERMINAL, type JobPatch } from './job-store.js';
-export { JobKeys, SystemKeys, jobGroup, JOB_ID_PATTERN } from './keys.js';
+export { JobKeys, SystemKeys, jobGroup, jobIdOfGroup, JOB_ID_PATTERN } from './keys.js';
 export { SystemRegistry, queueCounter, type SystemRegistryOptions, type QueueCounter } from './system-registry.js';
 export { commandClient, failFastClient, quit } from './redis-client.js';
 export { JOB_DEFINITIONS, JOB_NAMES, validateJob, isJobName, type JobContext, type JobDefinition, type JobDefinitions } from './definitions.js';

@@ -80,6 +80,15 @@ export class JobsService {
   }
 
   /**
+   * The job's latest snapshot without an ownership check, undefined when unknown or expired. Only
+   * for re-sending to connections that were authorized when they started watching (the jobs
+   * hub's resync after a backplane outage).
+   */
+  async peek(jobId: string): Promise<JobSnapshot | undefined> {
+    return this.store.get(checkId(jobId));
+  }
+
+  /**
    * Resolves when `requester` may see the job; rejects with SB_JOB_NOT_FOUND or SB_JOB_FORBIDDEN.
    * The hub's `watch` calls it before joining the job's group, so another user never receives a
    * single live update (the owner never changes, so checking first is enough).

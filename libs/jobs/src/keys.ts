@@ -59,5 +59,12 @@ export function jobGroup(jobId: string): string {
   return `job:${jobId}`;
 }
 
+/** The job id of a `jobGroup` name; undefined for any other group. */
+export function jobIdOfGroup(group: string): string | undefined {
+  if (!group.startsWith('job:')) return undefined;
+  const id = group.slice(4);
+  return JOB_ID_PATTERN.test(id) ? id : undefined;
+}
+
 /** Job ids are 12 random bytes in base64url (16 characters); accepted: 8-64 such characters. */
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;

@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { ERROR_CODES, SwitchboardError, isSwitchboardError, jsonHubProtocol, messagePackHubProtocol, type ErrorCode, type HubProtocol } from '@switchboard/protocol';
+import { SwitchboardError, isSwitchboardError, jsonHubProtocol, messagePackHubProtocol, type HubProtocol } from '@switchboard/protocol';
 import { LocalConnectionStore } from '../local-connections.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { OutboundMessage, type LocalConnection, type ScaleOut } from '../scaleout.js';
+import { OutboundMessage, type LocalConnection, type RestoredScope, type ScaleOut } from '../scaleout.js';
 import type { ForwardedRequest, TransportReply, TransportRequestHandler, TransportRouter } from '../transport-routing.js';
 import type { Bus } from './bus.js';
 import type { BusScaleOutOptions } from './scaleout-options.js';
 import { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
+import { PendingReplies } from './pending-replies.js';
 import { wallClockMs } from './wall-clock.js';
 import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
-
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
 /**
  * The scale-out over a publish/subscribe bus: all routing logic, written once; the bus (in
@@ -39,7 +38,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private readonly logger: Logger;
   private readonly hubName: string;
   private readonly sendArrived: ((hub: string, delayMs: number) => void) | undefined;
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new PendingReplies();
   /**
    * The latest (un)subscribe started per group/user channel, until it settles. A member added
    * while another member's subscribe is still in flight waits for it, so every add resolves only
@@ -48,13 +47,14 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly allSubscribed: Promise<void>;
   private readonly removeListener: () => void;
+  private readonly removeRestored: () => void;
+  private readonly restoredListeners = new Set<(scope: RestoredScope) => void>();
   private returnsReady: Promise<void> | undefined;
   /** Holders of each connection channel (the hub connection, its HTTP transport); subscribed while > 0. */
   private readonly connectionHolds = new Map<string, number>();
   private transportHandler: TransportRequestHandler | undefined;
   /** Transport requests forwarded to this node and not answered yet, by `${replyTo} ${requestId}`. */
   private readonly served = new Map<string, AbortController>();
-  private counter = 0;
   private closed = false;
 
   constructor(options: BusScaleOutOptions) {
@@ -69,6 +69,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     this.removeListener = this.bus.onMessage((channel, payload) => {
       if (this.channels.owns(channel)) this.onBusMessage(payload);
     });
+    this.removeRestored = this.bus.onRestored?.(() => this.restored()) ?? (() => {});
     this.allSubscribed =
       (options.role ?? 'node') === 'node'
         ? this.bus.subscribe(this.channels.all).catch((err) => this.logger.error({ err }, 'backplane: subscribing to the all channel failed'))
@@ -157,6 +158,24 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     }));
   }
 
+  onRestored(listener: (scope: RestoredScope) => void): () => void {
+    this.restoredListeners.add(listener);
+    return () => this.restoredListeners.delete(listener);
+  }
+
+  /** The bus is back after an outage: each listener gets this node's groups and a local-only write. */
+  private restored(): void {
+    if (this.closed || !this.restoredListeners.size) return;
+    const scope: RestoredScope = { groups: this.local.groupNames(), writeGroupLocal: (group, message) => this.local.writeGroup(group, message) };
+    for (const l of this.restoredListeners) {
+      try {
+        l(scope);
+      } catch (err) {
+        this.logger.error({ err }, 'backplane: a restore listener threw');
+      }
+    }
+  }
+
   serveTransport(handler: TransportRequestHandler): void {
     this.transportHandler = handler;
   }
@@ -181,7 +200,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     let requestId: string | undefined;
     const abort = () => {
       if (requestId === undefined || !this.pending.has(requestId)) return;
-      this.settle(requestId, undefined, new Error('The client went away before the reply.'));
+      this.pending.settle(requestId, undefined, new Error('The client went away before the reply.'));
       const replyTo = this.channels.returns(this.serverId);
       this.publish(this.channels.connection(connectionId), { kind: EnvelopeKind.TransportAbort, requestId, replyTo }).catch(() => {});
     };
@@ -204,12 +223,10 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     if (this.closed) return;
     this.closed = true;
     this.removeListener();
+    this.removeRestored();
+    this.restoredListeners.clear();
     for (const c of this.served.values()) c.abort();
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The scale-out closed before the remote node answered.'));
-      this.pending.delete(id);
-    }
+    this.pending.rejectAll(new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The scale-out closed before the remote node answered.'));
   }
 
   private async addLocal(conn: LocalConnection, group: string): Promise<void> {
@@ -252,21 +269,8 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private async request(connectionId: string, timeoutMs: number, what: string, build: (requestId: string, replyTo: string) => Envelope): Promise<unknown> {
     this.returnsReady ??= this.bus.subscribe(this.channels.returns(this.serverId));
     await this.returnsReady;
-    const requestId = `${++this.counter}`;
-    const result = new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(new SwitchboardError('SB_BACKPLANE_TIMEOUT', `No hub node answered ${what} within ${timeoutMs} ms; the node holding the connection may be down or overloaded.`));
-      }, timeoutMs);
-      timer.unref();
-      this.pending.set(requestId, { resolve, reject, timer });
-    });
-    result.catch(() => {}); // handled by the caller; avoids an unhandled rejection on early exits
-    const drop = () => {
-      const p = this.pending.get(requestId);
-      if (p) clearTimeout(p.timer);
-      this.pending.delete(requestId);
-    };
+    const { id: requestId, result } = this.pending.open(timeoutMs, what);
+    const drop = () => this.pending.drop(requestId);
     let receivers: number;
     try {
       receivers = await this.publish(this.channels.connection(connectionId), build(requestId, this.channels.returns(this.serverId)));
@@ -300,21 +304,12 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
       case EnvelopeKind.Invoke:
         return void this.runInvoke(e);
       case EnvelopeKind.Reply:
-        return this.settle(e.requestId, e.value, e.ok ? undefined : replyError(e.value, e.code));
+        return this.pending.settleReply(e.requestId, e.ok, e.value, e.code);
       case EnvelopeKind.TransportRequest:
         return void this.serveTransportRequest(e);
       case EnvelopeKind.TransportAbort:
         this.served.get(`${e.replyTo} ${e.requestId}`)?.abort();
     }
-  }
-
-  private settle(requestId: string, value: unknown, error: Error | undefined): void {
-    const p = this.pending.get(requestId);
-    if (!p) return;
-    this.pending.delete(requestId);
-    clearTimeout(p.timer);
-    if (error) p.reject(error);
-    else p.resolve(value);
   }
 
   private async serveTransportRequest(e: Extract<Envelope, { kind: 5 }>): Promise<void> {
@@ -385,9 +380,4 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
       this.logger.warn({ err, requestId }, 'backplane: could not send a reply');
     }
   }
-}
-
-function replyError(value: unknown, code: string | undefined): Error {
-  const message = typeof value === 'string' ? value : 'The remote node reported an error.';
-  return code && code in ERROR_CODES ? new SwitchboardError(code as ErrorCode, message) : new Error(message);
 }

@@ -16,6 +16,13 @@ export interface Bus {
   unsubscribe(channel: string): Promise<void>;
   /** Registers a listener for messages on every subscribed channel; returns a remover. */
   onMessage(listener: (channel: string, payload: Uint8Array) => void): () => void;
+  /**
+   * Registers a listener for "subscriptions are live again after the bus was unreachable":
+   * messages published meanwhile were lost for this process (at-most-once), so state that must
+   * not be missed is re-read. Called after every resubscription is confirmed. Optional: a bus that
+   * never loses messages (in memory) has no such event. Returns a remover.
+   */
+  onRestored?(listener: () => void): () => void;
   /** Whether publishes can currently reach the bus. */
   readonly connected: boolean;
   close(): Promise<void>;

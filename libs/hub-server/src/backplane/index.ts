@@ -6,7 +6,7 @@ export { BusScaleOut } from './bus-scaleout.js';
 export type { BusScaleOutOptions, BackplaneMetrics } from './scaleout-options.js';
 export { wallClockMs } from './wall-clock.js';
 export { MemoryBroker, MemoryBus } from './memory-bus.js';
-export { OutboundMessage, type ScaleOut, type ScaleOutFactory, type LocalConnection } from '../scaleout.js';
+export { OutboundMessage, type ScaleOut, type ScaleOutFactory, type LocalConnection, type RestoredScope } from '../scaleout.js';
 export { hubClients, groupManager, clientProxy, type HubClients, type ClientProxy, type GroupManager } from '../clients.js';
 export type { ClientMethods, ClientArgs, ClientResult } from '../hub.js';
 export { jsonLogger, silentLogger, type Logger } from '../logger.js';
