@@ -1,29 +1,28 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { TRANSPORT_FORMATS, type NegotiateResponseV1, type TransportName } from '@switchboard/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { admit, JwtBearer, type AccessRule } from './auth.js';
+import { JwtBearer } from './auth.js';
 import { CorsPolicy } from './cors.js';
 import { HubConnection, type ConnectionInit } from './connection.js';
 import { HubEndpoint, hubNameOf, type HubEndpointOptions } from './hub-endpoint.js';
 import type { ClientMethods, ConnectionRequestInfo, HubDefinition, HubUser } from './hub.js';
-import { parseUrl, queryParam, refuseUpgrade, routeKey, sendJson, sendText } from './http-util.js';
+import { parseUrl, queryParam, refuseUpgrade, routeKey, sendText } from './http-util.js';
 import { hubSink, rawSink } from './http-sinks.js';
 import { HttpTransports, type HttpEndpoint, type HttpTransport } from './http-transports.js';
 import { newConnectionId } from './ids.js';
 import { MemoryScaleOut } from './memory-scaleout.js';
-import type { ConnectionStats } from './metrics.js';
+import { admission, IMPLEMENTED_TRANSPORTS, negotiate, offered, type Endpoint, type NegotiateHost } from './negotiate.js';
+import { countOpen, type ConnectionStats } from './metrics.js';
 import { resolveOptions, type HubServerOptions, type ResolvedOptions } from './options.js';
 import type { RawConnection, RawConnectionHandler } from './raw-endpoint.js';
+
+export { IMPLEMENTED_TRANSPORTS } from './negotiate.js';
 import { statefulReconnectSettings } from './stateful-reconnect.js';
 import { RequestInfo } from './request-info.js';
 import { ConnectionTokenCodec, type TokenClaims } from './token.js';
 import type { Transport } from './transport.js';
 import { bounceReattach, reattach, verdictForUnheld, wireHubSocket } from './websocket-reattach.js';
 import { WebSocketTransport } from './websocket-transport.js';
-
-/** Transports this server implements, in the order negotiate offers them. */
-export const IMPLEMENTED_TRANSPORTS: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
 
 /** Closed connection ids remembered to refuse token reuse (see `ended`). */
 const MAX_ENDED_TRACKED = 100_000;
@@ -33,8 +32,6 @@ const fullText = (max: number) => `SB_CONNECTION_LIMIT: this hub node holds its 
 /** Methods a connection URL takes (CORS preflights), and negotiate's. */
 const CONNECTION_METHODS = ['GET', 'POST', 'DELETE'] as const;
 const NEGOTIATE_METHODS = ['POST'] as const;
-
-type Endpoint = { kind: 'hub'; hub: HubEndpoint; access: AccessRule } | { kind: 'raw'; path: string; handler: RawConnectionHandler; transports: readonly TransportName[] };
 
 /**
  * A SignalR-protocol server that mounts on any `node:http` server: call `handleRequest` from the
@@ -63,6 +60,8 @@ export class HubServer {
   private readonly authenticator: HubServerOptions['authenticate'];
   private readonly cors: CorsPolicy | undefined;
   private lastFullLog = 0;
+  /** What negotiate (negotiate.ts) reads of this server. */
+  private readonly negotiateHost: NegotiateHost;
 
   constructor(options: HubServerOptions) {
     this.options = resolveOptions(options);
@@ -91,6 +90,17 @@ export class HubServer {
         return c.reattachElsewhere() ? 'retry' : 'gone';
       },
     });
+    this.negotiateHost = {
+      get draining() {
+        return server.draining;
+      },
+      refuseIfFull: () => this.refuseIfFull(),
+      authenticate: (req) => this.authenticate(req),
+      mint: (claims) => this.tokens.mint(claims),
+      now: () => this.options.now(),
+      tokenTtlMs: this.options.tokenTtlMs,
+      logger,
+    };
     this.heartbeat = setInterval(() => this.tick(), this.options.heartbeatIntervalMs);
     this.heartbeat.unref();
   }
@@ -136,18 +146,7 @@ export class HubServer {
 
   /** Open hub connections (handshake done, not closed), by hub, transport and protocol. O(connections). */
   connectionStats(): ConnectionStats {
-    const byHub: Record<string, number> = {};
-    const byTransport: Record<string, number> = {};
-    const byProtocol: Record<string, number> = {};
-    let connections = 0;
-    for (const c of this.connections.values()) {
-      if (!c.isOpen) continue;
-      connections++;
-      byHub[c.endpoint.name] = (byHub[c.endpoint.name] ?? 0) + 1;
-      byTransport[c.transport.name] = (byTransport[c.transport.name] ?? 0) + 1;
-      byProtocol[c.protocol.name] = (byProtocol[c.protocol.name] ?? 0) + 1;
-    }
-    return { connections, byHub, byTransport, byProtocol };
+    return countOpen(this.connections.values());
   }
 
   /** False once `stopAccepting` or `close` was called. */
@@ -179,7 +178,7 @@ export class HubServer {
       const endpoint = this.endpoints.get(key.slice(0, -'/negotiate'.length) || '/');
       if (endpoint) {
         if (this.applyCors(req, res, NEGOTIATE_METHODS)) return true;
-        this.negotiate(req, res, url, endpoint).catch((err) => {
+        negotiate(this.negotiateHost, req, res, url, endpoint).catch((err) => {
           this.options.logger.error({ err, path: url.pathname }, 'negotiate failed');
           sendText(res, 500, 'Negotiate failed on the server; see the server log.');
         });
@@ -234,68 +233,32 @@ export class HubServer {
     return fullText(max);
   }
 
-  private admission(endpoint: Endpoint, user: HubUser | undefined) {
-    return endpoint.kind === 'hub' ? admit(endpoint.access, user) : 'ok';
+  /** The claims of `token` when it is valid, unexpired and for `path`; otherwise undefined (logged). */
+  private openToken(token: string, path: string, req: IncomingMessage): TokenClaims | undefined {
+    const claims = this.tokens.open(token, this.options.now());
+    if (claims && claims.endpoint === path) return claims;
+    this.options.logger.warn({ path, remote: req.socket.remoteAddress }, 'refused a transport request with an invalid or expired connection token');
+    return undefined;
   }
 
-  private offered(endpoint: Endpoint): TransportName[] {
-    const allowed = endpoint.kind === 'hub' ? endpoint.hub.transports : endpoint.transports;
-    return allowed.filter((t) => IMPLEMENTED_TRANSPORTS.includes(t));
-  }
-
-  private async negotiate(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint): Promise<void> {
-    if (req.method !== 'POST') return sendText(res, 405, 'Negotiate must be a POST request.', { Allow: 'POST' });
-    req.resume();
-    if (this.draining) return sendText(res, 503, 'This hub node is shutting down; connect to another node.');
-    const rawVersion = queryParam(url.searchParams, 'negotiateVersion');
-    const version = rawVersion === null ? 0 : Number(rawVersion);
-    if (!Number.isInteger(version)) return sendText(res, 400, 'Invalid negotiateVersion: it must be an integer.');
-    if (version < 1) {
-      return sendJson(res, 200, { error: `The client requested version '${version}', but the server does not support this version. Use a SignalR client that sends negotiateVersion=1 (any client from ASP.NET Core 3.0 on).` });
+  /** Why `user` may not use the connection of `claims` (status and text; logged), or undefined. Every request checks it. */
+  private userRefusal(claims: TokenClaims, user: HubUser | undefined, endpoint: Endpoint, req: IncomingMessage): [number, string] | undefined {
+    if ((user?.id ?? null) !== claims.userId) {
+      this.options.logger.warn({ path: claims.endpoint, connectionId: claims.connectionId, remote: req.socket.remoteAddress }, 'refused a transport request: the user differs from the one the connection token was issued to');
+      // No user at all (an access token that expired): 401 makes the official client get a new token and retry.
+      return user ? [403, 'The connection token was issued to another user.'] : [401, 'Unauthorized: this connection needs the access token of the user it was opened for.'];
     }
-    const full = this.refuseIfFull();
-    if (full) return sendText(res, 503, full);
-    const user = await this.authenticate(req);
-    const admission = this.admission(endpoint, user);
-    if (admission !== 'ok') {
-      // An empty body: the official client then reports exactly `Unauthorized: Status code '401'` (or Forbidden, 403).
-      this.options.logger.info({ path: url.pathname, user: user?.id, remote: req.socket.remoteAddress }, `refused negotiate: ${admission === 'forbidden' ? 'the user lacks the required role' : 'no valid access token'}`);
-      res.writeHead(admission === 'forbidden' ? 403 : 401, { 'Content-Length': 0, ...(admission === 'unauthenticated' ? { 'WWW-Authenticate': 'Bearer' } : {}) });
-      return void res.end();
-    }
-    const transports = this.offered(endpoint);
-    if (!transports.length) {
-      const allowed = (endpoint.kind === 'hub' ? endpoint.hub.transports : endpoint.transports).join(', ');
-      return sendJson(res, 200, {
-        error: `None of the transports this endpoint allows (${allowed}) is available on this server yet; it implements ${IMPLEMENTED_TRANSPORTS.join(', ')}.`,
-      });
-    }
-    const connectionId = newConnectionId();
-    const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
-    const now = this.options.now();
-    const connectionToken = this.tokens.mint({ connectionId, endpoint: path, userId: user?.id ?? null, expiresAt: now + this.options.tokenTtlMs, issuedAt: now });
-    // Granted only where the endpoint allows it and the client asked (ASP.NET writes it first).
-    const stateful = endpoint.kind === 'hub' && endpoint.hub.statefulReconnect !== undefined && queryParam(url.searchParams, 'useStatefulReconnect')?.toLowerCase() === 'true';
-    const body: NegotiateResponseV1 = {
-      ...(stateful ? { useStatefulReconnect: true as const } : {}),
-      negotiateVersion: 1,
-      connectionId,
-      connectionToken,
-      availableTransports: transports.map((transport) => ({ transport, transferFormats: [...TRANSPORT_FORMATS[transport]] })),
-    };
-    sendJson(res, 200, body);
+    return admission(endpoint, user) === 'forbidden' ? [403, 'The user lacks the role this hub requires.'] : undefined;
   }
 
   /** Non-upgrade requests at a connection URL: SSE, long polling, POST sends, DELETE (http-transports.ts). */
   private handleTransportRequest(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint): void {
     const token = queryParam(url.searchParams, 'id');
     const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
-    const claims = token ? this.tokens.open(token, this.options.now()) : undefined;
-    if (!claims || claims.endpoint !== path) {
+    const claims = token ? this.openToken(token, path, req) : undefined;
+    if (!claims) {
       req.resume();
-      if (!token) return sendText(res, 400, 'Connection ID required');
-      this.options.logger.warn({ path, remote: req.socket.remoteAddress }, 'refused a transport request with an invalid or expired connection token');
-      return sendText(res, 404, 'No Connection with that ID');
+      return token ? sendText(res, 404, 'No Connection with that ID') : sendText(res, 400, 'Connection ID required');
     }
     this.serveTransportRequest(req, res, url, endpoint, claims).catch((err) => {
       this.options.logger.error({ err, path }, 'transport request failed');
@@ -306,23 +269,17 @@ export class HubServer {
   /** Every transport request is authenticated again and must carry the token's user (as the upgrade). */
   private async serveTransportRequest(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint, claims: TokenClaims): Promise<void> {
     const user = await this.authenticate(req);
-    if ((user?.id ?? null) !== claims.userId) {
+    const refused = this.userRefusal(claims, user, endpoint, req);
+    if (refused) {
       req.resume();
-      this.options.logger.warn({ path: claims.endpoint, connectionId: claims.connectionId, remote: req.socket.remoteAddress }, 'refused a transport request: the user differs from the one the connection token was issued to');
-      // No user at all (an access token that expired): 401 makes the official client get a new token and retry.
-      if (!user) return sendText(res, 401, 'Unauthorized: this connection needs the access token of the user it was opened for.');
-      return sendText(res, 403, 'The connection token was issued to another user.');
-    }
-    if (this.admission(endpoint, user) === 'forbidden') {
-      req.resume();
-      return sendText(res, 403, 'The user lacks the role this hub requires.');
+      return sendText(res, refused[0], refused[1]);
     }
     const target = { connectionId: claims.connectionId, tokenExpiresAt: claims.expiresAt, tokenIssuedAt: claims.issuedAt, user, info: () => requestInfo(req, url) };
     await this.http.handle(req, res, this.httpEndpoint(endpoint), target);
   }
 
   private httpEndpoint(endpoint: Endpoint): HttpEndpoint {
-    const transports = this.offered(endpoint);
+    const transports = offered(endpoint);
     if (endpoint.kind === 'raw') {
       return { path: endpoint.path, transports, router: undefined, open: (transport, init, _expiresAt, onEnded) => rawSink(endpoint.handler, transport, init.connectionId, onEnded) };
     }
@@ -336,7 +293,7 @@ export class HubServer {
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, endpoint: Endpoint): Promise<void> {
-    if (!this.offered(endpoint).includes('WebSockets')) return refuseUpgrade(socket, 404, 'WebSockets is not enabled on this endpoint.');
+    if (!offered(endpoint).includes('WebSockets')) return refuseUpgrade(socket, 404, 'WebSockets is not enabled on this endpoint.');
     const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
     if (this.cors && !this.cors.allowsUpgrade(req)) {
       this.options.logger.warn({ code: 'SB_ORIGIN_NOT_ALLOWED', path, origin: req.headers.origin, remote: req.socket.remoteAddress }, 'refused a WebSocket upgrade from an unlisted origin');
@@ -347,17 +304,10 @@ export class HubServer {
     let connectionId: string;
     let expiresAt = this.options.now() + this.options.tokenTtlMs;
     if (token) {
-      const claims = this.tokens.open(token, this.options.now());
-      if (!claims || claims.endpoint !== path) {
-        this.options.logger.warn({ path, remote: req.socket.remoteAddress }, 'refused a transport request with an invalid or expired connection token');
-        return refuseUpgrade(socket, 404, 'No Connection with that ID');
-      }
-      if ((user?.id ?? null) !== claims.userId) {
-        this.options.logger.warn({ path, connectionId: claims.connectionId, remote: req.socket.remoteAddress }, 'refused a transport request: the user differs from the one the connection token was issued to');
-        if (!user) return refuseUpgrade(socket, 401, 'Unauthorized: this connection needs the access token of the user it was opened for.');
-        return refuseUpgrade(socket, 403, 'The connection token was issued to another user.');
-      }
-      if (this.admission(endpoint, user) === 'forbidden') return refuseUpgrade(socket, 403, 'The user lacks the role this hub requires.');
+      const claims = this.openToken(token, path, req);
+      if (!claims) return refuseUpgrade(socket, 404, 'No Connection with that ID');
+      const refused = this.userRefusal(claims, user, endpoint, req);
+      if (refused) return refuseUpgrade(socket, refused[0], refused[1]);
       connectionId = claims.connectionId;
       if (this.http.has(connectionId)) return refuseUpgrade(socket, 400, 'Cannot change transports mid-connection');
       const existing = this.connections.get(connectionId);
@@ -377,8 +327,8 @@ export class HubServer {
       expiresAt = claims.expiresAt;
     } else {
       // skipNegotiation: the upgrade itself creates the connection.
-      const admission = this.admission(endpoint, user);
-      if (admission !== 'ok') return refuseUpgrade(socket, admission === 'forbidden' ? 403 : 401, '');
+      const admitted = admission(endpoint, user);
+      if (admitted !== 'ok') return refuseUpgrade(socket, admitted === 'forbidden' ? 403 : 401, '');
       connectionId = newConnectionId();
     }
     if (socket.destroyed) return;
