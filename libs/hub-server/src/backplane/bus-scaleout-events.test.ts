@@ -6,12 +6,37 @@ import type { Logger } from '../logger.js';
 import { OutboundMessage, type LocalConnection, type RestoredScope } from '../scaleout.js';
 import type { Bus } from './bus.js';
 import { BusScaleOut } from './bus-scaleout.js';
+import { EnvelopeKind, TargetKind, encodeEnvelope } from './envelope.js';
 import { MemoryBroker } from './memory-bus.js';
+import type { BackplaneMetrics } from './scaleout-options.js';
+import { wallClockMs } from './wall-clock.js';
 
-// A backplane restore (Bus.onRestored) as the scale-out and a hub see it: the node's groups and a
-// write to its own members only.
+// What a node observes of the backplane besides messages: the publish time a send carries and the
+// delay it reports from it (BackplaneMetrics), and restores after an outage (Bus.onRestored), as
+// the scale-out and a hub see them: the node's groups and a write to its own members only.
 
 const settle = () => new Promise<void>((r) => setImmediate(r));
+
+class Conn implements LocalConnection {
+  readonly frames: Uint8Array[] = [];
+  readonly protocol: HubProtocol = jsonHubProtocol;
+  readonly userId = undefined;
+  constructor(readonly connectionId: string) {}
+  writeFramed(bytes: Uint8Array): void {
+    this.frames.push(bytes);
+  }
+  invokeClient(): Promise<unknown> {
+    return Promise.resolve(null);
+  }
+  messages(): InvocationMessage[] {
+    const reader = this.protocol.createReader(1 << 20);
+    return this.frames.flatMap((f) => reader.push(f)).map((b) => this.protocol.parse(b) as InvocationMessage);
+  }
+}
+
+function logger() {
+  return { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() } satisfies Logger;
+}
 
 /** A memory bus that can report a restore, and counts publishes. */
 function restorableBus(broker: MemoryBroker) {
@@ -38,24 +63,74 @@ function restorableBus(broker: MemoryBroker) {
   return { bus, restore: () => listeners.forEach((l) => l()), published: () => published, listeners };
 }
 
-class Conn implements LocalConnection {
-  readonly frames: Uint8Array[] = [];
-  readonly protocol: HubProtocol = jsonHubProtocol;
-  readonly userId = undefined;
-  constructor(readonly connectionId: string) {}
-  writeFramed(bytes: Uint8Array): void {
-    this.frames.push(bytes);
-  }
-  invokeClient(): Promise<unknown> {
-    return Promise.resolve(null);
-  }
-  messages(): InvocationMessage[] {
-    const reader = this.protocol.createReader(1 << 20);
-    return this.frames.flatMap((f) => reader.push(f)).map((b) => this.protocol.parse(b) as InvocationMessage);
-  }
+function node(broker: MemoryBroker, serverId: string, metrics?: BackplaneMetrics, role: 'node' | 'publisher' = 'node') {
+  const log = logger();
+  const scaleOut = new BusScaleOut({ bus: broker.bus(), hubName: 'jobs', serverId, logger: log, role, ...(metrics ? { metrics } : {}) });
+  return { scaleOut, log };
 }
 
-const logger = () => ({ debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() }) satisfies Logger;
+const tick = (n: number) => OutboundMessage.invocation('tick', [n]);
+
+describe('send delay over the backplane', () => {
+  it('a node reports each send from a publisher or another node once, with its hub and a delay from the publish time', async () => {
+    const broker = new MemoryBroker();
+    const arrived: [string, number][] = [];
+    const a = node(broker, 'A', { sendArrived: (hub, ms) => arrived.push([hub, ms]) });
+    const c1 = new Conn('c1');
+    await a.scaleOut.onConnected(c1);
+    await a.scaleOut.addToGroup('c1', 'job:1');
+    const worker = node(broker, 'W', undefined, 'publisher');
+    const other = node(broker, 'B');
+
+    const before = wallClockMs();
+    await worker.scaleOut.sendGroup('job:1', tick(1));
+    await other.scaleOut.sendAll(tick(2));
+    await a.scaleOut.sendAll(tick(3)); // its own send: written locally, never reported
+    await settle();
+    const after = wallClockMs();
+
+    expect(c1.frames).toHaveLength(3);
+    expect(arrived.map(([hub]) => hub)).toEqual(['jobs', 'jobs']);
+    for (const [, ms] of arrived) {
+      expect(ms).toBeGreaterThanOrEqual(0);
+      expect(ms).toBeLessThanOrEqual(after - before + 1);
+    }
+  });
+
+  it('the publish time travels in the envelope: a send stamped 40 ms ago reports about 40 ms; one from a clock ahead reports 0', async () => {
+    const broker = new MemoryBroker();
+    const delays: number[] = [];
+    const a = node(broker, 'A', { sendArrived: (_hub, ms) => delays.push(ms) });
+    await a.scaleOut.onConnected(new Conn('c1'));
+    const raw = broker.bus();
+    const send = (sentAt?: number) =>
+      raw.publish('sb:jobs:all', encodeEnvelope({ kind: EnvelopeKind.Send, origin: 'X', target: TargetKind.All, name: '', excluded: [], payloads: new Map([['json', tick(0).framed(jsonHubProtocol)]]), ...(sentAt === undefined ? {} : { sentAt }) }));
+    expect(await send(wallClockMs() - 40)).toBe(1);
+    await send(wallClockMs() + 60_000);
+    await send(); // an older version's envelope: delivered, not reported
+    await settle();
+    expect(delays).toHaveLength(2);
+    expect(delays[0]).toBeGreaterThanOrEqual(40);
+    expect(delays[0]).toBeLessThan(40 + 50);
+    expect(delays[1]).toBe(0);
+    expect(a.log.warn).not.toHaveBeenCalled();
+  });
+
+  it('a hook that throws is logged; the send is still delivered', async () => {
+    const broker = new MemoryBroker();
+    const a = node(broker, 'A', {
+      sendArrived: () => {
+        throw new Error('metrics broke');
+      },
+    });
+    const c1 = new Conn('c1');
+    await a.scaleOut.onConnected(c1);
+    await node(broker, 'W', undefined, 'publisher').scaleOut.sendAll(tick(7));
+    await settle();
+    expect(c1.frames).toHaveLength(1);
+    expect(a.log.warn).toHaveBeenCalledWith(expect.objectContaining({ err: expect.objectContaining({ message: 'metrics broke' }) }), 'backplane: the sendArrived metrics hook threw');
+  });
+});
 
 async function nodeWithGroups(broker: MemoryBroker) {
   const r = restorableBus(broker);
