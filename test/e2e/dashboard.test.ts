@@ -99,6 +99,18 @@ describe('dashboard in real Chromium (two hub nodes behind one URL, a worker)', 
     expect(await card.locator('.job-attempt').textContent()).toBe('1');
     expect(await card.locator('.job-duration').textContent()).toMatch(/^\d+(\.\d)? (ms|s)$/);
     expect(await card.getByRole('button', { name: /^Cancel/ }).isVisible()).toBe(false);
+    // The page measures its live updates (worker write → this page; one machine, one clock): the
+    // line under the heading counts them and gives p50 / p99 within a second.
+    const delay = await until('the live update delay line', 3000, async () => {
+      const text = (await page.textContent('#update-delay')) ?? '';
+      return /received;/.test(text) ? text : undefined;
+    });
+    const m = /^Live updates: (\d+) received; worker → this page p50 (\d+) ms, p99 (\d+) ms \(last (\d+)\)\.$/.exec(delay);
+    expect(m, delay).not.toBeNull();
+    const [received, p50, p99] = [Number(m![1]), Number(m![2]), Number(m![3])];
+    expect(received).toBeGreaterThanOrEqual(2); // at least active and completed were pushed
+    expect(p50).toBeLessThanOrEqual(p99);
+    expect(p99).toBeLessThan(5000);
     await screenshot(page, 'dashboard-completed');
   }, 30_000);
 

@@ -6,6 +6,7 @@ import { EnqueueForm } from './enqueue-form.js';
 import { JobsView } from './jobs-view.js';
 import { StatusView } from './status-view.js';
 import { SystemView } from './system-view.js';
+import { UpdateDelays } from './update-delays.js';
 import { mountTokenForm, storedToken } from './token-form.js';
 import { WatchedStore } from './watched-store.js';
 
@@ -80,7 +81,12 @@ function watch(jobId: string): void {
   });
 }
 
-jobs.onJobUpdated((u) => view.update(u));
+const delays = new UpdateDelays();
+jobs.onJobUpdated((u, { live }) => {
+  // Snapshots answer a watch and can be hours old: only pushed updates measure the live path.
+  if (live) delays.record(u.updatedAt, Date.now());
+  view.update(u);
+});
 jobs.onWatchError((jobId, err) => {
   const code = hubErrorCode(err);
   if (code === 'SB_JOB_NOT_FOUND' || code === 'SB_JOB_FORBIDDEN') forget(jobId);
@@ -90,7 +96,10 @@ for (const id of [...watched.ids()].reverse()) view.placeholder(id);
 void jobs.start().then(() => {
   for (const id of watched.ids()) watch(id);
 });
-setInterval(() => view.tick(Date.now()), 1000);
+setInterval(() => {
+  view.tick(Date.now());
+  setText(byId('update-delay'), delays.describe());
+}, 1000);
 byId('clear-finished').addEventListener('click', () => {
   for (const id of view.finished()) forget(id);
 });

@@ -2,7 +2,7 @@ export { HubClient, type ConnectionState, type ConnectionStatus, type StateChang
 export { DEFAULT_RECONNECT_DELAYS, reconnectDelay, validateOptions, type ClientOptions } from './options.js';
 export { buildConnection } from './build.js';
 export { SeqFilter } from './seq-filter.js';
-export { JobsConnection } from './jobs.js';
+export { JobsConnection, type UpdateInfo } from './jobs.js';
 export { ChatConnection } from './chat.js';
 export { SystemConnection } from './system.js';
 export { connectJobs, connectChat, connectSystem, HUB_PATHS } from './connect.js';

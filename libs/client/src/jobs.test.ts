@@ -193,4 +193,20 @@ describe('JobsConnection', () => {
     expect(fake.callsOf('unwatch')).toEqual([]);
     expect(fake.callsOf('watch')).toHaveLength(1);
   });
+
+  it('tells handlers whether an update was pushed (live) or is the snapshot of a watch or re-watch', async () => {
+    const { fake, snapshots, jobs } = setup();
+    const kinds: string[] = [];
+    jobs.onJobUpdated((u, info) => kinds.push(`${u.seq}:${info.live ? 'live' : 'snapshot'}`));
+    await jobs.start();
+    snapshots.set('a', update('a', 1));
+    await jobs.watch('a');
+    fake.push('jobUpdated', update('a', 2));
+    await settle();
+    fake.drop();
+    snapshots.set('a', update('a', 3));
+    fake.restore();
+    await settle();
+    expect(kinds).toEqual(['1:snapshot', '2:live', '3:snapshot']);
+  });
 });

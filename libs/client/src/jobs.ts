@@ -5,6 +5,14 @@ import { SeqFilter } from './seq-filter.js';
 
 const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
 
+/** How an update reached the client (the second argument of `onJobUpdated` handlers). */
+export interface UpdateInfo {
+  /** Pushed by the hub (`jobUpdated`); false for the snapshot a `watch` answered. */
+  readonly live: boolean;
+}
+const LIVE: UpdateInfo = Object.freeze({ live: true });
+const SNAPSHOT: UpdateInfo = Object.freeze({ live: false });
+
 interface Watched {
   /** The terminal update was seen: nothing can follow, so it is not watched again. */
   ended: boolean;
@@ -28,13 +36,13 @@ interface Watched {
 export class JobsConnection extends HubClient<JobsServer, JobsClient> implements JobsServer {
   readonly #filter = new SeqFilter();
   readonly #jobs = new Map<string, Watched>();
-  readonly #updateHandlers = new Set<(update: JobUpdate) => void>();
+  readonly #updateHandlers = new Set<(update: JobUpdate, info: UpdateInfo) => void>();
   readonly #watchErrorHandlers = new Set<(jobId: string, error: Error) => void>();
   #epoch = 0;
 
   constructor(parts: ConnectionParts, options: ClientOptions = {}) {
     super(parts, options);
-    this.on('jobUpdated', (update) => this.#accept(update));
+    this.on('jobUpdated', (update) => this.#accept(update, LIVE));
     this.onStateChange(({ state }) => {
       if (state !== 'connected') return;
       this.#epoch++;
@@ -58,7 +66,7 @@ export class JobsConnection extends HubClient<JobsServer, JobsClient> implements
     try {
       const snapshot = await this.invoke('watch', jobId);
       if (this.#jobs.get(jobId) === entry) entry.watchedIn = epoch;
-      this.#accept(snapshot);
+      this.#accept(snapshot, SNAPSHOT);
       return snapshot;
     } catch (err) {
       if (this.#refused(epoch) && this.#jobs.get(jobId) === entry) this.#drop(jobId);
@@ -88,8 +96,11 @@ export class JobsConnection extends HubClient<JobsServer, JobsClient> implements
     return this.#filter.highest(jobId);
   }
 
-  /** Gets every accepted update of every watched job; returns a function that removes the handler. */
-  onJobUpdated(handler: (update: JobUpdate) => void): () => void {
+  /**
+   * Gets every accepted update of every watched job, with whether the hub pushed it (`live`) or it
+   * is the snapshot a watch answered; returns a function that removes the handler.
+   */
+  onJobUpdated(handler: (update: JobUpdate, info: UpdateInfo) => void): () => void {
     this.#updateHandlers.add(handler);
     return () => this.#updateHandlers.delete(handler);
   }
@@ -110,13 +121,13 @@ export class JobsConnection extends HubClient<JobsServer, JobsClient> implements
     this.#filter.forget(jobId);
   }
 
-  #accept(update: JobUpdate): void {
+  #accept(update: JobUpdate, info: UpdateInfo): void {
     const entry = this.#jobs.get(update.jobId);
     if (!entry || !this.#filter.accept(update)) return;
     if (TERMINAL.has(update.state)) entry.ended = true;
     for (const h of [...this.#updateHandlers]) {
       try {
-        h(update);
+        h(update, info);
       } catch (err) {
         console.error('@switchboard/client: a jobUpdated handler threw', err);
       }
@@ -131,7 +142,7 @@ export class JobsConnection extends HubClient<JobsServer, JobsClient> implements
           const snapshot = await this.invoke('watch', jobId);
           if (this.#jobs.get(jobId) !== entry) return;
           entry.watchedIn = epoch;
-          this.#accept(snapshot);
+          this.#accept(snapshot, SNAPSHOT);
         } catch (err) {
           if (!this.#refused(epoch) || this.#jobs.get(jobId) !== entry) return; // down again: the next reconnect retries
           this.#drop(jobId);
