@@ -52,6 +52,7 @@ export const contractHub = defineHub<ContractClient>()({
     WhoAmI: (ctx) => ({ connectionId: ctx.connectionId, user: ctx.user?.id ?? null, node: ctx.request.headers.host ?? null, protocol: ctx.protocol }),
     Join: (ctx, group: unknown) => surfaced(() => ctx.groups.add(ctx.connectionId, str(group, 'group'))),
     Leave: (ctx, group: unknown) => surfaced(() => ctx.groups.remove(ctx.connectionId, str(group, 'group'))),
+    CountMembers: (ctx, group: unknown) => surfaced(() => ctx.groups.count(str(group, 'group'))),
     AddOther: (ctx, connectionId: unknown, group: unknown) => surfaced(() => ctx.groups.add(str(connectionId, 'connectionId'), str(group, 'group'))),
     RemoveOther: (ctx, connectionId: unknown, group: unknown) =>
       surfaced(() => ctx.groups.remove(str(connectionId, 'connectionId'), str(group, 'group'))),

@@ -203,6 +203,15 @@ export function scaleOutContract(name: string, setup: () => Promise<ContractNode
       expect(new Set(Object.values(P()).map((p) => p.id)).size).toBe(6);
     });
 
+    it('groups.count: the members on every node, asked from either node (red spans both, green is on A only)', async () => {
+      const { a3, b2 } = P();
+      const want = { red: 3, blue: 2, green: 1, amber: 2, nobody: 0 };
+      for (const from of [a3, b2]) {
+        const got = Object.fromEntries(await Promise.all(Object.keys(want).map(async (g) => [g, await call(from, 'CountMembers', g)])));
+        expect(got, from.label).toEqual(want);
+      }
+    });
+
     // The cases of this block run concurrently (unique tags keep their checks apart).
     describe.concurrent('every target reaches exactly the intended connections, exactly once', () => {
       type Case = [title: string, run: (f: ReturnType<typeof P>, t: string) => { from: Peer; method: string; args: unknown[]; to: Peer[] }];

@@ -115,11 +115,13 @@ describe('hub context: typed sends from processes that are not hub nodes', () =>
       );
     });
 
-    it('groups.add/remove from this process (which holds no connection) change groups on both nodes', async () => {
+    it('groups.add/remove/count from this process (which holds no connection) change and count groups on both nodes', async () => {
       const tag = 'groups';
       await ctx.groups.add(id(a1), 'g');
       await ctx.groups.add(id(b2), 'g');
       await ctx.groups.add(id(b1), 'h');
+      // Counted from this process: each node holding members answers for its own.
+      expect(await Promise.all(['g', 'h', 'nobody'].map((g) => ctx.groups.count(g)))).toEqual([2, 1, 0]);
       await ctx.clients.group('g').ReceiveMessage(tag, 'g');
       await ctx.clients.groups(['g', 'h']).ReceiveMessage(tag, 'g+h');
       await ctx.clients.groupExcept('g', [id(b2)]).ReceiveMessage(tag, 'g except b2');
@@ -136,7 +138,9 @@ describe('hub context: typed sends from processes that are not hub nodes', () =>
       const tag2 = 'groups after remove';
       await ctx.groups.remove(id(b2), 'g');
       await ctx.clients.group('g').ReceiveMessage(tag2, 'g without b2');
+      expect(await ctx.groups.count('g')).toBe(1);
       await ctx.groups.remove(id(a1), 'g');
+      expect(await ctx.groups.count('g')).toBe(0);
       await ctx.clients.group('g').ReceiveMessage(tag2, 'g empty'); // resolves; nobody gets it
       await ctx.groups.remove(id(b1), 'not a member'); // harmless
       await ctx.clients.group('h').ReceiveMessage(tag2, 'h');

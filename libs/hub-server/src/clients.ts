@@ -35,6 +35,8 @@ export interface CallerClients<C extends ClientMethods> extends HubClients<C> {
 export interface GroupManager {
   add(connectionId: string, group: string): Promise<void>;
   remove(connectionId: string, group: string): Promise<void>;
+  /** Members of the group on every node (each node holding members answers over the backplane); 0 when none. */
+  count(group: string): Promise<number>;
 }
 
 type Send = (message: OutboundMessage) => Promise<void>;
@@ -86,5 +88,6 @@ export function groupManager(scaleOut: ScaleOut): GroupManager {
   return {
     add: (connectionId, group) => scaleOut.addToGroup(connectionId, group),
     remove: (connectionId, group) => scaleOut.removeFromGroup(connectionId, group),
+    count: (group) => scaleOut.groupCount(group),
   };
 }

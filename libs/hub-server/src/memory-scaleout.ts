@@ -34,6 +34,10 @@ export class MemoryScaleOut implements ScaleOut {
     for (const g of new Set(groups)) this.local.writeGroup(g, message);
   }
 
+  async groupCount(group: string): Promise<number> {
+    return this.local.groupSize(group);
+  }
+
   async sendUser(userId: string, message: OutboundMessage): Promise<void> {
     this.local.writeUser(userId, message);
   }

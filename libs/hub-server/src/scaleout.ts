@@ -92,6 +92,11 @@ export interface ScaleOut {
   sendUsers(userIds: readonly string[], message: OutboundMessage): Promise<void>;
   addToGroup(connectionId: string, group: string): Promise<void>;
   removeFromGroup(connectionId: string, group: string): Promise<void>;
+  /**
+   * Members of `group` on every node right now (a connection counts once); 0 for an unknown group.
+   * Rejects with SB_BACKPLANE_UNAVAILABLE / SB_BACKPLANE_TIMEOUT when nodes cannot be asked.
+   */
+  groupCount(group: string): Promise<number>;
   invokeConnection(connectionId: string, target: string, args: unknown[], timeoutMs: number): Promise<unknown>;
   /**
    * Carries Server-Sent Events and long-polling requests to the node holding the connection

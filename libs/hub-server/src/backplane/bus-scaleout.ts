@@ -7,7 +7,7 @@ import type { ForwardedRequest, TransportReply, TransportRequestHandler, Transpo
 import type { Bus } from './bus.js';
 import type { BusScaleOutOptions } from './scaleout-options.js';
 import { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
-import { PendingReplies } from './pending-replies.js';
+import { PendingReplies, PendingSums } from './pending-replies.js';
 import { wallClockMs } from './wall-clock.js';
 import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
 
@@ -39,6 +39,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private readonly hubName: string;
   private readonly sendArrived: ((hub: string, delayMs: number) => void) | undefined;
   private readonly pending = new PendingReplies();
+  private readonly sums = new PendingSums();
   /**
    * The latest (un)subscribe started per group/user channel, until it settles. A member added
    * while another member's subscribe is still in flight waits for it, so every add resolves only
@@ -148,6 +149,23 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     }));
   }
 
+  /**
+   * Every node holding members of the group is subscribed to its channel: a count request published
+   * there reaches exactly those nodes (PUBLISH says how many), and each answers with its local
+   * count, this node included when it holds members.
+   */
+  async groupCount(group: string): Promise<number> {
+    await (this.returnsReady ??= this.bus.subscribe(this.channels.returns(this.serverId)));
+    const { id, result, expect } = this.sums.open(this.ackTimeoutMs, `counting the members of group '${group}'`);
+    try {
+      expect(await this.publish(this.channels.group(group), { kind: EnvelopeKind.GroupCount, requestId: id, replyTo: this.channels.returns(this.serverId), group }));
+    } catch (err) {
+      this.sums.drop(id);
+      throw err;
+    }
+    return result;
+  }
+
   invokeConnection(connectionId: string, target: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     const conn = this.local.get(connectionId);
     if (conn) return conn.invokeClient(target, args, timeoutMs);
@@ -226,7 +244,9 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     this.removeRestored();
     this.restoredListeners.clear();
     for (const c of this.served.values()) c.abort();
-    this.pending.rejectAll(new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The scale-out closed before the remote node answered.'));
+    const closed = new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The scale-out closed before the remote node answered.');
+    this.pending.rejectAll(closed);
+    this.sums.rejectAll(closed);
   }
 
   private async addLocal(conn: LocalConnection, group: string): Promise<void> {
@@ -304,7 +324,10 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
       case EnvelopeKind.Invoke:
         return void this.runInvoke(e);
       case EnvelopeKind.Reply:
-        return this.pending.settleReply(e.requestId, e.ok, e.value, e.code);
+        if (!this.sums.add(e.requestId, e.ok, e.value)) this.pending.settleReply(e.requestId, e.ok, e.value, e.code);
+        return;
+      case EnvelopeKind.GroupCount:
+        return void this.reply(e.replyTo, e.requestId, true, this.local.groupSize(e.group));
       case EnvelopeKind.TransportRequest:
         return void this.serveTransportRequest(e);
       case EnvelopeKind.TransportAbort:

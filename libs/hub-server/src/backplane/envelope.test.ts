@@ -44,6 +44,7 @@ describe('backplane envelopes', () => {
     ['transport poll', { kind: EnvelopeKind.TransportRequest, requestId: '12', replyTo: 'r', connectionId: 'c1', op: TransportOp.Poll, body: null }],
     ['transport delete', { kind: EnvelopeKind.TransportRequest, requestId: '13', replyTo: 'r', connectionId: 'c1', op: TransportOp.Delete, body: null }],
     ['transport abort', { kind: EnvelopeKind.TransportAbort, requestId: '12', replyTo: 'r' }],
+    ['group count', { kind: EnvelopeKind.GroupCount, requestId: 'n3', replyTo: 'r', group: 'job:42' }],
     ['transport reply', { kind: EnvelopeKind.Reply, requestId: '12', ok: true, value: [200, new Uint8Array([1, 2]), 'application/octet-stream'] }],
   ] as [string, Envelope][])('round-trips %s', (_name, envelope) => {
     const bytes = encodeEnvelope(envelope);
@@ -108,6 +109,7 @@ describe('backplane envelopes', () => {
     ['a transport request with a string body', msgpack([5, '1', 'r', 'c', 1, 'text']), /bad transport request body/],
     ['a transport request without a connection', msgpack([5, '1', 'r', null, 1, null]), /bad transport request/],
     ['a transport abort without a reply channel', msgpack([6, '1']), /bad transport abort/],
+    ['a group count without a group', msgpack([7, 'n1', 'r']), /bad group count/],
   ])('refuses %s with SB_BACKPLANE_INVALID', (_name, bytes, detail) => {
     const err = invalid(bytes);
     expect(err).toBeInstanceOf(SwitchboardError);

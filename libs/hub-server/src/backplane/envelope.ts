@@ -8,7 +8,7 @@ import { encodeSendEnvelope } from './send-envelope.js';
  * hub message already framed for every protocol, so receiving nodes write bytes and never
  * re-serialize per recipient.
  */
-export const EnvelopeKind = { Send: 1, GroupCommand: 2, Invoke: 3, Reply: 4, TransportRequest: 5, TransportAbort: 6 } as const;
+export const EnvelopeKind = { Send: 1, GroupCommand: 2, Invoke: 3, Reply: 4, TransportRequest: 5, TransportAbort: 6, GroupCount: 7 } as const;
 export const TargetKind = { All: 0, Group: 1, User: 2, Connection: 3 } as const;
 export type TargetKind = (typeof TargetKind)[keyof typeof TargetKind];
 export const GroupAction = { Add: 1, Remove: 2 } as const;
@@ -22,7 +22,9 @@ export type Envelope =
   /** An HTTP transport request forwarded to the connection's owner; answered by a Reply whose value is `[status, body, contentType | nil]`. */
   | { kind: typeof EnvelopeKind.TransportRequest; requestId: string; replyTo: string; connectionId: string; op: TransportOp; body: Uint8Array | null }
   /** The client of a forwarded request (a poll) went away: the owner drops the request without answering. */
-  | { kind: typeof EnvelopeKind.TransportAbort; requestId: string; replyTo: string };
+  | { kind: typeof EnvelopeKind.TransportAbort; requestId: string; replyTo: string }
+  /** Published on a group's channel: every node holding members answers with a Reply whose value is its member count. */
+  | { kind: typeof EnvelopeKind.GroupCount; requestId: string; replyTo: string; group: string };
 
 const encoder = new Encoder();
 const decoder = new Decoder();
@@ -41,6 +43,8 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
       return encoder.encode([e.kind, e.requestId, e.replyTo, e.connectionId, e.op, e.body]);
     case EnvelopeKind.TransportAbort:
       return encoder.encode([e.kind, e.requestId, e.replyTo]);
+    case EnvelopeKind.GroupCount:
+      return encoder.encode([e.kind, e.requestId, e.replyTo, e.group]);
   }
 }
 
@@ -99,6 +103,11 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
       const [, requestId, replyTo] = v;
       if (!isStr(requestId) || !isStr(replyTo)) throw bad('bad transport abort');
       return { kind: EnvelopeKind.TransportAbort, requestId, replyTo };
+    }
+    case EnvelopeKind.GroupCount: {
+      const [, requestId, replyTo, group] = v;
+      if (!isStr(requestId) || !isStr(replyTo) || !isStr(group)) throw bad('bad group count');
+      return { kind: EnvelopeKind.GroupCount, requestId, replyTo, group };
     }
     default:
       throw bad(`unknown kind ${String(v[0])}`);
