@@ -47,7 +47,6 @@ export interface NegotiateHost {
  * expiring) and the transports offered.
  */
 export async function negotiate(host: NegotiateHost, req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint): Promise<void> {
-
   if (req.method !== 'POST') return sendText(res, 405, 'Negotiate must be a POST request.', { Allow: 'POST' });
   req.resume();
   if (host.draining) return sendText(res, 503, 'This hub node is shutting down; connect to another node.');
