@@ -1,38 +1,22 @@
-import { jsonHubProtocol, type HubProtocol, type InvocationMessage } from '@switchboard/protocol';
+import { jsonHubProtocol } from '@switchboard/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import { defineHub } from '../hub.js';
 import { HubEndpoint } from '../hub-endpoint.js';
 import type { Logger } from '../logger.js';
-import { OutboundMessage, type LocalConnection, type RestoredScope } from '../scaleout.js';
+import { OutboundMessage, type RestoredScope } from '../scaleout.js';
 import type { Bus } from './bus.js';
 import { BusScaleOut } from './bus-scaleout.js';
 import { EnvelopeKind, TargetKind, encodeEnvelope } from './envelope.js';
 import { MemoryBroker } from './memory-bus.js';
 import type { BackplaneMetrics } from './scaleout-options.js';
+import { FakeConnection, settle } from './scaleout.test-support.js';
 import { wallClockMs } from './wall-clock.js';
 
 // What a node observes of the backplane besides messages: the publish time a send carries and the
 // delay it reports from it (BackplaneMetrics), and restores after an outage (Bus.onRestored), as
 // the scale-out and a hub see them: the node's groups and a write to its own members only.
 
-const settle = () => new Promise<void>((r) => setImmediate(r));
-
-class Conn implements LocalConnection {
-  readonly frames: Uint8Array[] = [];
-  readonly protocol: HubProtocol = jsonHubProtocol;
-  readonly userId = undefined;
-  constructor(readonly connectionId: string) {}
-  writeFramed(bytes: Uint8Array): void {
-    this.frames.push(bytes);
-  }
-  invokeClient(): Promise<unknown> {
-    return Promise.resolve(null);
-  }
-  messages(): InvocationMessage[] {
-    const reader = this.protocol.createReader(1 << 20);
-    return this.frames.flatMap((f) => reader.push(f)).map((b) => this.protocol.parse(b) as InvocationMessage);
-  }
-}
+const conn = (id: string) => new FakeConnection(id, jsonHubProtocol, undefined);
 
 function logger() {
   return { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() } satisfies Logger;
@@ -76,7 +60,7 @@ describe('send delay over the backplane', () => {
     const broker = new MemoryBroker();
     const arrived: [string, number][] = [];
     const a = node(broker, 'A', { sendArrived: (hub, ms) => arrived.push([hub, ms]) });
-    const c1 = new Conn('c1');
+    const c1 = conn('c1');
     await a.scaleOut.onConnected(c1);
     await a.scaleOut.addToGroup('c1', 'job:1');
     const worker = node(broker, 'W', undefined, 'publisher');
@@ -101,7 +85,7 @@ describe('send delay over the backplane', () => {
     const broker = new MemoryBroker();
     const delays: number[] = [];
     const a = node(broker, 'A', { sendArrived: (_hub, ms) => delays.push(ms) });
-    await a.scaleOut.onConnected(new Conn('c1'));
+    await a.scaleOut.onConnected(conn('c1'));
     const raw = broker.bus();
     const send = (sentAt?: number) =>
       raw.publish('sb:jobs:all', encodeEnvelope({ kind: EnvelopeKind.Send, origin: 'X', target: TargetKind.All, name: '', excluded: [], payloads: new Map([['json', tick(0).framed(jsonHubProtocol)]]), ...(sentAt === undefined ? {} : { sentAt }) }));
@@ -123,7 +107,7 @@ describe('send delay over the backplane', () => {
         throw new Error('metrics broke');
       },
     });
-    const c1 = new Conn('c1');
+    const c1 = conn('c1');
     await a.scaleOut.onConnected(c1);
     await node(broker, 'W', undefined, 'publisher').scaleOut.sendAll(tick(7));
     await settle();
@@ -135,7 +119,7 @@ describe('send delay over the backplane', () => {
 async function nodeWithGroups(broker: MemoryBroker) {
   const r = restorableBus(broker);
   const scaleOut = new BusScaleOut({ bus: r.bus, hubName: 'jobs', serverId: 'N' });
-  const [a, b, c] = [new Conn('a'), new Conn('b'), new Conn('c')];
+  const [a, b, c] = [conn('a'), conn('b'), conn('c')];
   for (const conn of [a, b, c]) await scaleOut.onConnected(conn);
   await scaleOut.addToGroup('a', 'job:1');
   await scaleOut.addToGroup('b', 'job:1');
