@@ -289,7 +289,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private async request(connectionId: string, timeoutMs: number, what: string, build: (requestId: string, replyTo: string) => Envelope): Promise<unknown> {
     this.returnsReady ??= this.bus.subscribe(this.channels.returns(this.serverId));
     await this.returnsReady;
-    const { id: requestId, result } = this.pending.open(timeoutMs, what);
+    const { id: requestId, result } = this.pending.open(timeoutMs, () => `No hub node answered ${what} within ${timeoutMs} ms; the node holding the connection may be down or overloaded.`);
     const drop = () => this.pending.drop(requestId);
     let receivers: number;
     try {

@@ -45,7 +45,7 @@ describe('PendingSums (answers from every node that heard a request)', () => {
   it('claims its own ids only (n-prefixed), so replies to other requests reach PendingReplies', async () => {
     const sums = new PendingSums();
     const replies = new PendingReplies();
-    const request = replies.open(1000, 'y');
+    const request = replies.open(1000, () => 'y timed out');
     expect(request.id).not.toMatch(/^n/);
     expect(sums.add(request.id, true, 1)).toBe(false);
     expect(sums.add('n999', true, 1)).toBe(true); // a late answer to a finished count: swallowed

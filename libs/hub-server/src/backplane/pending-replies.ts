@@ -11,13 +11,16 @@ export class PendingReplies {
   private readonly pending = new Map<string, Pending>();
   private counter = 0;
 
-  /** A new request id and the promise of its reply; `what` names the request in the timeout error. */
-  open(timeoutMs: number, what: string): { id: string; result: Promise<unknown> } {
-    const id = `${++this.counter}`;
+  /** `prefix` starts every id, so two of these can share a reply channel (PendingSums uses `n`). */
+  constructor(private readonly prefix = '') {}
+
+  /** A new request id and the promise of its reply; `timedOut` gives the SB_BACKPLANE_TIMEOUT message when the timeout fires. */
+  open(timeoutMs: number, timedOut: () => string): { id: string; result: Promise<unknown> } {
+    const id = `${this.prefix}${++this.counter}`;
     const result = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new SwitchboardError('SB_BACKPLANE_TIMEOUT', `No hub node answered ${what} within ${timeoutMs} ms; the node holding the connection may be down or overloaded.`));
+        reject(new SwitchboardError('SB_BACKPLANE_TIMEOUT', timedOut()));
       }, timeoutMs);
       timer.unref();
       this.pending.set(id, { resolve, reject, timer });
@@ -62,68 +65,55 @@ export class PendingReplies {
 
 /**
  * Requests answered by every node that hears them (a group count: one Reply per node holding
- * members). How many answers to wait for is known only once the publish returns its receiver
- * count, which may be after the first answers arrived. Ids start with `n` so they never collide
- * with PendingReplies' numeric ones on the same reply channel.
+ * members), on top of PendingReplies (ids start with `n`, so they never collide with the
+ * scale-out's other requests on the same reply channel). How many answers to wait for is known
+ * only once the publish returns its receiver count, which may be after the first answers arrived.
  */
 export class PendingSums {
-  private readonly pending = new Map<string, { sum: number; got: number; want: number; resolve: (n: number) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  private counter = 0;
+  private readonly replies = new PendingReplies('n');
+  private readonly tallies = new Map<string, { sum: number; got: number; want: number }>();
 
   /** A new request id, the promise of the sum, and `expect(receivers)` to call with the publish's receiver count. */
   open(timeoutMs: number, what: string): { id: string; result: Promise<number>; expect: (answers: number) => void } {
-    const id = `n${++this.counter}`;
-    const result = new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const p = this.pending.get(id);
-        this.pending.delete(id);
-        reject(new SwitchboardError('SB_BACKPLANE_TIMEOUT', `Not every hub node answered ${what} within ${timeoutMs} ms (${p?.got ?? 0} of ${p && p.want >= 0 ? p.want : '?'}); a node may be down or overloaded.`));
-      }, timeoutMs);
-      timer.unref();
-      this.pending.set(id, { sum: 0, got: 0, want: -1, resolve, reject, timer });
+    const tally = { sum: 0, got: 0, want: -1 };
+    const { id, result } = this.replies.open(timeoutMs, () => {
+      this.tallies.delete(id);
+      return `Not every hub node answered ${what} within ${timeoutMs} ms (${tally.got} of ${tally.want >= 0 ? tally.want : '?'}); a node may be down or overloaded.`;
     });
-    result.catch(() => {}); // handled by the caller
-    return { id, result, expect: (answers) => this.expect(id, answers) };
+    this.tallies.set(id, tally);
+    const expect = (answers: number) => {
+      tally.want = answers;
+      this.finishIfDone(id);
+    };
+    return { id, result: result as Promise<number>, expect };
   }
 
   /** An answer to request `id`; false when `id` is not one of these (a PendingReplies id). */
   add(id: string, ok: boolean, value: unknown): boolean {
-    const p = this.pending.get(id);
-    if (!p) return id.startsWith('n');
-    p.got++;
-    if (ok && typeof value === 'number' && Number.isFinite(value)) p.sum += value;
+    const tally = this.tallies.get(id);
+    if (!tally) return id.startsWith('n');
+    tally.got++;
+    if (ok && typeof value === 'number' && Number.isFinite(value)) tally.sum += value;
     this.finishIfDone(id);
     return true;
   }
 
   /** Forgets a request whose publish failed. */
   drop(id: string): void {
-    const p = this.pending.get(id);
-    if (p) clearTimeout(p.timer);
-    this.pending.delete(id);
+    this.tallies.delete(id);
+    this.replies.drop(id);
   }
 
   rejectAll(error: Error): void {
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(error);
-      this.pending.delete(id);
-    }
-  }
-
-  private expect(id: string, answers: number): void {
-    const p = this.pending.get(id);
-    if (!p) return;
-    p.want = answers;
-    this.finishIfDone(id);
+    this.tallies.clear();
+    this.replies.rejectAll(error);
   }
 
   private finishIfDone(id: string): void {
-    const p = this.pending.get(id)!;
-    if (p.want < 0 || p.got < p.want) return;
-    this.pending.delete(id);
-    clearTimeout(p.timer);
-    p.resolve(p.sum);
+    const tally = this.tallies.get(id);
+    if (!tally || tally.want < 0 || tally.got < tally.want) return;
+    this.tallies.delete(id);
+    this.replies.settle(id, tally.sum, undefined);
   }
 }
 
