@@ -3,15 +3,16 @@ import * as signalR from '@microsoft/signalr';
 import type { JobUpdate } from '@switchboard/contracts';
 import { SeqFilter, renderLine } from './progress-bar.js';
 
-const USAGE = `usage: npm run cli -- <command> [args] [--url http://127.0.0.1:3000] [--token <jwt>]
+const USAGE = `usage: switchboard <command> [args] [--url http://127.0.0.1:3000] [--token <jwt>]   (in this repository: npm run cli -- ...)
   (--url defaults to SWITCHBOARD_URL, --token to SWITCHBOARD_TOKEN: the access token for hub nodes that require one)
-  enqueue <name> '<json data>' [--watch]   enqueue a job (and watch it until it ends)
+  enqueue <name> '<json data>' [--watch]   enqueue a job of the hub's job set (and watch it until it ends);
+                                           an unknown name is answered with the list of known jobs
   watch <jobId>                            show a job's progress until it ends
   get <jobId>                              print a job's snapshot as JSON
   cancel <jobId>                           cancel a job
-examples:
-  npm run cli -- enqueue hash '{"rounds":200000}' --watch
-  npm run cli -- enqueue pipeline '{"items":2000}' --watch`;
+examples (the example job set that npm start runs when JOBS_MODULE is not set):
+  switchboard enqueue hash '{"rounds":200000}' --watch
+  switchboard enqueue pipeline '{"items":2000}' --watch`;
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 

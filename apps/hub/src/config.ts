@@ -46,6 +46,16 @@ export interface HubConfig {
   readonly maxWriteDelayMs: number;
   /** BENCH_HUB: also serve the benchmark hub at /hubs/bench (`1`/`true` or `0`/`false`). @defaultValue false */
   readonly benchHub: boolean;
+  /**
+   * JOBS_MODULE: path (relative to the working directory) or file: URL of an ES module whose default
+   * export is the job set (the same module the workers load). @defaultValue the example set (`hash`, `pipeline`)
+   */
+  readonly jobsModule: string | undefined;
+  /**
+   * HUBS_MODULE: path or file: URL of an ES module whose default export maps your own hubs:
+   * `export default (hubs) => { hubs.mapHub('/hubs/notifications', notifications); }`. @defaultValue none
+   */
+  readonly hubsModule: string | undefined;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -210,6 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     shutdownTimeoutMs,
     statsIntervalMs: intFromEnv(env, 'STATS_INTERVAL_MS', 1000, 100, 60_000),
     benchHub: boolFromEnv(env, 'BENCH_HUB', false),
+    jobsModule: env['JOBS_MODULE'] || undefined,
+    hubsModule: env['HUBS_MODULE'] || undefined,
     ...authFromEnv(env),
     jobsAdminRole,
     corsOrigins: corsOriginsFromEnv(env),

@@ -1,17 +1,19 @@
+#!/usr/bin/env node
 import { createServer } from 'node:http';
 import type { SystemClient } from '@switchboard/contracts';
 import { createRedisBackplane, describeTarget } from '@switchboard/backplane-redis';
 import { HubServer, parseRequestUrl, type HubDefinition, type HubEndpoint } from '@switchboard/hub-server';
-import { JobKeys, JobsService, SystemRegistry, failFastClient, jobGroup, queueCounter, quit } from '@switchboard/jobs';
+import { DEMO_JOBS_MODULE, JobKeys, JobsService, SystemRegistry, failFastClient, jobGroup, loadJobsModule, queueCounter, quit, type JobCatalog } from '@switchboard/jobs';
+import { createJobsHub, handleJobsApi, type JobsApiHost } from '@switchboard/jobs/hub';
+import { isSwitchboardError } from '@switchboard/protocol';
 import { benchHub } from './bench-hub.js';
 import { chatHub } from './chat-hub.js';
 import { clockHub } from './clock-hub.js';
 import { ConfigError, loadConfig, type HubConfig } from './config.js';
 import { handleHealth, type HealthSources } from './health.js';
-import { createJobsHub } from './jobs-hub.js';
+import { loadHubsModule, type MapHubs } from './hubs-module.js';
 import { createLogger } from '@switchboard/logging';
 import { HubMetrics } from './metrics.js';
-import { handleJobsApi, type JobsApiHost } from './rest-api.js';
 import { serveStatic } from './static-files.js';
 import { createSystemHub } from './system-hub.js';
 import { SystemMonitor } from './system-monitor.js';
@@ -31,6 +33,20 @@ const logger = createLogger(config.logLevel, { app: 'hub', nodeId: config.nodeId
 if (config.secretIsEphemeral) {
   logger.warn({}, 'HUB_SECRET is not set: using a random secret, so tokens from this node work on this node only. Set HUB_SECRET on every node.');
 }
+
+// The job set and your own hubs come first: a bad JOBS_MODULE or HUBS_MODULE stops the process
+// (exit 2) before it listens.
+let jobs: JobCatalog;
+let mapOwnHubs: MapHubs | undefined;
+try {
+  jobs = await loadJobsModule(config.jobsModule ?? DEMO_JOBS_MODULE);
+  mapOwnHubs = config.hubsModule ? await loadHubsModule(config.hubsModule) : undefined;
+} catch (err) {
+  if (!isSwitchboardError(err)) throw err;
+  console.error(`hub: ${err.code}: ${err.message}`);
+  process.exit(2);
+}
+if (!config.jobsModule) logger.info({ jobs: jobs.names }, 'JOBS_MODULE is not set: serving the example job set');
 
 const metrics = new HubMetrics(config.nodeId, config.redis !== undefined);
 const backplane = config.redis ? createRedisBackplane({ redis: config.redis, prefix: config.redisPrefix, logger, metrics: metrics.bus }) : undefined;
@@ -57,6 +73,7 @@ let jobsService: JobsService | undefined;
 const jobsEndpoint = hubs.mapHub('/hubs/jobs', guard(createJobsHub(() => jobsService)));
 if (config.redis) {
   jobsService = new JobsService({
+    jobs,
     redis: config.redis,
     prefix: config.redisPrefix,
     adminRole: config.jobsAdminRole,
@@ -81,8 +98,18 @@ const monitor = new SystemMonitor({
   ...(queue ? { queueCounts: () => queue.read() } : {}),
   push: (stats) => systemEndpoint!.clients.all.systemStats(stats),
   logger,
+  jobNames: jobs.names,
 });
 systemEndpoint = hubs.mapHub('/hubs/system', guard(createSystemHub(config.nodeId, () => monitor.stats())));
+// HUBS_MODULE: your own hubs, mapped with the same AUTH_REQUIRED guard as the built-in ones.
+if (mapOwnHubs) {
+  try {
+    await mapOwnHubs({ mapHub: ((target: never, definition: HubDefinition, options?: never) => hubs.mapHub(target, guard(definition) as never, options)) as HubServer['mapHub'] }, { logger });
+  } catch (err) {
+    console.error(`hub: SB_CONFIG_INVALID: HUBS_MODULE '${config.hubsModule}' failed while mapping its hubs: ${(err as Error).message}`);
+    process.exit(2);
+  }
+}
 
 metrics.setSources(
   backplane && queue && registry

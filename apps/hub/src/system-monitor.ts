@@ -1,4 +1,4 @@
-import type { DelayStats, HubNodeStats, QueueStats, SystemStats } from '@switchboard/contracts';
+import type { DelayStats, HubNodeStats, QueueStats, SystemStats, WorkerStats } from '@switchboard/contracts';
 import type { ConnectionStats, Logger } from '@switchboard/hub-server';
 import type { SystemRegistry } from '@switchboard/jobs';
 
@@ -22,6 +22,8 @@ export interface SystemMonitorOptions {
   /** Sends the stats to every client of the system hub, on every node (`clients.all.systemStats`). */
   push(stats: SystemStats): Promise<void>;
   readonly logger: Logger;
+  /** This node's job set names: a worker that reports another set is logged (once per worker) as a misconfiguration. */
+  readonly jobNames?: readonly string[];
 }
 
 /**
@@ -46,6 +48,8 @@ export class SystemMonitor {
   private cached: { at: number; stats: Promise<SystemStats> } | undefined;
   /** The last heartbeat period's delays (taken once per tick, shown until the next). */
   private delay: DelayStats | undefined;
+  /** Workers already reported for running another job set than this node's. */
+  private readonly mismatched = new Set<string>();
 
   constructor(private readonly options: SystemMonitorOptions) {
     this.intervalMs = options.intervalMs ?? 1000;
@@ -126,6 +130,27 @@ export class SystemMonitor {
     await this.options.push(stats).catch((err: Error) => logger.debug({ error: err.message }, 'system stats: push did not reach other nodes'));
   }
 
+  /**
+   * Hub nodes and workers of one deployment must load the same job set: a job a worker lacks fails
+   * there (SB_JOB_NOT_IN_WORKER_SET), and a job only workers know cannot be enqueued. Say so once
+   * per worker, naming the difference.
+   */
+  private checkJobSets(workers: readonly WorkerStats[]): void {
+    const mine = this.options.jobNames;
+    if (!mine) return;
+    for (const w of workers) {
+      if (!w.jobs || this.mismatched.has(w.workerId)) continue;
+      const missing = mine.filter((n) => !w.jobs!.includes(n));
+      const extra = w.jobs.filter((n) => !mine.includes(n));
+      if (!missing.length && !extra.length) continue;
+      this.mismatched.add(w.workerId);
+      this.options.logger.warn(
+        { workerId: w.workerId, missingInWorker: missing, onlyInWorker: extra },
+        `worker ${w.workerId} runs another job set than this hub node: jobs it lacks (${missing.join(', ') || 'none'}) fail there with SB_JOB_NOT_IN_WORKER_SET. Give hub nodes and workers the same JOBS_MODULE.`,
+      );
+    }
+  }
+
   private async compute(): Promise<SystemStats> {
     const { registry } = this.options;
     const now = Date.now();
@@ -137,6 +162,7 @@ export class SystemMonitor {
       this.options.queueCounts ? this.options.queueCounts() : Promise.resolve(EMPTY_QUEUE),
       registry.jobsPerSecond(),
     ]);
+    this.checkJobSets(workers);
     // This node's own entry is taken live rather than from its last heartbeat.
     const hubNodes = [...nodes.filter((n) => n.nodeId !== self.nodeId), ...(this.stopped ? [] : [self])].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
     return { at: now, hubNodes, workers, queue, jobsPerSecond };

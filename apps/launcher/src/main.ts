@@ -52,6 +52,13 @@ const workers: Supervised[] = [];
 /** Restarts a process that died on its own, after a short pause (not while stopping). */
 function restartLater(list: Supervised[], index: number, start: () => Supervised, label: string, code: number | null, signal: string | null): void {
   if (stopping) return;
+  // Exit code 2 is a configuration error (a bad JOBS_MODULE, HUBS_MODULE or variable; the process
+  // printed why): restarting would fail the same way, so stop everything and say so.
+  if (code === 2) {
+    console.error(`start: ${label} stopped on a configuration error (see its message above); fix it and run again`);
+    void stopAll('SIGTERM', 2);
+    return;
+  }
   console.error(`start: ${label} exited (${signal ?? `code ${code}`}); restarting it in 1 s`);
   setTimeout(() => {
     if (stopping) return;
@@ -88,14 +95,14 @@ function startWorker(i: number): Supervised {
   );
 }
 
-async function stopAll(signal: NodeJS.Signals): Promise<void> {
+async function stopAll(signal: NodeJS.Signals, exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log(`\nstart: stopping (${signal}): hub nodes and workers get SIGTERM and drain`);
   await Promise.all([...hubs, ...workers].map((p) => p.stop('SIGTERM')));
   await redis.owned?.stop();
   console.log('start: everything stopped');
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.on('SIGINT', () => void stopAll('SIGINT'));
 process.on('SIGTERM', () => void stopAll('SIGTERM'));
@@ -105,7 +112,7 @@ for (let i = 0; i < options.workers; i++) workers.push(startWorker(i));
 
 const timeout = setTimeout(() => {
   console.error(`start: not everything was ready within ${READY_TIMEOUT_MS / 1000} s; stopping`);
-  void stopAll('SIGTERM');
+  void stopAll('SIGTERM', 1);
 }, READY_TIMEOUT_MS);
 await Promise.all([...hubs, ...workers].map((p) => p.ready));
 clearTimeout(timeout);

@@ -21,7 +21,8 @@ export class UsageError extends Error {
 export const USAGE = `usage: npm start [-- --hubs N --workers M]
   --hubs N      hub node processes behind one port (default 2, env HUBS)
   --workers M   job worker processes (default 2, env WORKERS)
-environment: PORT (3000), HOST (127.0.0.1), REDIS_URL, SWITCHBOARD_DEFAULT_REDIS, HUB_SECRET, REDIS_PREFIX, LOG_LEVEL`;
+environment: PORT (3000), HOST (127.0.0.1), REDIS_URL, SWITCHBOARD_DEFAULT_REDIS, HUB_SECRET, REDIS_PREFIX, LOG_LEVEL,
+  JOBS_MODULE (your job set; default: the example jobs hash and pipeline), HUBS_MODULE (your own hubs)`;
 
 function count(raw: string | undefined, name: string, fallback: number, min: number, max = 64): number {
   if (raw === undefined || raw === '') return fallback;

@@ -1,4 +1,12 @@
-import type { JobName, JobTypes } from '@switchboard/contracts';
+/**
+ * The example job set's data (libs/jobs/src/examples/demo-jobs.ts), which this hand-written form
+ * enqueues. Written out rather than imported: the dashboard bundle loads no server code.
+ */
+interface DemoJobData {
+  hash: { rounds: number };
+  pipeline: { items: number; delayMs?: number; failAtStage?: 'fetch' | 'transform' | 'publish'; failAttempts?: number };
+}
+type DemoJobName = keyof DemoJobData;
 
 /** The raw text of the enqueue form's fields. */
 export interface JobFormValues {
@@ -12,7 +20,7 @@ export interface JobFormValues {
 
 export type JobFormField = Exclude<keyof JobFormValues, 'type'>;
 
-export type JobRequest = { [N in JobName]: { name: N; data: JobTypes[N]['data'] } }[JobName];
+export type JobRequest = { [N in DemoJobName]: { name: N; data: DemoJobData[N] } }[DemoJobName];
 
 export type JobFormResult = { ok: true; request: JobRequest } | { ok: false; errors: Partial<Record<JobFormField | 'type', string>> };
 
@@ -47,7 +55,7 @@ export function validateJobForm(v: JobFormValues): JobFormResult {
   }
   if (v.type !== 'pipeline') return { ok: false, errors: { type: `Unknown job type '${v.type}'; choose hash or pipeline.` } };
 
-  const data: JobTypes['pipeline']['data'] = { items: 0 };
+  const data: DemoJobData['pipeline'] = { items: 0 };
   const items = wholeNumber('items', v.items);
   if (typeof items === 'string') errors.items = items;
   else data.items = items;

@@ -29,6 +29,11 @@ export interface WorkerConfig {
   readonly shutdownTimeoutMs: number;
   /** STATS_INTERVAL_MS: heartbeat period for the system view. @defaultValue 1000 */
   readonly statsIntervalMs: number;
+  /**
+   * JOBS_MODULE: path (relative to the working directory) or file: URL of an ES module whose default
+   * export is the job set. Unset: the example job set (`hash`, `pipeline`). @defaultValue the example set
+   */
+  readonly jobsModule: string | undefined;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -77,5 +82,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     metricsHost: env['METRICS_HOST'] || '0.0.0.0',
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 600_000),
     statsIntervalMs: int(env, 'STATS_INTERVAL_MS', 1000, 100, 60_000),
+    jobsModule: env['JOBS_MODULE'] || undefined,
   };
 }

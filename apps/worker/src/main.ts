@@ -1,7 +1,9 @@
+#!/usr/bin/env node
 import type { Server } from 'node:http';
 import type { JobsClient } from '@switchboard/contracts';
 import { createHubContext } from '@switchboard/hub-context';
-import { JobKeys, JobsWorker, SystemRegistry, failFastClient, jobGroup, quit } from '@switchboard/jobs';
+import { DEMO_JOBS_MODULE, JobKeys, JobsWorker, SystemRegistry, failFastClient, jobGroup, loadJobsModule, quit, type JobCatalog } from '@switchboard/jobs';
+import { isSwitchboardError } from '@switchboard/protocol';
 import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
 import { Heartbeat } from './heartbeat.js';
 import { createLogger } from '@switchboard/logging';
@@ -23,9 +25,21 @@ try {
 }
 const logger = createLogger(config.logLevel, { app: 'worker', workerId: config.workerId, pid: process.pid });
 
+// The job set comes first: a bad JOBS_MODULE stops the process (exit 2) before it takes any job.
+let jobs: JobCatalog;
+try {
+  jobs = await loadJobsModule(config.jobsModule ?? DEMO_JOBS_MODULE);
+} catch (err) {
+  if (!isSwitchboardError(err)) throw err;
+  console.error(`worker: ${err.code}: ${err.message}`);
+  process.exit(2);
+}
+if (!config.jobsModule) logger.info({ jobs: jobs.names }, 'JOBS_MODULE is not set: running the example job set');
+
 const hub = createHubContext<JobsClient>({ hub: 'jobs', redis: config.redis, prefix: config.prefix, logger });
 let metrics: WorkerMetrics | undefined;
 const worker = new JobsWorker({
+  jobs,
   redis: config.redis,
   prefix: config.prefix,
   poolSize: config.poolSize,
@@ -51,6 +65,7 @@ const heartbeat = new Heartbeat(
     concurrency: config.concurrency,
     poolSize: config.poolSize,
     activeJobs: worker.activeJobs,
+    jobs: jobs.names,
     seenAt: Date.now(),
   }),
   config.statsIntervalMs,
@@ -72,8 +87,8 @@ await worker.ready();
 // The first heartbeat waits for its connection (it has no offline queue).
 if (statusClient.status === 'ready') heartbeat.start();
 else statusClient.once('ready', () => heartbeat.start());
-logger.info({ poolSize: config.poolSize, concurrency: config.concurrency }, 'worker started');
-console.log(`worker ready: pid ${process.pid}, ${config.poolSize} threads, concurrency ${config.concurrency}`);
+logger.info({ poolSize: config.poolSize, concurrency: config.concurrency, jobs: jobs.names }, 'worker started');
+console.log(`worker ready: pid ${process.pid}, ${config.poolSize} threads, concurrency ${config.concurrency}, jobs: ${jobs.names.join(', ') || '(none)'}`);
 
 /**
  * SIGTERM / SIGINT: take no new jobs; running jobs may finish until HAND_BACK_RESERVE_MS before

@@ -1,3 +1,4 @@
+import type { JobSetShape, JobsOf } from '@switchboard/contracts';
 import { buildConnection } from './build.js';
 import { ChatConnection } from './chat.js';
 import { JobsConnection } from './jobs.js';
@@ -22,9 +23,11 @@ function connect<T extends { start(): Promise<void> }>(
 /**
  * Connects to the jobs hub of the node(s) at `baseUrl` (`''` for the page's own origin, or
  * `http://host:port`). Returns at once, connecting; `await conn.start()` waits until it is up.
+ * Type it by your job set with a type-only import (no job code reaches the browser):
+ * `import type jobs from './jobs.js'; const conn = connectJobs<typeof jobs>(url);`.
  */
-export function connectJobs(baseUrl: string, options: ClientOptions = {}): JobsConnection {
-  return connect(JobsConnection, baseUrl, HUB_PATHS.jobs, options);
+export function connectJobs<S extends JobSetShape = JobSetShape>(baseUrl: string, options: ClientOptions = {}): JobsConnection<JobsOf<S>> {
+  return connect(JobsConnection, baseUrl, HUB_PATHS.jobs, options) as JobsConnection<JobsOf<S>>;
 }
 
 /** Connects to the chat hub; returns at once, connecting (`await conn.start()` to wait). */

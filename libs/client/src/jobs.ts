@@ -1,4 +1,4 @@
-import type { JobName, JobSnapshot, JobState, JobTypes, JobUpdate, JobsClient, JobsServer } from '@switchboard/contracts';
+import type { AnyJob, JobNamed, JobShape, JobSnapshot, JobState, JobUpdate, JobsClient, JobsServer } from '@switchboard/contracts';
 import { HubClient, type ConnectionParts } from './hub-client.js';
 import type { ClientOptions } from './options.js';
 import { SeqFilter } from './seq-filter.js';
@@ -21,7 +21,9 @@ interface Watched {
 }
 
 /**
- * A connection to the jobs hub (`/hubs/jobs`), typed by `JobsServer` / `JobsClient`.
+ * A connection to the jobs hub (`/hubs/jobs`), typed by your job set (`connectJobs<typeof jobs>(url)`):
+ * `enqueue` takes only its job names and each job's data, and updates narrow by `name`
+ * (`if (u.name === 'report') u.result` is the report job's result).
  *
  * - `onJobUpdated` handlers get each watched job's updates (the `watch` snapshot included) at most
  *   once and in `seq` order: anything whose seq is not above the highest seen is dropped.
@@ -33,10 +35,10 @@ interface Watched {
  *   up; one the hub refuses (an unknown or expired id) is dropped (reported to `onWatchError` when
  *   it was a re-watch).
  */
-export class JobsConnection extends HubClient<JobsServer, JobsClient> implements JobsServer {
+export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsServer, JobsClient> implements JobsServer<J> {
   readonly #filter = new SeqFilter();
   readonly #jobs = new Map<string, Watched>();
-  readonly #updateHandlers = new Set<(update: JobUpdate, info: UpdateInfo) => void>();
+  readonly #updateHandlers = new Set<(update: JobUpdate<J>, info: UpdateInfo) => void>();
   readonly #watchErrorHandlers = new Set<(jobId: string, error: Error) => void>();
   #epoch = 0;
 
@@ -51,12 +53,12 @@ export class JobsConnection extends HubClient<JobsServer, JobsClient> implements
   }
 
   /** Validates and enqueues a job; resolves with its id (the job is `queued`). Does not watch it. */
-  enqueue<N extends JobName>(name: N, data: JobTypes[N]['data']): Promise<{ jobId: string }> {
+  enqueue<N extends J['name']>(name: N, data: JobNamed<J, N>['data']): Promise<{ jobId: string }> {
     return this.invoke('enqueue', name, data);
   }
 
   /** Watches a job until `unwatch` (through reconnects); resolves with its snapshot. */
-  async watch(jobId: string): Promise<JobSnapshot> {
+  async watch(jobId: string): Promise<JobSnapshot<J>> {
     let entry = this.#jobs.get(jobId);
     if (!entry) {
       entry = { ended: false, watchedIn: undefined };
@@ -64,7 +66,7 @@ export class JobsConnection extends HubClient<JobsServer, JobsClient> implements
     }
     const epoch = this.#epoch;
     try {
-      const snapshot = await this.invoke('watch', jobId);
+      const snapshot = (await this.invoke('watch', jobId)) as JobSnapshot<J>;
       if (this.#jobs.get(jobId) === entry) entry.watchedIn = epoch;
       this.#accept(snapshot, SNAPSHOT);
       return snapshot;
@@ -100,7 +102,7 @@ export class JobsConnection extends HubClient<JobsServer, JobsClient> implements
    * Gets every accepted update of every watched job, with whether the hub pushed it (`live`) or it
    * is the snapshot a watch answered; returns a function that removes the handler.
    */
-  onJobUpdated(handler: (update: JobUpdate, info: UpdateInfo) => void): () => void {
+  onJobUpdated(handler: (update: JobUpdate<J>, info: UpdateInfo) => void): () => void {
     this.#updateHandlers.add(handler);
     return () => this.#updateHandlers.delete(handler);
   }
@@ -127,7 +129,7 @@ export class JobsConnection extends HubClient<JobsServer, JobsClient> implements
     if (TERMINAL.has(update.state)) entry.ended = true;
     for (const h of [...this.#updateHandlers]) {
       try {
-        h(update, info);
+        h(update as JobUpdate<J>, info);
       } catch (err) {
         console.error('@switchboard/client: a jobUpdated handler threw', err);
       }

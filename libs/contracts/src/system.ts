@@ -37,6 +37,8 @@ export interface WorkerStats {
   readonly poolSize: number;
   /** Jobs running in this process now. */
   readonly activeJobs: number;
+  /** The names in this worker's job set (JOBS_MODULE); hub nodes warn when they differ from theirs. */
+  readonly jobs?: readonly string[];
   readonly seenAt: number;
 }
 

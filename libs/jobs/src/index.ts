@@ -1,10 +1,14 @@
+export { defineJob, isJobDefinition, JOB_NAME_PATTERN, type JobDefinition, type JobContext, type JobSpec, type DataSchema, type SchemaIssue, type SchemaOutput, type TaskRunOptions } from './define-job.js';
+export { defineTask, isTaskDefinition, type TaskDefinition, type TaskFunction, type TaskContext, type TaskInput, type TaskOutput } from './define-task.js';
+export { JobCatalog, type JobSet } from './job-set.js';
+export { loadJobsModule, DEMO_JOBS_MODULE } from './jobs-module.js';
 export { JobsService, type JobsServiceOptions, type JobRequester } from './jobs-service.js';
 export { JobsWorker, type JobsWorkerOptions, type JobRunEnd, type JobRunOutcome } from './jobs-worker.js';
 export { JobStore, parseSnapshot, TERMINAL, type JobPatch } from './job-store.js';
 export { JobKeys, SystemKeys, jobGroup, jobIdOfGroup, JOB_ID_PATTERN } from './keys.js';
 export { SystemRegistry, queueCounter, type SystemRegistryOptions, type QueueCounter } from './system-registry.js';
 export { commandClient, failFastClient, quit } from './redis-client.js';
-export { JOB_DEFINITIONS, JOB_NAMES, validateJob, isJobName, type JobContext, type JobDefinition, type JobDefinitions } from './definitions.js';
 export { TaskPool, type TaskPoolOptions, type RunOptions } from './pool.js';
-export type { TaskTypes, TaskKind } from './tasks/types.js';
 export { ProgressThrottle } from './progress-throttle.js';
+export { z } from 'zod';
+export type { JobsOf, JobNameOf, JobNamed, JobShape, AnyJob, JobUpdate, JobSnapshot, JobState } from '@switchboard/contracts';

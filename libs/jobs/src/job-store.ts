@@ -1,4 +1,4 @@
-import type { JobName, JobSnapshot, JobState } from '@switchboard/contracts';
+import type { JobSnapshot, JobState } from '@switchboard/contracts';
 import type { Cluster, Redis } from 'ioredis';
 import type { JobKeys } from './keys.js';
 
@@ -59,7 +59,7 @@ export class JobStore {
     private readonly retentionSeconds = 24 * 3600,
   ) {}
 
-  async create(jobId: string, name: JobName, owner: string | undefined, now = Date.now()): Promise<JobSnapshot> {
+  async create(jobId: string, name: string, owner: string | undefined, now = Date.now()): Promise<JobSnapshot> {
     const key = this.keys.snapshot(jobId);
     const fields: Record<string, string> = { jobId, name, seq: '1', state: 'queued', progress: '0', attempt: '1', createdAt: String(now), updatedAt: String(now) };
     if (owner) fields['owner'] = owner;

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import type { JobName, JobSnapshot, JobTypes, JobUpdate } from '@switchboard/contracts';
+import type { AnyJob, JobNamed, JobShape, JobSnapshot, JobUpdate } from '@switchboard/contracts';
 import type { RedisTarget } from '@switchboard/backplane-redis';
 import { SwitchboardError } from '@switchboard/protocol';
 import { Queue } from 'bullmq';
-import { JOB_DEFINITIONS, validateJob } from './definitions.js';
+import { JobCatalog, type JobSet } from './job-set.js';
 import { JOB_ID_PATTERN, JobKeys } from './keys.js';
 import { JobStore, TERMINAL } from './job-store.js';
 import { commandClient, quit } from './redis-client.js';
 
 export interface JobsServiceOptions {
+  /** The job set this deployment runs (the same as the workers'): an array of defineJob results, or a loaded catalog. */
+  jobs: JobSet | JobCatalog;
   redis: RedisTarget;
   /** Key and channel prefix (REDIS_PREFIX). @defaultValue 'sb:' */
   prefix?: string;
@@ -35,15 +37,19 @@ export interface JobRequester {
  * in the job's Redis hash, so every hub node enforces it. A job enqueued anonymously has no owner
  * and is open to anyone who has its id (ids are 96 random bits).
  */
-export class JobsService {
+export class JobsService<J extends JobShape = AnyJob> {
   readonly keys: JobKeys;
+  /** The job set, validated: names, schemas, retry policies. */
+  readonly catalog: JobCatalog<J>;
   readonly store: JobStore;
   readonly queue: Queue;
   private readonly redis;
   private readonly owned: boolean;
   private readonly adminRole: string;
 
+  /** Type the service by its job set: `new JobsService<JobsOf<typeof jobs>>({ jobs, ... })`, or let `createJobsService` infer it. */
   constructor(private readonly options: JobsServiceOptions) {
+    this.catalog = JobCatalog.of(options.jobs, 'jobs') as JobCatalog<J>;
     this.adminRole = options.adminRole ?? 'admin';
     if (typeof this.adminRole !== 'string' || !this.adminRole) throw new SwitchboardError('SB_CONFIG_INVALID', `adminRole must be a non-empty role name, got ${JSON.stringify(options.adminRole)}.`);
     this.keys = new JobKeys(options.prefix ?? 'sb:');
@@ -54,11 +60,14 @@ export class JobsService {
     this.queue = new Queue(this.keys.queueName, { connection: client, prefix: this.keys.bullPrefix });
   }
 
-  /** Validates and enqueues; the job is `queued` (seq 1) when this resolves. */
-  async enqueue(name: unknown, data: unknown, owner?: string): Promise<{ jobId: string }> {
-    const job = validateJob(name, data);
+  /**
+   * Validates against the job set (SB_JOB_UNKNOWN naming the known jobs, SB_JOB_INVALID_DATA naming
+   * the field) and enqueues; the job is `queued` (seq 1) when this resolves.
+   */
+  async enqueue<N extends J['name']>(name: N, data: JobNamed<J, N>['data'], owner?: string): Promise<{ jobId: string }> {
+    const job = this.catalog.validate(name, data);
     const jobId = randomBytes(12).toString('base64url');
-    const def = JOB_DEFINITIONS[job.name];
+    const def = job.definition;
     await this.store.create(jobId, job.name, owner);
     await this.queue.add(job.name, job.data, {
       jobId,
@@ -71,12 +80,12 @@ export class JobsService {
   }
 
   /** The job's latest snapshot; SB_JOB_NOT_FOUND for unknown or expired ids, SB_JOB_FORBIDDEN for another user's job. */
-  async get(jobId: unknown, requester?: JobRequester): Promise<JobSnapshot> {
+  async get(jobId: unknown, requester?: JobRequester): Promise<JobSnapshot<J>> {
     const id = checkId(jobId);
     const snapshot = await this.store.get(id);
     if (!snapshot) throw notFound(id);
     this.check(id, snapshot.owner ?? null, requester);
-    return snapshot;
+    return snapshot as JobSnapshot<J>;
   }
 
   /**
@@ -160,8 +169,6 @@ export class JobsService {
     if (this.owned) await quit(this.redis);
   }
 }
-
-export type EnqueueRequest<N extends JobName = JobName> = { name: N; data: JobTypes[N]['data'] };
 
 function checkId(jobId: unknown): string {
   if (typeof jobId !== 'string' || !JOB_ID_PATTERN.test(jobId)) {

@@ -1,9 +1,10 @@
-import type { JobName, JobTypes, JobUpdate } from '@switchboard/contracts';
+import type { JobUpdate } from '@switchboard/contracts';
 import type { RedisTarget } from '@switchboard/backplane-redis';
 import { SwitchboardError } from '@switchboard/protocol';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { JOB_DEFINITIONS, type JobContext } from './definitions.js';
+import type { JobContext, JobDefinition } from './define-job.js';
+import { JobCatalog, type JobSet } from './job-set.js';
 import { JobKeys } from './keys.js';
 import { JobStore, type JobPatch } from './job-store.js';
 import { TaskPool } from './pool.js';
@@ -11,6 +12,8 @@ import { ProgressThrottle } from './progress-throttle.js';
 import { commandClient, duplicateClient, quit } from './redis-client.js';
 
 export interface JobsWorkerOptions {
+  /** The job set this worker runs (the same as the hub nodes'): an array of defineJob results, or a loaded catalog. */
+  jobs: JobSet | JobCatalog;
   redis: RedisTarget;
   /** @defaultValue 'sb:' */
   prefix?: string;
@@ -62,6 +65,7 @@ interface RunningJob {
 export class JobsWorker {
   readonly pool: TaskPool;
   readonly worker: Worker;
+  readonly catalog: JobCatalog;
   private readonly keys: JobKeys;
   private readonly store: JobStore;
   private readonly redis: Redis | Cluster;
@@ -71,6 +75,7 @@ export class JobsWorker {
   private readonly running = new Map<string, RunningJob>();
 
   constructor(private readonly options: JobsWorkerOptions) {
+    this.catalog = JobCatalog.of(options.jobs, 'jobs');
     this.keys = new JobKeys(options.prefix ?? 'sb:');
     const { client, owned } = commandClient(options.redis);
     this.redis = client;
@@ -106,9 +111,8 @@ export class JobsWorker {
 
   private async process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
     const jobId = job.id!;
-    const name = job.name as JobName;
-    const def = JOB_DEFINITIONS[name];
-    if (!def) throw new UnrecoverableError(`Unknown job name '${job.name}'.`);
+    const def = this.catalog.get(job.name);
+    if (!def) return this.refuseUnknown(job);
     const attempt = job.attemptsMade + 1;
     const takenAt = Date.now();
     const abort = new AbortController();
@@ -117,7 +121,7 @@ export class JobsWorker {
     signal?.addEventListener('abort', onAbort, { once: true });
     const run: RunningJob = { abort, handBack: false };
     this.running.set(jobId, run);
-    const ended = (outcome: JobRunOutcome) => this.options.onJobEnd?.({ jobId, name, attempt, outcome, durationMs: Date.now() - takenAt });
+    const ended = (outcome: JobRunOutcome) => this.options.onJobEnd?.({ jobId, name: def.name, attempt, outcome, durationMs: Date.now() - takenAt });
     try {
       return await this.run(job, token, def, attempt, run, ended);
     } finally {
@@ -126,17 +130,33 @@ export class JobsWorker {
     }
   }
 
+  /**
+   * A job whose name this worker's job set lacks (hub nodes and workers loaded different job sets):
+   * it ends `failed` with a message saying so, so its watchers are told; it is never silently lost.
+   */
+  private async refuseUnknown(job: Job): Promise<never> {
+    const refusal = new SwitchboardError(
+      'SB_JOB_NOT_IN_WORKER_SET',
+      `worker ${process.pid} has no job '${job.name}' in its job set (it has: ${this.catalog.names.join(', ') || 'none'}). Give hub nodes and workers the same JOBS_MODULE.`,
+    );
+    const message = `${refusal.code}: ${refusal.message}`;
+    this.log.error({ jobId: job.id, job: job.name, known: this.catalog.names }, 'a job that is not in this worker\'s job set: failing it');
+    const update = await this.store.update(job.id!, { state: 'failed', error: message });
+    if (update) await this.options.publish(update).catch((err) => this.log.warn({ jobId: job.id, err }, 'publishing a job update failed'));
+    this.options.onJobEnd?.({ jobId: job.id!, name: job.name, attempt: job.attemptsMade + 1, outcome: 'failed', durationMs: 0 });
+    throw new UnrecoverableError(message);
+  }
+
   private async run(
     job: Job,
     token: string | undefined,
-    def: (typeof JOB_DEFINITIONS)[JobName],
+    def: JobDefinition,
     attempt: number,
     running: RunningJob,
     ended: (outcome: JobRunOutcome) => void,
   ): Promise<unknown> {
     const { abort } = running;
     const jobId = job.id!;
-    const name = job.name as JobName;
 
     // All writes of this job go through one chain so `seq` order equals publish order.
     let chain: Promise<unknown> = Promise.resolve();
@@ -158,15 +178,21 @@ export class JobsWorker {
     const throttle = new ProgressThrottle<{ p: number; stage: string | undefined }>(this.options.progressIntervalMs ?? 100, ({ p, stage }) => {
       void write({ progress: p, ...(stage ? { stage } : {}) });
     });
-    const ctx: JobContext<typeof name> = {
+    const stages: ReadonlySet<string> = new Set(def.stages);
+    const ctx: JobContext = {
       jobId,
       attempt,
       signal: abort.signal,
-      pool: this.pool,
-      progress: (p, stage) => throttle.report({ p, stage }),
+      progress: (p, stage) => {
+        if (stage !== undefined && stages.size && !stages.has(stage)) {
+          throw new SwitchboardError('SB_CONFIG_INVALID', `Job '${def.name}' reported stage '${stage}', which is not one of its stages (${def.stages.join(', ')}).`);
+        }
+        throttle.report({ p, stage });
+      },
+      run: (task, input, options = {}) => this.pool.run(task, input, { signal: abort.signal, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }),
     };
     try {
-      const result = await (def.process as (c: typeof ctx, d: unknown) => Promise<JobTypes[JobName]['result']>)(ctx, job.data);
+      const result = await def.process(ctx, job.data);
       throttle.stop();
       await write({ state: 'completed', progress: 100, result });
       ended('completed');

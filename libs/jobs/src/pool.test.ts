@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The built package: piscina threads load the compiled tasks/thread.js next to pool.js.
-import { TaskPool } from '@switchboard/jobs';
+// The built package: piscina threads load the compiled tasks/runner.js next to pool.js, and the
+// example task modules from dist.
+import { defineTask, TaskPool } from '@switchboard/jobs';
+import type hashFn from './examples/hash.task.js';
+import type transformFn from './examples/transform.task.js';
+
+const hash = defineTask<typeof hashFn>(new URL('../dist/examples/hash.task.js', import.meta.url));
+const transform = defineTask<typeof transformFn>(new URL('../dist/examples/transform.task.js', import.meta.url));
 
 function localHash(seed: string, rounds: number): string {
   let digest = createHash('sha256').update(seed).digest();
@@ -19,17 +25,21 @@ describe('TaskPool (one piscina thread)', () => {
     await pool?.destroy();
   });
 
+  it('starts no thread before the first task', () => {
+    expect(pool.stats()).toEqual({ threads: 0, busy: 0, queued: 0 });
+  });
+
   it('hash: the output equals sha256(seed) re-hashed `rounds` times', async () => {
     expect(pool.size).toBe(1);
-    expect(await pool.run('hash', { seed: 'switchboard', rounds: 1 })).toBe(localHash('switchboard', 1));
-    expect(await pool.run('hash', { seed: 'switchboard', rounds: 5_000 })).toBe(localHash('switchboard', 5_000));
-    expect(await pool.run('hash', { seed: 'other', rounds: 5_000 })).not.toBe(localHash('switchboard', 5_000));
+    expect(await pool.run(hash, { seed: 'switchboard', rounds: 1 })).toBe(localHash('switchboard', 1));
+    expect(await pool.run(hash, { seed: 'switchboard', rounds: 5_000 })).toBe(localHash('switchboard', 5_000));
+    expect(await pool.run(hash, { seed: 'other', rounds: 5_000 })).not.toBe(localHash('switchboard', 5_000));
     expect(pool.running).toBe(0);
   });
 
   it('reports progress to the callback on the main thread', async () => {
     const seen: number[] = [];
-    const out = await pool.run('hash', { seed: 'switchboard', rounds: 20_000 }, { onProgress: (p) => seen.push(p) });
+    const out = await pool.run(hash, { seed: 'switchboard', rounds: 20_000 }, { onProgress: (p) => seen.push(p) });
     expect(out).toBe(localHash('switchboard', 20_000));
     expect(seen.length).toBeGreaterThanOrEqual(10);
     expect(seen[0]).toBeGreaterThan(0);
@@ -39,10 +49,10 @@ describe('TaskPool (one piscina thread)', () => {
 
   it('transform is deterministic and reports progress', async () => {
     const seen: number[] = [];
-    const a = await pool.run('transform', { items: 200 }, { onProgress: (p) => seen.push(p) });
+    const a = await pool.run(transform, { items: 200 }, { onProgress: (p) => seen.push(p) });
     expect(a).toMatch(/^[0-9a-f]{64}$/);
-    expect(await pool.run('transform', { items: 200 })).toBe(a);
-    expect(await pool.run('transform', { items: 201 })).not.toBe(a);
+    expect(await pool.run(transform, { items: 200 })).toBe(a);
+    expect(await pool.run(transform, { items: 201 })).not.toBe(a);
     expect(seen.length).toBeGreaterThan(0);
   });
 
@@ -51,7 +61,7 @@ describe('TaskPool (one piscina thread)', () => {
     let started!: () => void;
     const progressed = new Promise<void>((r) => (started = r));
     // 5M rounds: ~10 s of hashing, the first 1% report after ~0.1 s.
-    const run = pool.run('hash', { seed: 'switchboard', rounds: 5_000_000 }, { signal: abort.signal, onProgress: () => started() });
+    const run = pool.run(hash, { seed: 'switchboard', rounds: 5_000_000 }, { signal: abort.signal, onProgress: () => started() });
     const settled = run.then(
       () => 'resolved',
       (err: unknown) => err,
@@ -66,14 +76,27 @@ describe('TaskPool (one piscina thread)', () => {
     expect(pool.running).toBe(0);
     // The single thread is usable again at once (behind the rest of 5M rounds it could not).
     const t1 = Date.now();
-    expect(await pool.run('hash', { seed: 'switchboard', rounds: 100 })).toBe(localHash('switchboard', 100));
+    expect(await pool.run(hash, { seed: 'switchboard', rounds: 100 })).toBe(localHash('switchboard', 100));
     expect(Date.now() - t1).toBeLessThan(3_000);
+  });
+
+  it('a task module without a default export function, or one that does not load, fails the run with a clear error', async () => {
+    const noDefault = defineTask(new URL('../dist/examples/demo-jobs.js', import.meta.url).href.replace('demo-jobs', 'no-such-module'));
+    await expect(pool.run(noDefault, {})).rejects.toThrow(/no-such-module\.js could not be loaded/);
+    const notAFunction = defineTask(new URL('../dist/index.js', import.meta.url));
+    await expect(pool.run(notAFunction, {})).rejects.toThrow(/has no default export function: export default async \(input, \{ progress, signal \}\) => output/);
+    // The thread is fine afterwards.
+    expect(await pool.run(hash, { seed: 'switchboard', rounds: 3 })).toBe(localHash('switchboard', 3));
+  });
+
+  it('refuses what is not a task definition', async () => {
+    await expect(pool.run('hash' as never, {})).rejects.toMatchObject({ code: 'SB_CONFIG_INVALID', message: expect.stringMatching(/defineTask/) });
   });
 
   it('an already aborted signal rejects without running', async () => {
     const abort = new AbortController();
     abort.abort(new Error('before'));
-    await expect(pool.run('hash', { seed: 'x', rounds: 10 }, { signal: abort.signal })).rejects.toBeTruthy();
+    await expect(pool.run(hash, { seed: 'x', rounds: 10 }, { signal: abort.signal })).rejects.toBeTruthy();
     expect(pool.running).toBe(0);
   });
 });

@@ -1,11 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { TaskKind, TaskMessage, TaskRequest, TaskTypes } from './tasks/types.js';
+import { isTaskDefinition, type TaskDefinition } from './define-task.js';
+import type { TaskMessage, TaskRequest } from './tasks/protocol.js';
+import { SwitchboardError } from '@switchboard/protocol';
 
 export interface TaskPoolOptions {
-  /** Threads in the pool. @defaultValue os.availableParallelism() */
+  /** Most threads in the pool. @defaultValue os.availableParallelism() */
   size?: number;
+  /** A thread idle this long ends. @defaultValue 30000 */
+  idleTimeoutMs?: number;
 }
 
 export interface RunOptions {
@@ -14,49 +18,67 @@ export interface RunOptions {
   onProgress?: (percent: number) => void;
 }
 
-/** A typed piscina pool: `run('hash', { seed, rounds })` resolves with that task's output type. */
+/**
+ * A piscina pool that runs task modules (`defineTask`): `run(task, input)` resolves with the
+ * task's output. No thread starts before the first task: workers whose jobs never run a task
+ * pay nothing for the pool.
+ */
 export class TaskPool {
-  private readonly piscina: Piscina;
-  private inFlight = 0;
+  #piscina: Piscina | undefined;
+  #inFlight = 0;
+  #destroyed = false;
   readonly size: number;
+  readonly #idleTimeout: number;
 
   constructor(options: TaskPoolOptions = {}) {
     this.size = options.size ?? availableParallelism();
-    // Always the compiled thread file: piscina threads do not run TypeScript.
-    const filename = new URL('./tasks/thread.js', import.meta.url).href;
-    this.piscina = new Piscina({ filename, minThreads: Math.min(1, this.size), maxThreads: this.size, idleTimeout: 30_000 });
+    this.#idleTimeout = options.idleTimeoutMs ?? 30_000;
   }
 
-  async run<K extends TaskKind>(kind: K, input: TaskTypes[K]['input'], options: RunOptions = {}): Promise<TaskTypes[K]['output']> {
+  #pool(): Piscina {
+    if (this.#destroyed) throw new SwitchboardError('SB_JOB_CANCELLED', 'The task pool is closed (the worker is shutting down).');
+    // Always the compiled runner: piscina threads do not run TypeScript.
+    this.#piscina ??= new Piscina({ filename: new URL('./tasks/runner.js', import.meta.url).href, minThreads: 0, maxThreads: this.size, idleTimeout: this.#idleTimeout });
+    return this.#piscina;
+  }
+
+  async run<I, O>(task: TaskDefinition<I, O>, input: I, options: RunOptions = {}): Promise<O> {
+    if (!isTaskDefinition(task)) {
+      throw new SwitchboardError('SB_CONFIG_INVALID', 'run(task, input) needs a task made with defineTask(new URL(\'./my.task.js\', import.meta.url)) from @switchboard/jobs.');
+    }
+    const pool = this.#pool();
     const { port1, port2 } = new MessageChannel();
     if (options.onProgress) {
       const onProgress = options.onProgress;
       port1.on('message', (m: TaskMessage) => {
-        if (m.type === 'progress') onProgress(m.percent);
+        if (m.type === 'progress' && typeof m.percent === 'number') onProgress(m.percent);
       });
     }
-    const request = { kind, input, port: port2 } as TaskRequest;
-    this.inFlight++;
+    const request: TaskRequest = { moduleUrl: task.moduleUrl, input, port: port2 };
+    this.#inFlight++;
     try {
-      return (await this.piscina.run(request, { transferList: [port2], ...(options.signal ? { signal: options.signal } : {}) })) as TaskTypes[K]['output'];
+      return (await pool.run(request, { transferList: [port2], ...(options.signal ? { signal: options.signal } : {}) })) as O;
     } finally {
-      this.inFlight--;
+      this.#inFlight--;
       port1.close();
     }
   }
 
   /** Tasks submitted and not yet settled (running or queued for a thread). */
   get running(): number {
-    return this.inFlight;
+    return this.#inFlight;
   }
 
   /** Threads started now, tasks running in them, and tasks waiting for a thread. */
   stats(): { threads: number; busy: number; queued: number } {
-    const queued = this.piscina.queueSize;
-    return { threads: this.piscina.threads.length, busy: Math.max(0, Math.min(this.size, this.inFlight - queued)), queued };
+    const piscina = this.#piscina;
+    if (!piscina) return { threads: 0, busy: 0, queued: 0 };
+    const queued = piscina.queueSize;
+    return { threads: piscina.threads.length, busy: Math.max(0, Math.min(this.size, this.#inFlight - queued)), queued };
   }
 
-  destroy(): Promise<void> {
-    return this.piscina.destroy();
+  async destroy(): Promise<void> {
+    this.#destroyed = true;
+    await this.#piscina?.destroy();
   }
 }

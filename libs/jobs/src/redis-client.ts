@@ -1,5 +1,4 @@
-import { SwitchboardError } from '@switchboard/protocol';
-import type { RedisTarget } from '@switchboard/backplane-redis';
+import { assertClusterSeeds, isClusterClient, isRedisClient, type RedisTarget } from '@switchboard/backplane-redis';
 import { Cluster, Redis, type ClusterNode } from 'ioredis';
 
 /**
@@ -8,8 +7,8 @@ import { Cluster, Redis, type ClusterNode } from 'ioredis';
  */
 export function commandClient(target: RedisTarget): { client: Redis | Cluster; owned: boolean } {
   if (typeof target === 'string') return { client: new Redis(target, { maxRetriesPerRequest: null }), owned: true };
-  if (target instanceof Redis || target instanceof Cluster) return { client: target, owned: false };
-  if (!target.cluster.length) throw new SwitchboardError('SB_CONFIG_INVALID', 'redis.cluster must list at least one node.');
+  if (isRedisClient(target)) return { client: target, owned: false };
+  assertClusterSeeds(target);
   return { client: new Cluster(target.cluster as ClusterNode[], { redisOptions: { maxRetriesPerRequest: null } }), owned: true };
 }
 
@@ -24,10 +23,10 @@ const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(tim
 export function failFastClient(target: RedisTarget): Redis | Cluster {
   let client: Redis | Cluster;
   if (typeof target === 'string') client = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
-  else if (target instanceof Cluster) client = target.duplicate(undefined, { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy });
-  else if (target instanceof Redis) client = target.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+  else if (isClusterClient(target)) client = target.duplicate(undefined, { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy });
+  else if (isRedisClient(target)) client = target.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
   else {
-    if (!target.cluster.length) throw new SwitchboardError('SB_CONFIG_INVALID', 'redis.cluster must list at least one node.');
+    assertClusterSeeds(target);
     client = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1 } });
   }
   // Failures surface as rejected commands and as `status`; without a listener ioredis would print
@@ -38,7 +37,7 @@ export function failFastClient(target: RedisTarget): Redis | Cluster {
 
 /** A second connection with the same settings (BullMQ workers and subscribers need their own). */
 export function duplicateClient(client: Redis | Cluster): Redis | Cluster {
-  return client instanceof Cluster ? client.duplicate() : client.duplicate({ maxRetriesPerRequest: null });
+  return isClusterClient(client) ? client.duplicate() : client.duplicate({ maxRetriesPerRequest: null });
 }
 
 export async function quit(client: Redis | Cluster): Promise<void> {

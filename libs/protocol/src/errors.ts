@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   SB_HTTP_INVALID_BODY: 'A request body does not have the shape the endpoint takes.',
   SB_HTTP_BODY_TOO_LARGE: 'A request body is larger than the endpoint accepts.',
   SB_JOBS_UNAVAILABLE: 'Jobs are not available on this hub node (it runs without Redis).',
+  SB_JOB_SET_INVALID: 'A job set (JOBS_MODULE, or the jobs option) that is not an array of distinct job definitions.',
+  SB_JOB_NOT_IN_WORKER_SET: 'A worker took a job whose name is not in its own job set.',
   SB_INTERNAL: 'The server failed unexpectedly; details are in its log.',
   SB_CONFIG_INVALID: 'An option has an invalid value.',
 } as const;

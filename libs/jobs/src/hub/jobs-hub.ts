@@ -1,6 +1,7 @@
 import type { JobsClient } from '@switchboard/contracts';
 import { defineHub, HubError } from '@switchboard/hub-server';
-import { jobGroup, jobIdOfGroup, type JobsService } from '@switchboard/jobs';
+import type { JobsService } from '../jobs-service.js';
+import { jobGroup, jobIdOfGroup } from '../keys.js';
 import { isSwitchboardError } from '@switchboard/protocol';
 
 /** Turns expected failures (unknown job, bad data, unknown id) into errors the client sees verbatim. */
@@ -16,24 +17,26 @@ async function clientErrors<T>(fn: () => Promise<T>): Promise<T> {
 /** Snapshots read from Redis at a time when resyncing after a backplane outage. */
 const RESYNC_BATCH = 50;
 
-const NO_REDIS = 'SB_JOBS_UNAVAILABLE: Jobs need Redis: start the hub node with REDIS_URL (or REDIS_CLUSTER_NODES) set, and run `npm run worker`.';
+const NO_REDIS = 'SB_JOBS_UNAVAILABLE: Jobs need Redis: start the hub node with REDIS_URL (or REDIS_CLUSTER_NODES) set, and run workers (switchboard-worker).';
 
 /**
- * The jobs hub at /hubs/jobs (a job is watched and cancelled only by the user who enqueued it or an
+ * The jobs hub, mountable on any HubServer (`hubs.mapHub('/hubs/jobs', createJobsHub(service))`;
+ * Switchboard's hub nodes serve it at /hubs/jobs (a job is watched and cancelled only by the user who enqueued it or an
  * admin: JobsService checks, SB_JOB_FORBIDDEN otherwise): `enqueue(name, data)` → { jobId }, `watch(jobId)` → snapshot (and
  * the caller joins the job's group), `unwatch(jobId)`, `cancel(jobId)` → boolean. Client method:
  * `jobUpdated(update)`. `watch` joins before it reads, so no update can fall between the
  * snapshot and the live stream; the client drops anything whose `seq` it has seen.
  */
-export function createJobsHub(service: () => JobsService | undefined) {
+export function createJobsHub(service: JobsService<any> | (() => JobsService<any> | undefined)) {
+  const current = typeof service === 'function' ? service : () => service;
   const need = (): JobsService => {
-    const s = service();
+    const s = current();
     if (!s) throw new HubError(NO_REDIS);
     return s;
   };
   return defineHub<JobsClient>()({
     methods: {
-      enqueue: (ctx, name: unknown, data: unknown) => clientErrors(() => need().enqueue(name, data, ctx.user?.id)),
+      enqueue: (ctx, name: unknown, data: unknown) => clientErrors(() => need().enqueue(name as string, data, ctx.user?.id)),
       watch: (ctx, jobId: unknown) =>
         clientErrors(async () => {
           const jobs = need();
@@ -59,7 +62,7 @@ export function createJobsHub(service: () => JobsService | undefined) {
     // stayed connected and so will not watch again: push each watched job's snapshot to this
     // node's watchers (their `seq` check drops it if they had it), so none misses a final state.
     async onBackplaneRestored({ groups, localGroup }) {
-      const jobs = service();
+      const jobs = current();
       if (!jobs) return;
       const ids = groups.map(jobIdOfGroup).filter((id): id is string => id !== undefined);
       for (let i = 0; i < ids.length; i += RESYNC_BATCH) {

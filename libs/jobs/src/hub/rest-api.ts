@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseRequestUrl, type HubUser } from '@switchboard/hub-server';
-import type { JobsService } from '@switchboard/jobs';
+import type { JobsService } from '../jobs-service.js';
 import { isSwitchboardError } from '@switchboard/protocol';
 
 const MAX_BODY = 64 * 1024;
@@ -51,7 +51,7 @@ function decodeId(segment: string): string {
 /** What the REST API needs from the hub node. */
 export interface JobsApiHost {
   /** undefined: the node has no Redis (503). */
-  readonly jobs: JobsService | undefined;
+  readonly jobs: JobsService<any> | undefined;
   /** The same authentication as the hubs (`HubServer.authenticate`: the Bearer header). */
   authenticate(req: IncomingMessage): Promise<HubUser | undefined>;
   /** AUTH_REQUIRED: anonymous requests get 401. */
@@ -83,13 +83,13 @@ export function handleJobsApi(req: IncomingMessage, res: ServerResponse, host: J
       return error(res, 401, 'SB_AUTH_REQUIRED', 'This hub node requires an access token: send Authorization: Bearer <jwt> (valid, unexpired, signed by the configured key).', { 'WWW-Authenticate': 'Bearer' });
     }
     const jobs = host.jobs;
-    if (!jobs) return error(res, 503, 'SB_JOBS_UNAVAILABLE', 'Jobs need Redis: start the hub node with REDIS_URL set and run `npm run worker`.');
+    if (!jobs) return error(res, 503, 'SB_JOBS_UNAVAILABLE', 'Jobs need Redis: start the hub node with REDIS_URL set and run workers (switchboard-worker).');
     if (id === undefined) {
       if (req.method !== 'POST') return error(res, 405, 'SB_HTTP_METHOD', 'Use POST /api/jobs to enqueue a job.', { Allow: 'POST' });
       const body = await readJson(req);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'SB_HTTP_INVALID_BODY', 'The body must be an object {"name": "...", "data": {...}}.');
       const { name, data } = body as { name?: unknown; data?: unknown };
-      return send(res, 202, await jobs.enqueue(name, data, user?.id));
+      return send(res, 202, await jobs.enqueue(name as string, data, user?.id));
     }
     if (req.method === 'GET') return send(res, 200, await jobs.get(id, user));
     if (req.method === 'DELETE') return send(res, 200, { cancelled: await jobs.cancel(id, user) });
