@@ -19,6 +19,8 @@ export interface WorkerEnv {
   WORKER_CONCURRENCY?: string;
   JOB_LOCK_MS?: string;
   JOB_STALLED_INTERVAL_MS?: string;
+  /** This worker's job set (default: the deployment's `env`, else the example set). */
+  JOBS_MODULE?: string;
 }
 
 /**
@@ -37,13 +39,21 @@ export interface JobsDeployment {
   stop(): Promise<void>;
 }
 
-export async function startJobsDeployment(options: { workers?: WorkerEnv[]; /** Extra environment for both hub nodes (AUTH_*, CORS_ORIGINS...). */ hubEnv?: Record<string, string> } = {}): Promise<JobsDeployment> {
+export async function startJobsDeployment(
+  options: {
+    workers?: WorkerEnv[];
+    /** Extra environment for both hub nodes (AUTH_*, CORS_ORIGINS...). */
+    hubEnv?: Record<string, string>;
+    /** Extra environment for every process, hub nodes and workers (JOBS_MODULE...). */
+    env?: Record<string, string>;
+  } = {},
+): Promise<JobsDeployment> {
   const redis = await startRedis();
   const prefix = uniquePrefix('jobs');
   const secret = randomBytes(32).toString('base64');
   const workers: StartedProcess[] = [];
   const hubs: StartedProcess[] = [];
-  const common = { REDIS_URL: redis.url, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  const common = { REDIS_URL: redis.url, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', ...options.env };
   const startWorker = async (env: WorkerEnv = {}): Promise<StartedProcess> => {
     const w = await startNodeProcess('apps/worker/dist/main.js', { ...common, POOL_SIZE: '1', JOB_LOCK_MS: '2000', JOB_STALLED_INTERVAL_MS: '1000', ...env }, 15_000, /worker ready/);
     workers.push(w);
