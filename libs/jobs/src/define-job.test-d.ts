@@ -65,6 +65,8 @@ describe('defineJob', () => {
 describe('JobsService typed by a job set', () => {
   it('refuses a wrong job name or wrong data for enqueue', () => {
     void service.enqueue('report', { month: '2026-11', pages: 2 });
+    // pages has a default: optional when enqueueing, always set in process (see above).
+    void service.enqueue('report', { month: '2026-11' });
     void service.enqueue('ping', { host: 'a' });
     // @ts-expect-error: no job named 'reprot'
     void service.enqueue('reprot', { month: '2026-11' });

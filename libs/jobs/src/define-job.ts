@@ -13,8 +13,10 @@ export interface SchemaIssue {
   readonly path: readonly PropertyKey[];
   readonly message: string;
 }
-/** The data type a schema produces. */
+/** The data type a schema produces (what `process` gets, defaults filled in). */
 export type SchemaOutput<Z> = Z extends { safeParse(data: unknown): infer R } ? (R extends { success: true; data: infer T } ? T : never) : never;
+/** The data type a schema accepts (what `enqueue` takes: fields with defaults are optional). */
+export type SchemaInput<Z> = Z extends { _zod: { input: infer I } } ? I : Z extends { '~standard': { types?: { input: infer I } } } ? I : SchemaOutput<Z>;
 
 /** Options of `ctx.run`. */
 export interface TaskRunOptions {
@@ -44,12 +46,15 @@ export interface JobContext<S extends string = string> {
 /** Marks a job definition at run time (a string, so a second copy of this package still recognises it). */
 export const JOB_BRAND = 'switchboard.job/1';
 
-/** A job type: its name, data schema, stages, retry policy and processor. Made by `defineJob`. */
-export interface JobDefinition<N extends string = string, D = any, S extends string = string, R = unknown>
+/**
+ * A job type: its name, data schema, stages, retry policy and processor. Made by `defineJob`.
+ * `D` is the data `enqueue` takes (the schema's input), `P` what `process` gets (its output).
+ */
+export interface JobDefinition<N extends string = string, D = any, S extends string = string, R = unknown, P = D>
   extends HasJobShape<{ readonly name: N; readonly data: D; readonly stage: S; readonly result: R }> {
   readonly '~switchboard': typeof JOB_BRAND;
   readonly name: N;
-  readonly schema: DataSchema<D>;
+  readonly schema: DataSchema<P>;
   /** The stage names `progress` may report, in order; empty when the job declares none (any name goes). */
   readonly stages: readonly S[];
   /** Total runs BullMQ makes (1 = no retry). */
@@ -58,7 +63,7 @@ export interface JobDefinition<N extends string = string, D = any, S extends str
   readonly backoffMs: number;
   readonly title?: string;
   readonly description?: string;
-  process(ctx: JobContext<S>, data: D): Promise<R>;
+  process(ctx: JobContext<S>, data: P): Promise<R>;
 }
 
 /** What `defineJob` takes. */
@@ -96,7 +101,7 @@ export const JOB_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9._:-]{0,63}$/;
  */
 export function defineJob<const N extends string, Z extends DataSchema, const S extends string = string, R = unknown>(
   spec: JobSpec<N, Z, S, R>,
-): JobDefinition<N, SchemaOutput<Z>, S, Awaited<R>> {
+): JobDefinition<N, SchemaInput<Z>, S, Awaited<R>, SchemaOutput<Z>> {
   const where = typeof spec?.name === 'string' ? `job '${spec.name}'` : 'defineJob';
   if (typeof spec !== 'object' || spec === null) throw invalid(`defineJob takes an object { name, schema, process }, got ${describe(spec)}.`);
   if (typeof spec.name !== 'string' || !JOB_NAME_PATTERN.test(spec.name)) {
@@ -123,7 +128,7 @@ export function defineJob<const N extends string, Z extends DataSchema, const S 
     backoffMs,
     ...(spec.title !== undefined ? { title: String(spec.title) } : {}),
     ...(spec.description !== undefined ? { description: String(spec.description) } : {}),
-    process: spec.process as JobDefinition<N, SchemaOutput<Z>, S, Awaited<R>>['process'],
+    process: spec.process as JobDefinition<N, SchemaInput<Z>, S, Awaited<R>, SchemaOutput<Z>>['process'],
   });
 }
 

@@ -1,4 +1,4 @@
-export { defineJob, isJobDefinition, JOB_NAME_PATTERN, type JobDefinition, type JobContext, type JobSpec, type DataSchema, type SchemaIssue, type SchemaOutput, type TaskRunOptions } from './define-job.js';
+export { defineJob, isJobDefinition, JOB_NAME_PATTERN, type JobDefinition, type JobContext, type JobSpec, type DataSchema, type SchemaIssue, type SchemaOutput, type SchemaInput, type TaskRunOptions } from './define-job.js';
 export { defineTask, isTaskDefinition, type TaskDefinition, type TaskFunction, type TaskContext, type TaskInput, type TaskOutput } from './define-task.js';
 export { JobCatalog, type JobSet } from './job-set.js';
 export { loadJobsModule, DEMO_JOBS_MODULE } from './jobs-module.js';

@@ -4,7 +4,7 @@ import { isJobDefinition, type JobDefinition } from './define-job.js';
 import { describe } from './define-task.js';
 
 /** A job set: the job definitions a deployment runs (`export default [reportJob, exportJob]`). */
-export type JobSet = readonly JobDefinition<any, any, any, any>[];
+export type JobSet = readonly JobDefinition<any, any, any, any, any>[];
 
 /**
  * A validated job set, looked up by name: what JobsService, JobsWorker and the jobs hub use. There is
