@@ -190,14 +190,20 @@ describe('hub context: typed sends from processes that are not hub nodes', () =>
     });
 
     it('the hub name is case-insensitive, and another hub name reaches no chat client', async () => {
+      const warnings: string[] = [];
+      const logger = { debug() {}, info() {}, warn: (_o: object, msg?: string) => void warnings.push(msg ?? ''), error() {} };
       const upper = createHubContext<ChatClient>({ hub: 'Chat', redis: redis.url, prefix });
       const other = createHubContext<ChatClient>({ hub: 'clock', redis: redis.url, prefix });
-      const otherPrefix = createHubContext<ChatClient>({ hub: 'chat', redis: redis.url, prefix: `${prefix}other:` });
+      const otherPrefix = createHubContext<ChatClient>({ hub: 'chat', redis: redis.url, prefix: `${prefix}other:`, logger });
       try {
         await upper.clients.all.ReceiveMessage('case', 'via Chat');
         await other.clients.all.ReceiveMessage('case', 'via clock');
         await otherPrefix.clients.all.ReceiveMessage('case', 'via other prefix');
         await expectDelivery('case', new Map([a1, a2, b1, b2].map((c) => [c, ['via Chat']])));
+        // The nodes serve 'clock' too (no chat client gets it, but it is heard); nobody serves the other prefix.
+        expect([upper.stats(), other.stats()]).toEqual([{ sends: 1, noReceivers: 0, unheard: 0 }, { sends: 1, noReceivers: 0, unheard: 0 }]);
+        expect(otherPrefix.stats()).toEqual({ sends: 1, noReceivers: 1, unheard: 1 });
+        expect(warnings).toEqual([expect.stringContaining("no hub node is subscribed to hub 'chat'")]);
       } finally {
         await Promise.all([upper.close(), other.close(), otherPrefix.close()]);
       }

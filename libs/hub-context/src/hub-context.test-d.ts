@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createHubContext, type ClientProxy, type GroupManager, type HubContext } from './index.js';
+import { createHubContext, hubRef, type ClientProxy, type GroupManager, type HubContext, type HubContextStats, type HubRef } from './index.js';
 
 interface JobClient {
   jobUpdated(u: { jobId: string; progress: number }): void;
@@ -105,5 +105,63 @@ describe('createHubContext<C>', () => {
   it('requires a hub name in the options', () => {
     // @ts-expect-error: hub is required
     void (() => createHubContext<JobClient>({ redis: 'redis://127.0.0.1:6379' }));
+  });
+});
+
+interface ChatClient {
+  ReceiveMessage(user: string, message: string): void;
+}
+
+// Declared once (in a module the hub node imports too), used by both mapHub and the contexts.
+const jobsHub = hubRef<JobClient>('jobs');
+const chatHub = hubRef<ChatClient>('chat');
+const refs = { jobs: jobsHub, chat: chatHub };
+const redis = 'redis://127.0.0.1:6379';
+
+describe('createHubContext({ hub: ref })', () => {
+  it('takes the client interface from the ref', () => {
+    expectTypeOf(jobsHub).toEqualTypeOf<HubRef<JobClient>>();
+    const made = () => createHubContext({ hub: jobsHub, redis });
+    expectTypeOf(made).returns.toEqualTypeOf<HubContext<JobClient>>();
+    expectTypeOf(() => createHubContext({ hub: refs.chat, redis })).returns.toEqualTypeOf<HubContext<ChatClient>>();
+    // Naming C as well is allowed when it is the ref's.
+    expectTypeOf(() => createHubContext<JobClient>({ hub: jobsHub, redis })).returns.toEqualTypeOf<HubContext<JobClient>>();
+  });
+
+  it('a misspelt hub does not compile', () => {
+    // @ts-expect-error: there is no ref named jobHub (the hub is jobsHub)
+    void (() => createHubContext({ hub: jobHub, redis }));
+    // @ts-expect-error: refs has no hub 'job'
+    void (() => createHubContext({ hub: refs.job, redis }));
+  });
+
+  it('a ref is not accepted for another client interface', () => {
+    // @ts-expect-error: jobsHub carries JobClient, not ChatClient
+    void (() => createHubContext<ChatClient>({ hub: jobsHub, redis }));
+    // @ts-expect-error: the context of jobsHub is a HubContext<JobClient>
+    void ((): HubContext<ChatClient> => createHubContext({ hub: jobsHub, redis }));
+  });
+
+  it('refuses wrong methods and arguments on a context made from a ref', () => {
+    const jobs = createHubContext({ hub: jobsHub, redis });
+    expectTypeOf(jobs.clients.group('job:42').jobUpdated).toEqualTypeOf<Sender>();
+    // @ts-expect-error: no such client method (it is a ChatClient method)
+    void jobs.clients.group('job:42').ReceiveMessage('a', 'b');
+    // @ts-expect-error: progress must be a number
+    void jobs.clients.all.jobUpdated({ jobId: '42', progress: '5' });
+    // @ts-expect-error: missing argument
+    void jobs.clients.user('u1').jobUpdated();
+    expectTypeOf(jobs.clients.invoke('c1', 'jobUpdated', { jobId: '1', progress: 1 })).toEqualTypeOf<Promise<void>>();
+    // @ts-expect-error: client result of an unknown method (same arguments as the control above)
+    void jobs.clients.invoke('c1', 'jobUpdate', { jobId: '1', progress: 1 });
+  });
+
+  it('the string form keeps working, and stats() counts sends', () => {
+    const made = () => createHubContext<ChatClient>({ hub: 'chat', redis });
+    expectTypeOf(made).returns.toEqualTypeOf<HubContext<ChatClient>>();
+    expectTypeOf(ctx.stats()).toEqualTypeOf<HubContextStats>();
+    expectTypeOf<HubContextStats>().toEqualTypeOf<{ readonly sends: number; readonly noReceivers: number; readonly unheard: number }>();
+    // @ts-expect-error: hub must be a string or a HubRef
+    void (() => createHubContext({ hub: 42, redis }));
   });
 });

@@ -67,8 +67,5 @@ export class HubEndpoint<C extends ClientMethods = ClientMethods> {
   }
 }
 
-/** The short hub name for a path: `/hubs/chat` → `chat`. */
-export function hubNameOf(path: string): string {
-  const segments = path.toLowerCase().split('/').filter(Boolean);
-  return segments[segments.length - 1] ?? 'hub';
-}
+// Defined beside hubRef (the backplane entry loads it without this module); re-exported for existing imports.
+export { hubNameOf } from './hub-ref.js';

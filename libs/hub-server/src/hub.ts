@@ -93,8 +93,16 @@ function descriptorOptions(options: MethodOptions): Pick<HubMethodDescriptor, 'a
 
 export type HubMethod<C extends ClientMethods = any> = HubHandler<C> | HubMethodDescriptor;
 
+// Type-level only (never assigned): see `HubDefinition`'s brand below.
+declare const definitionClient: unique symbol;
+
 export interface HubDefinition<C extends ClientMethods = any, M extends Record<string, HubMethod<C>> = Record<string, HubMethod<C>>> {
   readonly methods: M;
+  /**
+   * Type only, never set: makes a definition invariant in its client interface, so a hub written
+   * for one interface cannot be mapped on a `HubRef` of another (method hooks alone are bivariant).
+   */
+  readonly [definitionClient]?: (client: C) => C;
   onConnected?(ctx: HubCallContext<C>): void | Promise<void>;
   /** `error` is set when the connection ended because of a failure (not a clean close). */
   onDisconnected?(ctx: HubCallContext<C>, error: Error | undefined): void | Promise<void>;
@@ -124,9 +132,13 @@ export interface BackplaneRestored<C extends ClientMethods> {
 /**
  * Defines a hub with a typed client interface `C`: `defineHub<ChatClient>()({ methods: {...} })`.
  * The curried form lets TypeScript infer the methods while `C` is given explicitly.
+ *
+ * The result is `NoInfer`: written inline as an argument (`hubs.mapHub('/x', defineHub<C>()({...}))`)
+ * TypeScript would otherwise infer `M` from the parameter's type, whose own client type is not
+ * known yet (its constraint, `object`), and type every method's `ctx` by that instead of by `C`.
  */
 export function defineHub<C extends ClientMethods>() {
-  return <M extends Record<string, HubMethod<C>>>(definition: HubDefinition<C, M>): HubDefinition<C, M> => definition;
+  return <M extends Record<string, HubMethod<C>>>(definition: HubDefinition<C, M>): NoInfer<HubDefinition<C, M>> => definition;
 }
 
 /** Marks a method that returns an AsyncIterable (or a promise of one) as a server-to-client stream. */

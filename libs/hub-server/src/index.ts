@@ -24,6 +24,7 @@ export {
 export type { HubClients, CallerClients, ClientProxy, GroupManager } from './clients.js';
 export { clientProxy, hubClients } from './clients.js';
 export { HubEndpoint, hubNameOf, type HubEndpointOptions } from './hub-endpoint.js';
+export { hubRef, type HubRef, type HubRefOptions } from './hub-ref.js';
 export { OutboundMessage, type ScaleOut, type ScaleOutFactory, type LocalConnection, type RestoredScope } from './scaleout.js';
 export { LocalConnectionStore } from './local-connections.js';
 export { MemoryScaleOut } from './memory-scaleout.js';
@@ -36,5 +37,5 @@ export { parseUrl as parseRequestUrl } from './http-util.js';
 export { invocationErrors, invocationFailure } from './dispatcher.js';
 export { CLOSE_ERROR_TEXT } from './connection.js';
 export { writeCoalescingIntervalMs } from './write-scheduler.js';
-export { BusScaleOut, MemoryBroker, MemoryBus, BackplaneChannels, DEFAULT_CHANNEL_PREFIX, type Bus, type BusScaleOutOptions, type BackplaneMetrics } from './backplane/index.js';
+export { BusScaleOut, MemoryBroker, MemoryBus, BackplaneChannels, DEFAULT_CHANNEL_PREFIX, type Bus, type BusScaleOutOptions, type BackplaneMetrics, type SendTarget } from './backplane/index.js';
 export type { ClientArgs, ClientResult } from './hub.js';

@@ -5,6 +5,7 @@ import { JwtBearer } from './auth.js';
 import { CorsPolicy } from './cors.js';
 import { HubConnection, type ConnectionInit } from './connection.js';
 import { HubEndpoint, hubNameOf, type HubEndpointOptions } from './hub-endpoint.js';
+import type { HubRef } from './hub-ref.js';
 import type { ClientMethods, ConnectionRequestInfo, HubDefinition, HubUser } from './hub.js';
 import { parseUrl, queryParam, refuseUpgrade, routeKey, sendText } from './http-util.js';
 import { hubSink, rawSink } from './http-sinks.js';
@@ -105,9 +106,16 @@ export class HubServer {
     this.heartbeat.unref();
   }
 
+  /**
+   * Mounts the hub `ref` declares at its path (`/hubs/<name>`) and returns it for sends from
+   * outside hub methods. `definition` must be written for the ref's client interface (it is
+   * checked against it, never used to infer it), so workers using the same ref agree with it.
+   */
+  mapHub<C extends ClientMethods>(ref: HubRef<C>, definition: HubDefinition<NoInfer<C>>, options?: HubEndpointOptions): HubEndpoint<C>;
   /** Mounts a hub at `path` (matched case-insensitively) and returns it for sends from outside hub methods. */
-  mapHub<C extends ClientMethods>(path: string, definition: HubDefinition<C>, options: HubEndpointOptions = {}): HubEndpoint<C> {
-    const key = routeKey(path);
+  mapHub<C extends ClientMethods>(path: string, definition: HubDefinition<C>, options?: HubEndpointOptions): HubEndpoint<C>;
+  mapHub<C extends ClientMethods>(at: string | HubRef<C>, definition: HubDefinition<C>, options: HubEndpointOptions = {}): HubEndpoint<C> {
+    const key = routeKey(typeof at === 'string' ? at : at.path);
     const name = hubNameOf(key);
     const scaleOut = this.options.scaleOut ? this.options.scaleOut(name) : new MemoryScaleOut();
     const hub = new HubEndpoint<C>(name, key, definition, scaleOut, options.transports ?? IMPLEMENTED_TRANSPORTS, this.options.clientResultTimeoutMs, statefulReconnectSettings(options));

@@ -116,6 +116,60 @@ describe('send delay over the backplane', () => {
   });
 });
 
+describe('sendPublished: the receiver count of every send published', () => {
+  it('reports each published channel with its kind and how many processes received it; local-only sends are not published', async () => {
+    const broker = new MemoryBroker();
+    const published: [string, string, number][] = [];
+    const worker = node(broker, 'W', { sendPublished: (hub, target, n) => void published.push([hub, target, n]) }, 'publisher');
+    const a = node(broker, 'A');
+    const b = node(broker, 'B', { sendPublished: (hub, target, n) => void published.push([`${hub}@B`, target, n]) });
+    const [c1, c2] = [conn('c1'), conn('c2')];
+    await a.scaleOut.onConnected(c1);
+    await b.scaleOut.onConnected(c2);
+    await a.scaleOut.addToGroup('c1', 'job:1');
+    await settle();
+
+    await worker.scaleOut.sendAll(tick(1)); // both nodes listen on the all channel
+    await worker.scaleOut.sendGroup('job:1', tick(2)); // only A holds a member
+    await worker.scaleOut.sendGroups(['job:1', 'job:2'], tick(3)); // one report per channel; nobody holds job:2
+    await worker.scaleOut.sendUser('nobody', tick(4));
+    await worker.scaleOut.sendConnection('c2', tick(5));
+    await worker.scaleOut.sendConnection('gone', tick(6));
+    await b.scaleOut.sendConnection('c2', tick(7)); // B holds c2: written locally, never published
+    await b.scaleOut.sendAll(tick(8)); // B and A listen (B skips its own envelope, but it counts as a receiver)
+
+    expect(published.sort()).toEqual(
+      [
+        ['jobs', 'all', 2],
+        ['jobs', 'group', 1],
+        ['jobs', 'group', 1],
+        ['jobs', 'group', 0],
+        ['jobs', 'user', 0],
+        ['jobs', 'connection', 1],
+        ['jobs', 'connection', 0],
+        ['jobs@B', 'all', 2],
+      ].sort(),
+    );
+  });
+
+  it('a hook that throws is logged; the send still resolves and is delivered', async () => {
+    const broker = new MemoryBroker();
+    const a = node(broker, 'A');
+    const c1 = conn('c1');
+    await a.scaleOut.onConnected(c1);
+    const broken: BackplaneMetrics = {
+      sendPublished: () => {
+        throw new Error('counter broke');
+      },
+    };
+    const worker = node(broker, 'W', broken, 'publisher');
+    await expect(worker.scaleOut.sendAll(tick(1))).resolves.toBeUndefined();
+    await settle();
+    expect(c1.frames).toHaveLength(1);
+    expect(worker.log.warn).toHaveBeenCalledWith(expect.objectContaining({ err: expect.objectContaining({ message: 'counter broke' }) }), 'backplane: the sendPublished metrics hook threw');
+  });
+});
+
 async function nodeWithGroups(broker: MemoryBroker) {
   const r = restorableBus(broker);
   const scaleOut = new BusScaleOut({ bus: r.bus, hubName: 'jobs', serverId: 'N' });

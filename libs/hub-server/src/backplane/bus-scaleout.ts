@@ -5,11 +5,11 @@ import { silentLogger, type Logger } from '../logger.js';
 import { OutboundMessage, type LocalConnection, type RestoredScope, type ScaleOut } from '../scaleout.js';
 import type { ForwardedRequest, TransportReply, TransportRequestHandler, TransportRouter } from '../transport-routing.js';
 import type { Bus } from './bus.js';
-import type { BusScaleOutOptions } from './scaleout-options.js';
+import type { BusScaleOutOptions, SendTarget } from './scaleout-options.js';
 import { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
 import { PendingReplies, PendingSums } from './pending-replies.js';
 import { wallClockMs } from './wall-clock.js';
-import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
+import { EnvelopeKind, GroupAction, SEND_TARGET_NAMES, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
 
 /**
  * The scale-out over a publish/subscribe bus: all routing logic, written once; the bus (in
@@ -38,6 +38,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private readonly logger: Logger;
   private readonly hubName: string;
   private readonly sendArrived: ((hub: string, delayMs: number) => void) | undefined;
+  private readonly sendPublished: ((hub: string, target: SendTarget, receivers: number) => void) | undefined;
   private readonly pending = new PendingReplies();
   private readonly sums = new PendingSums();
   /**
@@ -67,6 +68,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     this.logger = options.logger ?? silentLogger;
     this.hubName = options.hubName;
     this.sendArrived = options.metrics?.sendArrived?.bind(options.metrics);
+    this.sendPublished = options.metrics?.sendPublished?.bind(options.metrics);
     this.removeListener = this.bus.onMessage((channel, payload) => {
       if (this.channels.owns(channel)) this.onBusMessage(payload);
     });
@@ -273,7 +275,8 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private async publishSend(channel: string, target: TargetKind, name: string, message: OutboundMessage, excluded?: readonly string[]): Promise<void> {
     const payloads = new Map<string, Uint8Array>();
     for (const p of this.protocols) payloads.set(p.name, message.framed(p));
-    await this.publish(channel, { kind: EnvelopeKind.Send, origin: this.serverId, target, name, excluded: excluded ? [...excluded] : [], payloads, sentAt: wallClockMs() });
+    const receivers = await this.publish(channel, { kind: EnvelopeKind.Send, origin: this.serverId, target, name, excluded: excluded ? [...excluded] : [], payloads, sentAt: wallClockMs() });
+    if (this.sendPublished) this.reportPublished(target, receivers);
   }
 
   private async publish(channel: string, envelope: Envelope): Promise<number> {
@@ -354,11 +357,20 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     await this.reply(e.replyTo, e.requestId, true, encodeTransportReply(reply));
   }
 
+  // Metrics hooks run per send (no closure allocated); one that throws is logged, never breaks a send.
   private reportArrival(sentAt: number): void {
     try {
       this.sendArrived!(this.hubName, Math.max(0, wallClockMs() - sentAt));
     } catch (err) {
       this.logger.warn({ err }, 'backplane: the sendArrived metrics hook threw');
+    }
+  }
+
+  private reportPublished(target: TargetKind, receivers: number): void {
+    try {
+      this.sendPublished!(this.hubName, SEND_TARGET_NAMES[target], receivers);
+    } catch (err) {
+      this.logger.warn({ err }, 'backplane: the sendPublished metrics hook threw');
     }
   }
 

@@ -11,6 +11,14 @@
 export interface Bus {
   /** Resolves with the number of subscribers that got the message (0 when none listen). */
   publish(channel: string, payload: Uint8Array): Promise<number>;
+  /**
+   * How many subscribers `channel` has now (what `publish` would return), without publishing
+   * anything (Redis: PUBSUB NUMSUB; on a Cluster, SHARDNUMSUB summed over its nodes). Rejects
+   * with SB_BACKPLANE_UNAVAILABLE when the bus is unreachable. Optional (added later; a bus
+   * without it still works): hub contexts use it, off the hot path, to tell "no node serves this
+   * hub" from "no node holds a member of this group".
+   */
+  subscribers?(channel: string): Promise<number>;
   /** Idempotent per channel; resolves when active, or at once if the bus is down (restored later). */
   subscribe(channel: string): Promise<void>;
   unsubscribe(channel: string): Promise<void>;

@@ -2,6 +2,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import { SwitchboardError } from '@switchboard/protocol';
 import { TransportOp, type TransportReply } from '../transport-routing.js';
 import { encodeSendEnvelope } from './send-envelope.js';
+import type { SendTarget } from './scaleout-options.js';
 
 /**
  * Backplane envelopes: MessagePack arrays whose first element is the kind. A send carries the
@@ -11,6 +12,8 @@ import { encodeSendEnvelope } from './send-envelope.js';
 export const EnvelopeKind = { Send: 1, GroupCommand: 2, Invoke: 3, Reply: 4, TransportRequest: 5, TransportAbort: 6, GroupCount: 7 } as const;
 export const TargetKind = { All: 0, Group: 1, User: 2, Connection: 3 } as const;
 export type TargetKind = (typeof TargetKind)[keyof typeof TargetKind];
+/** The `SendTarget` name of each TargetKind (what `BackplaneMetrics.sendPublished` reports). */
+export const SEND_TARGET_NAMES: Record<TargetKind, SendTarget> = { [TargetKind.All]: 'all', [TargetKind.Group]: 'group', [TargetKind.User]: 'user', [TargetKind.Connection]: 'connection' };
 export const GroupAction = { Add: 1, Remove: 2 } as const;
 
 export type Envelope =

@@ -1,3 +1,4 @@
+import { SwitchboardError } from '@switchboard/protocol';
 import type { Bus } from './bus.js';
 
 /**
@@ -27,6 +28,11 @@ export class MemoryBroker {
   }
 
   /** @internal */
+  count(channel: string): number {
+    return this.subscribers.get(channel)?.size ?? 0;
+  }
+
+  /** @internal */
   publish(channel: string, payload: Uint8Array): number {
     const set = this.subscribers.get(channel);
     if (!set) return 0;
@@ -49,6 +55,11 @@ export class MemoryBus implements Bus {
 
   async publish(channel: string, payload: Uint8Array): Promise<number> {
     return this.broker.publish(channel, payload);
+  }
+
+  async subscribers(channel: string): Promise<number> {
+    if (this.closed) throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'This in-memory bus is closed.');
+    return this.broker.count(channel);
   }
 
   async subscribe(channel: string): Promise<void> {

@@ -21,11 +21,23 @@ export interface BusScaleOutOptions {
   metrics?: BackplaneMetrics;
 }
 
+/** The kind of channel a send was published on (see BackplaneChannels). */
+export type SendTarget = 'all' | 'group' | 'user' | 'connection';
+
 /**
- * What a node observes of the sends it receives over the bus. Called synchronously, once per
- * received send, on the hot path: keep it to a histogram observation; it must not throw.
+ * What a scale-out observes of the sends it receives and publishes over the bus. Called
+ * synchronously, once per send, on the hot path: keep it to a counter increment or a histogram
+ * observation; it must not throw.
  */
 export interface BackplaneMetrics {
+  /**
+   * A send this scale-out published was accepted by the bus, and `receivers` processes were
+   * subscribed to its channel (PUBLISH's count). One call per channel (`groups([a, b])` is two).
+   * Only `'all'` is heard by every node serving the hub, so 0 there means no node serves it;
+   * 0 on a group, user or connection channel is normal (no node holds a member). Not called for
+   * sends a node delivered to its own connections only, nor for failed publishes.
+   */
+  sendPublished?(hub: string, target: SendTarget, receivers: number): void;
   /**
    * A send published by a hub context (a worker) or another node reached this node: `delayMs` from
    * its publish to its arrival here, before it is written to this node's connections (which holds
