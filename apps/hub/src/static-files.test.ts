@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStaticHandler, resolveStaticPath, serveStatic } from './static-files.js';
+import { createStaticHandler, findWebDist, notBuiltMessage, resolveStaticPath, serveStatic, WEB_DIST } from './static-files.js';
 
 interface Reply {
   status: number;
@@ -143,6 +144,45 @@ describe('static files', () => {
       expect(lib.body).toContain('HubConnectionBuilder');
     } finally {
       hubStatic.close();
+    }
+  });
+});
+
+// Installed from tarballs, apps/hub and apps/web are not siblings any more: the bundle is found
+// through Node's resolution of @switchboard/web, with the repository layout as the fallback.
+describe('finding the dashboard bundle', () => {
+  it('resolves @switchboard/web through node_modules (in the workspace: the link to apps/web)', () => {
+    const web = findWebDist();
+    expect(web.source).toBe('package');
+    expect(web.dir).toBe(fileURLToPath(new URL('../../web/dist/', import.meta.url)));
+    expect(WEB_DIST).toBe(web.dir);
+  });
+
+  it('uses the folder of whatever package.json Node resolves, wherever npm installed it', () => {
+    const seen: string[] = [];
+    const web = findWebDist((id) => (seen.push(id), join('/srv/app/node_modules/@switchboard/web', 'package.json')));
+    expect(seen).toEqual(['@switchboard/web/package.json']);
+    expect(web).toEqual({ dir: `/srv/app/node_modules/@switchboard/web/dist${sep}`, source: 'package' });
+  });
+
+  it('falls back to the repository layout when the package cannot be resolved, and says so when it is missing', async () => {
+    const web = findWebDist(() => {
+      throw Object.assign(new Error("Cannot find module '@switchboard/web/package.json'"), { code: 'MODULE_NOT_FOUND' });
+    });
+    expect(web.source).toBe('checkout');
+    expect(web.dir.endsWith(`${sep}web${sep}dist${sep}`)).toBe(true);
+    expect(notBuiltMessage(web)).toMatch(/@switchboard\/web is not installed \(npm install @switchboard\/web\)/);
+    expect(notBuiltMessage({ dir: '/x/dist/', source: 'package' })).toMatch(/no index\.html in \/x\/dist\/.*npm run build/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'sb-static-missing-'));
+    const { server, port } = await listen(createStaticHandler(join(dir, 'dist'), {}, notBuiltMessage({ dir: join(dir, 'dist'), source: 'checkout' })));
+    try {
+      const reply = await get(port, '/');
+      expect(reply.status).toBe(404);
+      expect(reply.body).toContain('npm install @switchboard/web');
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,13 +1,37 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { ServerResponse } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
-/** The dashboard's bundle (apps/web/dist, built by `npm run build`), from apps/hub/dist or apps/hub/src. */
-export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+/** Where the dashboard's bundle was found, and how: the answer of `findWebDist`. */
+export interface WebDist {
+  readonly dir: string;
+  /** 'package': through Node's resolution of @switchboard/web; 'checkout': next to apps/hub in the repository. */
+  readonly source: 'package' | 'checkout';
+}
+
+/**
+ * Finds the dashboard's bundle (the `dist/` folder of @switchboard/web). Node's module resolution
+ * finds the package wherever npm put it: hoisted next to us in an installed project, or linked to
+ * apps/web in the workspace. A relative path alone breaks once the packages are installed from
+ * tarballs. If the package cannot be resolved (a checkout without `npm install`), it falls back to
+ * the repository layout, apps/web/dist seen from apps/hub/dist or apps/hub/src.
+ */
+export function findWebDist(resolve: (id: string) => string = require.resolve): WebDist {
+  try {
+    return { dir: join(dirname(resolve('@switchboard/web/package.json')), 'dist') + sep, source: 'package' };
+  } catch {
+    return { dir: fileURLToPath(new URL('../../web/dist/', import.meta.url)), source: 'checkout' };
+  }
+}
+
+const WEB = findWebDist();
+
+/** The dashboard's bundle: the `dist/` of @switchboard/web (apps/web/dist in the repository, built by `npm run build`). */
+export const WEB_DIST = WEB.dir;
 
 /** Content types by extension; a file with another extension is not served. */
 const TYPES: Readonly<Record<string, string>> = {
@@ -38,6 +62,12 @@ const HTML_HEADERS = {
 
 const NOT_BUILT = 'The dashboard is not built: run `npm run build` (it bundles apps/web into apps/web/dist).\n';
 
+/** What `/` answers when the bundle is missing: the fix depends on whether the package was found at all. */
+export function notBuiltMessage(web: WebDist): string {
+  if (web.source === 'package') return `The dashboard is missing: no index.html in ${web.dir}. In the repository, run \`npm run build\`; an installed @switchboard/web ships it built.\n`;
+  return `The dashboard was not found: @switchboard/web is not installed (npm install @switchboard/web) and ${web.dir} has no build (in the repository, run \`npm run build\`).\n`;
+}
+
 /**
  * Maps a URL path to a file under `root`, or undefined: percent-decoded, no NUL or backslash, no
  * dot segments or hidden files, and the result must stay inside `root` (no directory traversal).
@@ -64,7 +94,7 @@ export function resolveStaticPath(root: string, pathname: string): string | unde
  * (`Cache-Control: no-cache`, so a rebuilt dashboard shows at once) and a strict CSP on HTML.
  * Returns false for paths it does not serve, so the caller answers 404.
  */
-export function createStaticHandler(root: string, libraries: Readonly<Record<string, string>> = {}) {
+export function createStaticHandler(root: string, libraries: Readonly<Record<string, string>> = {}, notBuilt = NOT_BUILT) {
   return async function serve(pathname: string, res: ServerResponse): Promise<boolean> {
     const library = libraries[pathname];
     const file = library ?? resolveStaticPath(root, pathname);
@@ -77,7 +107,7 @@ export function createStaticHandler(root: string, libraries: Readonly<Record<str
     } catch {
       if (pathname === '/' || pathname === '/index.html') {
         res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end(NOT_BUILT);
+        res.end(notBuilt);
         return true;
       }
       return false;
@@ -109,5 +139,5 @@ export function createStaticHandler(root: string, libraries: Readonly<Record<str
   };
 }
 
-/** The hub node's static files: the dashboard at `/` (apps/web/dist) and the official client bundles at `/lib/`. */
-export const serveStatic = createStaticHandler(WEB_DIST, LIBRARIES);
+/** The hub node's static files: the dashboard at `/` (the dist of @switchboard/web) and the official client bundles at `/lib/`. */
+export const serveStatic = createStaticHandler(WEB_DIST, LIBRARIES, notBuiltMessage(WEB));

@@ -5,6 +5,7 @@ import type { RedisTarget } from './redis-config.js';
 
 export { RedisBus, type RedisBusOptions, type BusMetrics } from './redis-bus.js';
 export { parseClusterNodes, redisTargetFromEnv, describeTarget, type RedisTarget } from './redis-config.js';
+export { isRedisClient, isClusterClient, assertClusterSeeds, invalidRedisTarget, describeValue, ACCEPTED_REDIS_TARGETS } from './client-shape.js';
 
 export interface RedisBackplaneOptions {
   redis: RedisTarget;

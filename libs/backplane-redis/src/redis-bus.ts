@@ -2,6 +2,7 @@ import { SwitchboardError } from '@switchboard/protocol';
 import type { BackplaneMetrics, Bus } from '@switchboard/hub-server/backplane';
 import { silentLogger, type Logger } from '@switchboard/hub-server/backplane';
 import { Cluster, Redis, type ClusterNode } from 'ioredis';
+import { assertClusterSeeds, isClusterClient, isRedisClient } from './client-shape.js';
 import { describeTarget, type RedisTarget } from './redis-config.js';
 
 /**
@@ -73,11 +74,13 @@ export class RedisBus implements Bus {
       this.pub = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: false });
       this.ownsPub = true;
       this.sharded = false;
-    } else if (target instanceof Redis || target instanceof Cluster) {
+    } else if (isRedisClient(target)) {
       this.pub = target;
       this.ownsPub = false;
-      this.sharded = target instanceof Cluster;
+      this.sharded = isClusterClient(target);
     } else {
+      // Anything else must be cluster seeds; a wrong value fails here instead of retrying forever.
+      assertClusterSeeds(target);
       this.pub = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1 } });
       this.ownsPub = true;
       this.sharded = true;
@@ -107,7 +110,7 @@ export class RedisBus implements Bus {
   private subscriber(): Client {
     if (this.sub) return this.sub;
     const sub: Client =
-      this.pub instanceof Cluster
+      isClusterClient(this.pub)
         ? this.pub.duplicate(undefined, { shardedSubscribers: true, clusterRetryStrategy: retryStrategy })
         : this.pub.duplicate({ autoResubscribe: false, enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy });
     sub.on('error', (err: Error) => this.onError('subscriber', err));
@@ -159,6 +162,26 @@ export class RedisBus implements Bus {
     } catch (err) {
       this.options.metrics?.publishFailed?.();
       throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Publishing to Redis failed (${(err as Error).message}); the message did not reach other hub nodes.`, { cause: err });
+    }
+  }
+
+  /**
+   * Subscribers of `channel` now, without publishing. Standalone: PUBSUB NUMSUB (the count
+   * PUBLISH returns). Cluster: a sharded channel's subscribers are on the nodes of its slot, and
+   * SHARDNUMSUB counts only the node asked (ioredis routes PUBSUB to any node), so every node is
+   * asked and the answers summed. Rare (hub contexts probe once per a few seconds at most).
+   */
+  async subscribers(channel: string): Promise<number> {
+    if (this.closed) throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The Redis backplane is closed.');
+    if (this.pub.status !== 'ready') await this.pubReady;
+    if (this.pub.status !== 'ready') throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis is unreachable (${this.pub.status}); cannot count the subscribers of a channel.`);
+    const count = (reply: unknown) => Number((reply as unknown[])[1] ?? 0);
+    try {
+      if (!this.sharded) return count(await (this.pub as Redis).call('PUBSUB', 'NUMSUB', channel));
+      const replies = await Promise.all((this.pub as Cluster).nodes('all').map((node) => node.call('PUBSUB', 'SHARDNUMSUB', channel)));
+      return replies.reduce<number>((sum, reply) => sum + count(reply), 0);
+    } catch (err) {
+      throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Counting the subscribers of a channel failed (${(err as Error).message}).`, { cause: err });
     }
   }
 

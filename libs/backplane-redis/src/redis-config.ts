@@ -1,5 +1,6 @@
 import { SwitchboardError } from '@switchboard/protocol';
-import { Cluster, Redis, type ClusterNode } from 'ioredis';
+import type { Cluster, ClusterNode, Redis } from 'ioredis';
+import { describeValue, isClusterClient, isRedisClient } from './client-shape.js';
 
 /**
  * How to reach Redis: a URL (`redis://host:port/db`), an ioredis client (Redis or Cluster) that
@@ -39,7 +40,8 @@ export function redisTargetFromEnv(env: NodeJS.ProcessEnv): RedisTarget | undefi
 /** Describes a target for logs without credentials. */
 export function describeTarget(target: RedisTarget): string {
   if (typeof target === 'string') return target.replace(/\/\/[^@]*@/, '//***@');
-  if (target instanceof Cluster) return 'ioredis Cluster (caller-owned)';
-  if (target instanceof Redis) return 'ioredis client (caller-owned)';
+  if (isClusterClient(target)) return 'ioredis Cluster (caller-owned)';
+  if (isRedisClient(target)) return 'ioredis client (caller-owned)';
+  if (!Array.isArray((target as { cluster?: unknown } | null)?.cluster)) return describeValue(target);
   return `cluster ${target.cluster.map((n) => (typeof n === 'object' ? `${n.host}:${n.port}` : String(n))).join(',')}`;
 }
