@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +22,17 @@ export function freePort(): Promise<number> {
 export interface PrivateRedis {
   readonly port: number;
   readonly url: string;
-  /** Kills the server (SIGKILL: an abrupt outage). */
-  kill(): Promise<void>;
-  /** Starts it again on the same port. */
-  restart(): Promise<void>;
+  /** Stops the server: SIGKILL (an abrupt outage, the default) or SIGTERM (a clean stop that writes its append-only file). */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Starts it again on the same port (after SIGKILL if it runs). With `appendonly` it reloads its
+   * append-only file; `{ empty: true }` deletes its files first (Redis restarted without its data).
+   */
+  restart(options?: { empty?: boolean; signal?: NodeJS.Signals }): Promise<void>;
+  /** SIGSTOP: the server keeps its connections but answers nothing (a frozen or overloaded Redis). */
+  freeze(): void;
+  /** SIGCONT after `freeze`. */
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -59,25 +66,36 @@ function killChild(child: ChildProcess | undefined, signal: NodeJS.Signals): Pro
   });
 }
 
-/** A private standalone redis-server on a free port, owned by the test (no persistence). */
-export async function startRedis(): Promise<PrivateRedis> {
+/**
+ * A private standalone redis-server on a free port, owned by the test. No persistence, unless
+ * `appendonly` (AOF, `appendfsync everysec` as docs/scaling.md recommends).
+ */
+export async function startRedis(options: { appendonly?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sb-redis-'));
-  let child: ChildProcess | undefined = spawnRedis(port, dir);
+  const extra = options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : [];
+  let child: ChildProcess | undefined = spawnRedis(port, dir, extra);
   await waitForPing(port);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    kill: async () => {
-      await killChild(child, 'SIGKILL');
+    kill: async (signal: NodeJS.Signals = 'SIGKILL') => {
+      await killChild(child, signal);
       child = undefined;
     },
-    restart: async () => {
-      if (child) await killChild(child, 'SIGKILL');
-      child = spawnRedis(port, dir);
+    restart: async ({ empty = false, signal = 'SIGKILL' } = {}) => {
+      if (child) await killChild(child, signal);
+      if (empty) {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+      }
+      child = spawnRedis(port, dir, extra);
       await waitForPing(port);
     },
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     stop: async () => {
+      child?.kill('SIGCONT'); // a frozen server would not act on SIGTERM
       await killChild(child, 'SIGTERM');
       child = undefined;
       rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ examples (the example job set that npm start runs when JOBS_MODULE is not set):
   switchboard enqueue hash '{"rounds":200000}' --watch
   switchboard enqueue pipeline '{"items":2000}' --watch`;
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'lost']);
 
 function parseArgs(argv: string[]) {
   const flags = new Map<string, string | true>();
@@ -39,7 +39,7 @@ const { flags, positional } = parseArgs(process.argv.slice(2));
 const [command, arg1, arg2] = positional;
 const base = String(flags.get('url') ?? process.env['SWITCHBOARD_URL'] ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
 const token = flags.get('token') ?? process.env['SWITCHBOARD_TOKEN'];
-if (!command || flags.has('help')) fail(USAGE, command ? 0 : 2);
+if (!command || flags.has('help')) fail(USAGE, flags.has('help') ? 0 : 2);
 if (token === true) fail('--token needs a value: --token <jwt>');
 
 // The token goes in the Authorization header of negotiate and every HTTP request, and as

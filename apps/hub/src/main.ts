@@ -77,6 +77,8 @@ if (config.redis) {
     redis: config.redis,
     prefix: config.redisPrefix,
     adminRole: config.jobsAdminRole,
+    timeoutMs: config.redisTimeoutMs,
+    logger,
     publish: (update) => jobsEndpoint.clients.group(jobGroup(update.jobId)).jobUpdated(update),
   });
 }

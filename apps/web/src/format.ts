@@ -1,6 +1,6 @@
 import type { JobUpdate } from '@switchboard/contracts';
 
-export const TERMINAL_STATES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+export const TERMINAL_STATES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'lost']);
 
 export function isTerminal(u: Pick<JobUpdate, 'state'>): boolean {
   return TERMINAL_STATES.has(u.state);

@@ -89,7 +89,10 @@ jobs.onJobUpdated((u, { live }) => {
 });
 jobs.onWatchError((jobId, err) => {
   const code = hubErrorCode(err);
-  if (code === 'SB_JOB_NOT_FOUND' || code === 'SB_JOB_FORBIDDEN') forget(jobId);
+  // A job that was being watched and is gone now shows `lost` (the client's last update); it leaves
+  // the stored list, and "Clear finished" removes it from the page.
+  if (code === 'SB_JOB_NOT_FOUND') watched.remove(jobId);
+  else if (code === 'SB_JOB_FORBIDDEN') forget(jobId);
   else view.problem(jobId, `Watch failed: ${hubErrorMessage(err)}`);
 });
 for (const id of [...watched.ids()].reverse()) view.placeholder(id);

@@ -33,9 +33,30 @@ export interface RedisBusOptions {
    * once, an outage fails publishes at once instead. @defaultValue 5000
    */
   connectTimeoutMs?: number;
+  /**
+   * The most a publish, subscribe or unsubscribe waits for Redis's answer. A Redis that keeps its
+   * connections but answers nothing (frozen, overloaded) would otherwise hold a send, a new
+   * connection's handshake or a group change for as long as it lasts. A publish past it fails with
+   * SB_BACKPLANE_UNAVAILABLE; a (un)subscribe past it resolves (logged) and completes when Redis
+   * answers. @defaultValue 2000
+   */
+  commandTimeoutMs?: number;
 }
 
 type Client = Redis | Cluster;
+
+/** What a command still unanswered at its deadline resolves the race with. */
+const LATE = Symbol('late');
+
+/** `work`, or LATE once `ms` passed without an answer (the command itself goes on). */
+async function withinMs<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Reconnect forever with a capped backoff: a hub node outlives any Redis outage. */
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
@@ -67,8 +88,11 @@ export class RedisBus implements Bus {
   /** Removes the listeners this bus put on the publisher (a caller-owned client outlives the bus). */
   private readonly detachPub: () => void;
 
+  private readonly commandTimeoutMs: number;
+
   constructor(private readonly options: RedisBusOptions) {
     this.logger = options.logger ?? silentLogger;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
     const target = options.redis;
     if (typeof target === 'string') {
       this.pub = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: false });
@@ -156,9 +180,14 @@ export class RedisBus implements Bus {
     const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     if (!this.sharded) this.corkUntilNextTick((this.pub as Redis).stream);
     try {
-      const receivers = Number(this.sharded ? await (this.pub as Cluster).spublish(channel, buf) : await (this.pub as Redis).publish(channel, buf));
+      const sent = this.sharded ? (this.pub as Cluster).spublish(channel, buf) : (this.pub as Redis).publish(channel, buf);
+      const answer = await withinMs(sent, this.commandTimeoutMs);
+      if (answer === LATE) {
+        sent.catch(() => {}); // settles later (or fails with the connection); nobody waits for it
+        throw new Error(`no answer within ${this.commandTimeoutMs} ms: Redis is frozen or overloaded`);
+      }
       this.options.metrics?.published?.(buf.length);
-      return receivers;
+      return Number(answer);
     } catch (err) {
       this.options.metrics?.publishFailed?.();
       throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Publishing to Redis failed (${(err as Error).message}); the message did not reach other hub nodes.`, { cause: err });
@@ -225,8 +254,17 @@ export class RedisBus implements Bus {
       if (this.closed || this.wanted.has(channel) !== on) return;
       if (!this.sharded && sub.status !== 'ready') return;
       try {
-        if (this.sharded) await (on ? (sub as Cluster).ssubscribe(channel) : (sub as Cluster).sunsubscribe(channel));
-        else await (on ? (sub as Redis).subscribe(channel) : (sub as Redis).unsubscribe(channel));
+        const command: Promise<unknown> = this.sharded
+          ? on
+            ? (sub as Cluster).ssubscribe(channel)
+            : (sub as Cluster).sunsubscribe(channel)
+          : on
+            ? (sub as Redis).subscribe(channel)
+            : (sub as Redis).unsubscribe(channel);
+        if ((await withinMs(command, this.commandTimeoutMs)) === LATE) {
+          command.catch(() => {});
+          this.logger.warn({ channel, timeoutMs: this.commandTimeoutMs }, `backplane: Redis has not answered a ${on ? 'subscribe' : 'unsubscribe'} within the timeout (frozen or overloaded?); going on, it completes when Redis answers`);
+        }
       } catch (err) {
         this.logger.warn({ channel, error: (err as Error).message }, `backplane: ${on ? 'subscribe' : 'unsubscribe'} failed; it is retried when Redis reconnects`);
       }

@@ -1,13 +1,24 @@
 import type { AnyJob, JobNamed, JobShape, JobSnapshot, JobState, JobUpdate, JobsClient, JobsServer } from '@switchboard/contracts';
 import { HubClient, type ConnectionParts } from './hub-client.js';
 import type { ClientOptions } from './options.js';
+import { hubErrorCode, hubErrorMessage } from './errors.js';
 import { SeqFilter } from './seq-filter.js';
+import { retryDelay, Slots } from './watch-slots.js';
 
-const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
+const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled', 'lost']);
+
+/** Answers after which a job is forgotten: it does not exist (any more) or is not the caller's. */
+const FINAL_CODES: ReadonlySet<string> = new Set(['SB_JOB_NOT_FOUND', 'SB_JOB_FORBIDDEN']);
+/** Watch invocations in flight at once per connection (the hub refuses those past 100 pending). */
+const WATCH_SLOTS = 16;
+/** How long a `watch` call retries transient refusals (SB_INVOCATION_LIMIT, Redis down) before it rejects; the job stays watched and is retried in the background. */
+const WATCH_RETRY_BUDGET_MS = 10_000;
+/** The pause between background retries of watches that have not gone through. */
+const BACKGROUND_RETRY_MS = 3_000;
 
 /** How an update reached the client (the second argument of `onJobUpdated` handlers). */
 export interface UpdateInfo {
-  /** Pushed by the hub (`jobUpdated`); false for the snapshot a `watch` answered. */
+  /** Pushed by the hub (`jobUpdated`); false for the snapshot a `watch` answered, and for a `lost` update. */
   readonly live: boolean;
 }
 const LIVE: UpdateInfo = Object.freeze({ live: true });
@@ -18,7 +29,13 @@ interface Watched {
   ended: boolean;
   /** The connection (counted by `#epoch`) on which the hub last confirmed the watch. */
   watchedIn: number | undefined;
+  /** The watch invocation under way for this job, shared by every caller. */
+  inFlight: Promise<JobSnapshot> | undefined;
+  /** The job's name, from its first update (for a `lost` update). */
+  name: string | undefined;
 }
+
+class Refused extends Error {}
 
 /**
  * A connection to the jobs hub (`/hubs/jobs`), typed by your job set (`connectJobs<typeof jobs>(url)`):
@@ -31,15 +48,23 @@ interface Watched {
  *   start, for watches asked for before it) every watched job that has not ended is watched again;
  *   `watch` answers with the snapshot, so a final state reached while the connection was down is
  *   still delivered.
- * - A `watch` that fails because the connection is down stays in the list and is retried when it is
- *   up; one the hub refuses (an unknown or expired id) is dropped (reported to `onWatchError` when
- *   it was a re-watch).
+ * - Watches go out through a few slots (16 in flight), so watching 1,000 jobs at once, or
+ *   re-watching them after a reconnect, never runs into the hub's pending-invocation limit.
+ * - A job is forgotten only on a final answer: SB_JOB_NOT_FOUND or SB_JOB_FORBIDDEN. Other
+ *   refusals (SB_INVOCATION_LIMIT, Redis unreachable) are retried with backoff: a `watch` call for
+ *   about 10 s before it rejects, and then in the background every 3 s until the hub answers; a
+ *   watch that fails because the connection is down is retried once it is up.
+ * - A job that was being watched and whose record is gone (SB_JOB_NOT_FOUND on a re-watch: Redis
+ *   lost its data, or it expired) gets a terminal `lost` update with the reason, reported to
+ *   `onWatchError` too; watchers never wait on a job that no longer exists.
  */
 export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsServer, JobsClient> implements JobsServer<J> {
   readonly #filter = new SeqFilter();
   readonly #jobs = new Map<string, Watched>();
   readonly #updateHandlers = new Set<(update: JobUpdate<J>, info: UpdateInfo) => void>();
   readonly #watchErrorHandlers = new Set<(jobId: string, error: Error) => void>();
+  readonly #slots = new Slots(WATCH_SLOTS);
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #epoch = 0;
 
   constructor(parts: ConnectionParts, options: ClientOptions = {}) {
@@ -61,17 +86,15 @@ export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsS
   async watch(jobId: string): Promise<JobSnapshot<J>> {
     let entry = this.#jobs.get(jobId);
     if (!entry) {
-      entry = { ended: false, watchedIn: undefined };
+      entry = { ended: false, watchedIn: undefined, inFlight: undefined, name: undefined };
       this.#jobs.set(jobId, entry);
     }
-    const epoch = this.#epoch;
     try {
-      const snapshot = (await this.invoke('watch', jobId)) as JobSnapshot<J>;
-      if (this.#jobs.get(jobId) === entry) entry.watchedIn = epoch;
-      this.#accept(snapshot, SNAPSHOT);
-      return snapshot;
+      return (await this.#ensureWatched(jobId, entry, Date.now() + WATCH_RETRY_BUDGET_MS)) as JobSnapshot<J>;
     } catch (err) {
-      if (this.#refused(epoch) && this.#jobs.get(jobId) === entry) this.#drop(jobId);
+      if (err instanceof Refused) throw err.cause;
+      // Not watched yet but still wanted: retried when the connection is up, or in the background.
+      if (this.state === 'connected') this.#retryLater();
       throw err;
     }
   }
@@ -86,6 +109,13 @@ export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsS
   /** True when the job ended cancelled by this call; false when it had already ended. */
   cancel(jobId: string): Promise<boolean> {
     return this.invoke('cancel', jobId);
+  }
+
+  /** Stops for good (see HubClient.stop), with the background re-watch. */
+  override async stop(): Promise<void> {
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    await super.stop();
   }
 
   /** The ids being watched (ended ones included, until `unwatch`). */
@@ -107,15 +137,61 @@ export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsS
     return () => this.#updateHandlers.delete(handler);
   }
 
-  /** Gets the error when a re-watch is refused by the hub (the job is then dropped). */
+  /** Gets the error when the hub refuses a job that was being watched (not found, forbidden): the job is then dropped, after a `lost` update when it was gone. */
   onWatchError(handler: (jobId: string, error: Error) => void): () => void {
     this.#watchErrorHandlers.add(handler);
     return () => this.#watchErrorHandlers.delete(handler);
   }
 
-  /** A failure on the same, still connected connection is the hub's answer, not a lost connection. */
-  #refused(epoch: number): boolean {
-    return this.state === 'connected' && this.#epoch === epoch;
+  /**
+   * Watches the job through the slots, retrying transient refusals with backoff until `deadline`
+   * (undefined: for as long as the connection lasts). Rejects with `Refused` (the hub's final
+   * answer; the job is then dropped) or the last error.
+   */
+  #ensureWatched(jobId: string, entry: Watched, deadline: number | undefined): Promise<JobSnapshot> {
+    if (entry.inFlight) return entry.inFlight;
+    const epoch = this.#epoch;
+    const attempt = async (): Promise<JobSnapshot> => {
+      for (let n = 0; ; n++) {
+        try {
+          const snapshot = await this.#slots.run(() => this.invoke('watch', jobId));
+          if (this.#jobs.get(jobId) === entry) entry.watchedIn = epoch;
+          this.#accept(snapshot, SNAPSHOT);
+          return snapshot;
+        } catch (err) {
+          // Down, or down and up again: the reconnect's re-watch takes over.
+          if (this.state !== 'connected' || this.#epoch !== epoch || this.#jobs.get(jobId) !== entry) throw err;
+          const code = hubErrorCode(err);
+          if (code && FINAL_CODES.has(code)) {
+            this.#refuse(jobId, entry, err, code);
+            throw new Refused('refused', { cause: err });
+          }
+          const wait = retryDelay(n);
+          if (deadline !== undefined && Date.now() + wait > deadline) throw err;
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+    };
+    const running = attempt().finally(() => {
+      if (entry.inFlight === running) entry.inFlight = undefined;
+    });
+    entry.inFlight = running;
+    return running;
+  }
+
+  /** The hub's final answer for a watched job: drop it; a job that had been seen and is now gone ends `lost`. */
+  #refuse(jobId: string, entry: Watched, err: unknown, code: string): void {
+    const seenBefore = this.#filter.highest(jobId) !== undefined;
+    if (code === 'SB_JOB_NOT_FOUND' && seenBefore && !entry.ended) {
+      const reason = `The job's record is gone from Redis (${hubErrorMessage(err)}): Redis lost its data (restarted without persistence, or evicted keys) or the record expired. Its outcome is unknown.`;
+      const now = Date.now();
+      this.#accept({ jobId, name: entry.name ?? '', seq: Number.MAX_SAFE_INTEGER, state: 'lost', progress: 0, attempt: 0, error: reason, createdAt: now, updatedAt: now }, SNAPSHOT);
+    }
+    const wasWatched = entry.watchedIn !== undefined || seenBefore;
+    this.#drop(jobId);
+    if (!wasWatched) return; // a first watch of a bad id: the caller gets the rejection
+    const error = err instanceof Error ? err : new Error(String(err));
+    for (const h of [...this.#watchErrorHandlers]) h(jobId, error);
   }
 
   #drop(jobId: string): void {
@@ -123,9 +199,12 @@ export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsS
     this.#filter.forget(jobId);
   }
 
-  #accept(update: JobUpdate, info: UpdateInfo): void {
-    const entry = this.#jobs.get(update.jobId);
-    if (!entry || !this.#filter.accept(update)) return;
+  #accept(received: JobUpdate, info: UpdateInfo): void {
+    const entry = this.#jobs.get(received.jobId);
+    if (!entry || !this.#filter.accept(received)) return;
+    // A `lost` update from the hub's resync cannot know the job's name (its record is gone).
+    const update = received.state === 'lost' && !received.name && entry.name ? { ...received, name: entry.name } : received;
+    entry.name ??= update.name;
     if (TERMINAL.has(update.state)) entry.ended = true;
     for (const h of [...this.#updateHandlers]) {
       try {
@@ -136,22 +215,18 @@ export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsS
     }
   }
 
+  /** Watches every job not yet watched on this connection, through the slots, retrying until it goes through or the connection drops. */
   async #rewatch(epoch: number): Promise<void> {
     const due = [...this.#jobs].filter(([, j]) => !j.ended && j.watchedIn !== epoch);
-    await Promise.all(
-      due.map(async ([jobId, entry]) => {
-        try {
-          const snapshot = await this.invoke('watch', jobId);
-          if (this.#jobs.get(jobId) !== entry) return;
-          entry.watchedIn = epoch;
-          this.#accept(snapshot, SNAPSHOT);
-        } catch (err) {
-          if (!this.#refused(epoch) || this.#jobs.get(jobId) !== entry) return; // down again: the next reconnect retries
-          this.#drop(jobId);
-          const error = err instanceof Error ? err : new Error(String(err));
-          for (const h of [...this.#watchErrorHandlers]) h(jobId, error);
-        }
-      }),
-    );
+    await Promise.all(due.map(([jobId, entry]) => this.#ensureWatched(jobId, entry, undefined).catch(() => {})));
+  }
+
+  /** Re-watches what is still not watched after a while (a `watch` call that gave up on transient refusals). */
+  #retryLater(): void {
+    if (this.#retryTimer !== undefined) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.state === 'connected') void this.#rewatch(this.#epoch);
+    }, BACKGROUND_RETRY_MS);
   }
 }

@@ -1,6 +1,11 @@
-/** Job lifecycle states. `completed`, `failed` and `cancelled` are terminal. */
-export type JobState = 'queued' | 'active' | 'completed' | 'failed' | 'cancelled';
-export type TerminalJobState = 'completed' | 'failed' | 'cancelled';
+/**
+ * Job lifecycle states. `completed`, `failed`, `cancelled` and `lost` are terminal. `lost` is never
+ * stored: watchers are told it when the job's record is gone from Redis (Redis lost its data, see
+ * docs/scaling.md on persistence), with the reason in `error`; its `seq` is
+ * `Number.MAX_SAFE_INTEGER`, so it supersedes anything seen before.
+ */
+export type JobState = 'queued' | 'active' | 'completed' | 'failed' | 'cancelled' | 'lost';
+export type TerminalJobState = 'completed' | 'failed' | 'cancelled' | 'lost';
 
 /**
  * The types of one job, as clients see them: its name, the data `enqueue` takes, its stage names

@@ -36,7 +36,7 @@ const ping = defineJob({
 
 const jobs = [report, ping];
 type Jobs = JobsOf<typeof jobs>;
-declare const service: JobsService<Jobs>;
+declare const service: JobsService<typeof jobs>;
 
 describe('defineJob', () => {
   it('infers name, data, stages and result from the definition', () => {
@@ -63,6 +63,11 @@ describe('defineJob', () => {
 });
 
 describe('JobsService typed by a job set', () => {
+  it('infers its job types from the jobs option', () => {
+    const make = () => new JobsService({ jobs, redis: 'redis://127.0.0.1:6379', publish: async () => {} });
+    expectTypeOf(make).returns.toEqualTypeOf<JobsService<typeof jobs>>();
+  });
+
   it('refuses a wrong job name or wrong data for enqueue', () => {
     void service.enqueue('report', { month: '2026-11', pages: 2 });
     // pages has a default: optional when enqueueing, always set in process (see above).

@@ -4,7 +4,7 @@ export { JobCatalog, type JobSet } from './job-set.js';
 export { loadJobsModule, DEMO_JOBS_MODULE } from './jobs-module.js';
 export { JobsService, type JobsServiceOptions, type JobRequester } from './jobs-service.js';
 export { JobsWorker, type JobsWorkerOptions, type JobRunEnd, type JobRunOutcome } from './jobs-worker.js';
-export { JobStore, parseSnapshot, TERMINAL, type JobPatch } from './job-store.js';
+export { JobStore, parseSnapshot, lostUpdate, TERMINAL, type JobPatch } from './job-store.js';
 export { JobKeys, SystemKeys, jobGroup, jobIdOfGroup, JOB_ID_PATTERN } from './keys.js';
 export { SystemRegistry, queueCounter, type SystemRegistryOptions, type QueueCounter } from './system-registry.js';
 export { commandClient, failFastClient, quit } from './redis-client.js';

@@ -2,7 +2,26 @@ import type { JobSnapshot, JobState } from '@switchboard/contracts';
 import type { Cluster, Redis } from 'ioredis';
 import type { JobKeys } from './keys.js';
 
-export const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
+export const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled', 'lost']);
+
+/**
+ * What watchers are told about a job whose record is gone from Redis (it restarted empty, evicted
+ * keys, or the record expired): a terminal `lost` update. Never stored; its `seq` is the highest
+ * possible so every client's seq filter lets it through and drops anything after it.
+ */
+export function lostUpdate(jobId: string, now = Date.now()): JobSnapshot {
+  return {
+    jobId,
+    name: '',
+    seq: Number.MAX_SAFE_INTEGER,
+    state: 'lost',
+    progress: 0,
+    attempt: 0,
+    error: "The job's record is gone from Redis: Redis lost its data (restarted without persistence, or evicted keys) or the record expired. Its outcome is unknown; enqueue it again if it matters.",
+    createdAt: now,
+    updatedAt: now,
+  };
+}
 
 /** Per-second finished-job counters live this long (the rate reads the last 10 s). */
 const FINISHED_COUNTER_TTL_SECONDS = 60;

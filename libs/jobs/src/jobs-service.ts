@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import type { AnyJob, JobNamed, JobShape, JobSnapshot, JobUpdate } from '@switchboard/contracts';
+import type { JobNameOf, JobNamed, JobSetShape, JobSnapshot, JobsOf, JobUpdate } from '@switchboard/contracts';
 import type { RedisTarget } from '@switchboard/backplane-redis';
-import { SwitchboardError } from '@switchboard/protocol';
+import { SwitchboardError, isSwitchboardError } from '@switchboard/protocol';
 import { Queue } from 'bullmq';
 import { JobCatalog, type JobSet } from './job-set.js';
 import { JOB_ID_PATTERN, JobKeys } from './keys.js';
 import { JobStore, TERMINAL } from './job-store.js';
-import { commandClient, quit } from './redis-client.js';
+import { SILENT, type JobsLogger } from './outage-log.js';
+import { quit, requestClient } from './redis-client.js';
 
-export interface JobsServiceOptions {
+export interface JobsServiceOptions<S extends JobSetShape = JobSetShape> {
   /** The job set this deployment runs (the same as the workers'): an array of defineJob results, or a loaded catalog. */
-  jobs: JobSet | JobCatalog;
+  jobs: S | JobCatalog;
   redis: RedisTarget;
   /** Key and channel prefix (REDIS_PREFIX). @defaultValue 'sb:' */
   prefix?: string;
@@ -20,6 +21,14 @@ export interface JobsServiceOptions {
   cancelWaitMs?: number;
   /** Users with this role may watch, get and cancel every job, not only their own (JOBS_ADMIN_ROLE). @defaultValue 'admin' */
   adminRole?: string;
+  /**
+   * The most a request waits for Redis (JOBS_REDIS_TIMEOUT_MS): past it, or at once while Redis is
+   * unreachable, it fails with SB_BACKPLANE_UNAVAILABLE. Nothing queues while Redis is down.
+   * @defaultValue 2000
+   */
+  timeoutMs?: number;
+  /** Where Redis outages are logged (once per outage). @defaultValue silent */
+  logger?: JobsLogger;
 }
 
 /** Who asks: the authenticated user (a hub `ctx.user`, or the REST request's), or undefined when anonymous. */
@@ -37,55 +46,68 @@ export interface JobRequester {
  * in the job's Redis hash, so every hub node enforces it. A job enqueued anonymously has no owner
  * and is open to anyone who has its id (ids are 96 random bits).
  */
-export class JobsService<J extends JobShape = AnyJob> {
+export class JobsService<S extends JobSetShape = JobSetShape> {
   readonly keys: JobKeys;
   /** The job set, validated: names, schemas, retry policies. */
-  readonly catalog: JobCatalog<J>;
+  readonly catalog: JobCatalog<JobsOf<S>>;
   readonly store: JobStore;
   readonly queue: Queue;
   private readonly redis;
   private readonly owned: boolean;
   private readonly adminRole: string;
+  private readonly timeoutMs: number;
 
-  /** Type the service by its job set: `new JobsService<JobsOf<typeof jobs>>({ jobs, ... })`, or let `createJobsService` infer it. */
-  constructor(private readonly options: JobsServiceOptions) {
-    this.catalog = JobCatalog.of(options.jobs, 'jobs') as JobCatalog<J>;
+  /** Typed by its job set: `new JobsService({ jobs, ... })` is a `JobsService<typeof jobs>`. */
+  constructor(private readonly options: JobsServiceOptions<S>) {
+    this.catalog = JobCatalog.of(options.jobs as unknown as JobSet | JobCatalog, 'jobs') as JobCatalog<JobsOf<S>>;
     this.adminRole = options.adminRole ?? 'admin';
     if (typeof this.adminRole !== 'string' || !this.adminRole) throw new SwitchboardError('SB_CONFIG_INVALID', `adminRole must be a non-empty role name, got ${JSON.stringify(options.adminRole)}.`);
+    this.timeoutMs = options.timeoutMs ?? 2000;
+    if (!Number.isSafeInteger(this.timeoutMs) || this.timeoutMs < 1) throw new SwitchboardError('SB_CONFIG_INVALID', `timeoutMs must be a positive integer (ms), got ${JSON.stringify(options.timeoutMs)}.`);
     this.keys = new JobKeys(options.prefix ?? 'sb:');
-    const { client, owned } = commandClient(options.redis);
+    const { client, owned } = requestClient(options.redis, this.timeoutMs);
     this.redis = client;
     this.owned = owned;
     this.store = new JobStore(client, this.keys);
     this.queue = new Queue(this.keys.queueName, { connection: client, prefix: this.keys.bullPrefix });
+    // The queue re-emits its connection's errors: without a listener an outage would end the process.
+    const log = options.logger ?? SILENT;
+    let queueDown = false;
+    this.queue.on('error', (err) => {
+      if (!queueDown) log.warn({ error: err.message }, 'jobs queue: Redis unreachable; requests answer SB_BACKPLANE_UNAVAILABLE until it is back');
+      queueDown = true;
+    });
+    client.on('ready', () => (queueDown = false));
   }
 
   /**
    * Validates against the job set (SB_JOB_UNKNOWN naming the known jobs, SB_JOB_INVALID_DATA naming
    * the field) and enqueues; the job is `queued` (seq 1) when this resolves.
    */
-  async enqueue<N extends J['name']>(name: N, data: JobNamed<J, N>['data'], owner?: string): Promise<{ jobId: string }> {
+  async enqueue<N extends JobNameOf<S>>(name: N, data: JobNamed<JobsOf<S>, N>['data'], owner?: string): Promise<{ jobId: string }> {
     const job = this.catalog.validate(name, data);
     const jobId = randomBytes(12).toString('base64url');
     const def = job.definition;
-    await this.store.create(jobId, job.name, owner);
-    await this.queue.add(job.name, job.data, {
-      jobId,
-      attempts: def.attempts,
-      ...(def.backoffMs ? { backoff: { type: 'fixed', delay: def.backoffMs } } : {}),
-      removeOnComplete: { age: 3600, count: 1000 },
-      removeOnFail: { age: 24 * 3600, count: 1000 },
+    return this.bounded('enqueue', async () => {
+      await this.store.create(jobId, job.name, owner);
+      await this.queue.add(job.name, job.data, {
+        jobId,
+        attempts: def.attempts,
+        ...(def.backoffMs ? { backoff: { type: 'fixed', delay: def.backoffMs } } : {}),
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: { age: 24 * 3600, count: 1000 },
+      });
+      return { jobId };
     });
-    return { jobId };
   }
 
   /** The job's latest snapshot; SB_JOB_NOT_FOUND for unknown or expired ids, SB_JOB_FORBIDDEN for another user's job. */
-  async get(jobId: unknown, requester?: JobRequester): Promise<JobSnapshot<J>> {
+  async get(jobId: unknown, requester?: JobRequester): Promise<JobSnapshot<JobsOf<S>>> {
     const id = checkId(jobId);
-    const snapshot = await this.store.get(id);
+    const snapshot = await this.bounded('get', () => this.store.get(id));
     if (!snapshot) throw notFound(id);
     this.check(id, snapshot.owner ?? null, requester);
-    return snapshot as JobSnapshot<J>;
+    return snapshot as JobSnapshot<JobsOf<S>>;
   }
 
   /**
@@ -94,7 +116,8 @@ export class JobsService<J extends JobShape = AnyJob> {
    * hub's resync after a backplane outage).
    */
   async peek(jobId: string): Promise<JobSnapshot | undefined> {
-    return this.store.get(checkId(jobId));
+    const id = checkId(jobId);
+    return this.bounded('peek', () => this.store.get(id));
   }
 
   /**
@@ -104,7 +127,7 @@ export class JobsService<J extends JobShape = AnyJob> {
    */
   async authorize(jobId: unknown, requester?: JobRequester): Promise<void> {
     const id = checkId(jobId);
-    const owner = await this.store.owner(id);
+    const owner = await this.bounded('authorize', () => this.store.owner(id));
     if (owner === undefined) throw notFound(id);
     this.check(id, owner, requester);
   }
@@ -126,33 +149,56 @@ export class JobsService<J extends JobShape = AnyJob> {
   async cancel(jobId: unknown, requester?: JobRequester): Promise<boolean> {
     const id = checkId(jobId);
     await this.authorize(id, requester);
-    const state = await this.store.requestCancel(id);
+    const state = await this.bounded('cancel', () => this.store.requestCancel(id));
     if (state === undefined) throw notFound(id);
     if (TERMINAL.has(state)) return false;
-    const job = await this.queue.getJob(id);
-    const bullState = job ? await job.getState() : 'unknown';
-    if (job && (bullState === 'waiting' || bullState === 'delayed' || bullState === 'prioritized' || bullState === 'waiting-children')) {
-      try {
-        await job.remove();
-        const update = await this.store.update(id, { state: 'cancelled', stage: null });
-        if (update) await this.publishSafely(update);
-        return true;
-      } catch {
-        // It became active meanwhile (locked): cancel it where it runs.
+    const removed = await this.bounded('cancel', async () => {
+      const job = await this.queue.getJob(id);
+      const bullState = job ? await job.getState() : 'unknown';
+      if (job && (bullState === 'waiting' || bullState === 'delayed' || bullState === 'prioritized' || bullState === 'waiting-children')) {
+        try {
+          await job.remove();
+          const update = await this.store.update(id, { state: 'cancelled', stage: null });
+          if (update) await this.publishSafely(update);
+          return true;
+        } catch {
+          // It became active meanwhile (locked): cancel it where it runs.
+        }
       }
-    }
-    await this.redis.publish(this.keys.cancelChannel, id);
-    return this.waitForEnd(id);
+      await this.redis.publish(this.keys.cancelChannel, id);
+      return false;
+    });
+    return removed || this.waitForEnd(id);
   }
 
   private async waitForEnd(jobId: string): Promise<boolean> {
     const deadline = Date.now() + (this.options.cancelWaitMs ?? 5000);
     for (;;) {
-      const s = await this.store.get(jobId);
+      const s = await this.bounded('cancel', () => this.store.get(jobId));
       if (!s) return false;
       if (TERMINAL.has(s.state)) return s.state === 'cancelled';
       if (Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * Runs Redis work with an answer in bounded time: a Redis failure, or no answer within
+   * `timeoutMs`, becomes SB_BACKPLANE_UNAVAILABLE (REST answers 503 with Retry-After; the jobs hub
+   * sends the code), never a wait for the whole outage.
+   */
+  private async bounded<T>(what: string, work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unavailable(what, `no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      return await Promise.race([work(), deadline]);
+    } catch (err) {
+      if (isSwitchboardError(err)) throw err;
+      throw unavailable(what, (err as Error)?.message ?? String(err));
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -175,6 +221,10 @@ function checkId(jobId: unknown): string {
     throw new SwitchboardError('SB_JOB_NOT_FOUND', `Unknown job id ${JSON.stringify(jobId)}: use the jobId string that enqueue returned.`);
   }
   return jobId;
+}
+
+function unavailable(what: string, reason: string): SwitchboardError {
+  return new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis is unreachable (${what}: ${reason}); jobs cannot be enqueued, read or cancelled until it is back. Try again in a few seconds.`);
 }
 
 function notFound(jobId: string): SwitchboardError {

@@ -8,6 +8,7 @@ import { JobCatalog, type JobSet } from './job-set.js';
 import { JobKeys } from './keys.js';
 import { JobStore, type JobPatch } from './job-store.js';
 import { TaskPool } from './pool.js';
+import { logOutages, SILENT, type JobsLogger } from './outage-log.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { commandClient, duplicateClient, quit } from './redis-client.js';
 
@@ -29,7 +30,7 @@ export interface JobsWorkerOptions {
   stalledIntervalMs?: number;
   /** Minimum gap between two progress updates of one job. @defaultValue 100 */
   progressIntervalMs?: number;
-  logger?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  logger?: JobsLogger;
   /** Called once per run of a job (per attempt) when it ends; for metrics. Must not throw. */
   onJobEnd?: (run: JobRunEnd) => void;
 }
@@ -82,7 +83,8 @@ export class JobsWorker {
     this.owned = owned;
     this.store = new JobStore(client, this.keys);
     this.pool = new TaskPool(options.poolSize !== undefined ? { size: options.poolSize } : {});
-    this.log = options.logger ?? { info() {}, warn() {}, error() {} };
+    this.log = options.logger ?? SILENT;
+    if (this.owned) logOutages(this.redis, this.log, 'job store connection');
     this.worker = new Worker(this.keys.queueName, (job, token, signal) => this.process(job, token, signal), {
       connection: duplicateClient(client),
       prefix: this.keys.bullPrefix,
@@ -93,6 +95,7 @@ export class JobsWorker {
     });
     this.worker.on('error', (err) => this.log.error({ err }, 'jobs worker error'));
     this.subscriber = duplicateClient(client);
+    logOutages(this.subscriber, this.log, 'cancel subscriber');
     this.subscriber.on('message', (_channel: string, jobId: string) => {
       if (this.worker.cancelJob(jobId, 'cancelled')) this.log.info({ jobId }, 'cancelling a running job');
     });
@@ -179,6 +182,9 @@ export class JobsWorker {
       void write({ progress: p, ...(stage ? { stage } : {}) });
     });
     const stages: ReadonlySet<string> = new Set(def.stages);
+    // Where the job is, whatever the coalescing let out: a failed or cancelled job's final update
+    // shows the stage and progress it had reached.
+    const reached: { p: number; stage: string | undefined } = { p: 0, stage: undefined };
     const ctx: JobContext = {
       jobId,
       attempt,
@@ -187,7 +193,12 @@ export class JobsWorker {
         if (stage !== undefined && stages.size && !stages.has(stage)) {
           throw new SwitchboardError('SB_CONFIG_INVALID', `Job '${def.name}' reported stage '${stage}', which is not one of its stages (${def.stages.join(', ')}).`);
         }
-        throttle.report({ p, stage });
+        const entering = stage !== undefined && stage !== reached.stage;
+        reached.p = p;
+        if (stage !== undefined) reached.stage = stage;
+        // Every stage is shown: entering one is never coalesced away (stages are few).
+        if (entering) throttle.reportNow({ p, stage });
+        else throttle.report({ p, stage });
       },
       run: (task, input, options = {}) => this.pool.run(task, input, { signal: abort.signal, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }),
     };
@@ -210,15 +221,16 @@ export class JobsWorker {
         this.log.info({ jobId }, 'handed a running job back to the queue (shutdown)');
         throw new WaitingError();
       }
+      const where = { progress: reached.p, ...(reached.stage !== undefined ? { stage: reached.stage } : {}) };
       if (abort.signal.aborted || cancelRequested) {
-        await write({ state: 'cancelled' });
+        await write({ state: 'cancelled', ...where });
         ended('cancelled');
         throw new UnrecoverableError('The job was cancelled.');
       }
       const message = err instanceof Error ? err.message : String(err);
       const final = err instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       // A failed attempt with retries left goes back to `queued`, keeping the error visible.
-      await write(final ? { state: 'failed', error: message } : { state: 'queued', error: message });
+      await write(final ? { state: 'failed', error: message, ...where } : { state: 'queued', error: message });
       ended(final ? 'failed' : 'retry');
       throw err;
     }

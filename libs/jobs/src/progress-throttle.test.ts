@@ -75,4 +75,17 @@ describe('ProgressThrottle', () => {
     vi.advanceTimersByTime(1_000);
     expect(values()).toEqual([1]);
   });
+
+  it('reportNow() lets a value out at once in place of the pending one, and restarts the interval', () => {
+    throttle.report(1);
+    throttle.report(2); // pending
+    vi.advanceTimersByTime(30);
+    throttle.reportNow(3);
+    expect(values()).toEqual([1, 3]);
+    expect(vi.getTimerCount()).toBe(0);
+    throttle.report(4); // within 100 ms of the last one: pending
+    vi.advanceTimersByTime(100);
+    expect(values()).toEqual([1, 3, 4]);
+    expect(emitted[2]!.at - emitted[1]!.at).toBe(100);
+  });
 });

@@ -35,6 +35,16 @@ export class ProgressThrottle<T> {
     }, Math.max(0, this.intervalMs - (t - this.last)));
   }
 
+  /** Lets `value` out now, in place of any pending report (a stage change is never coalesced away). */
+  reportNow(value: T): void {
+    if (this.stopped) return;
+    this.hasPending = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.last = this.now();
+    this.emit(value);
+  }
+
   /** Drops any pending report and ignores later ones (called before the terminal update). */
   stop(): void {
     this.stopped = true;

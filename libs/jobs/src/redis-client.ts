@@ -48,3 +48,24 @@ export async function quit(client: Redis | Cluster): Promise<void> {
   }
   client.disconnect();
 }
+
+/**
+ * The connection for request paths (JobsService: REST, the jobs hub, the CLI): no offline queue, so a
+ * command fails at once while Redis is unreachable instead of queueing for the whole outage (what
+ * BullMQ recommends for producers), and `commandTimeout` so a Redis that accepts the connection but
+ * does not answer (frozen, overloaded) fails too. Reconnects by itself. Returns whether the caller
+ * owns (must close) it; a caller's own client is used as it is.
+ */
+export function requestClient(target: RedisTarget, timeoutMs: number): { client: Redis | Cluster; owned: boolean } {
+  if (typeof target !== 'string' && isRedisClient(target)) return { client: target, owned: false };
+  let client: Redis | Cluster;
+  if (typeof target === 'string') client = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: timeoutMs, retryStrategy });
+  else {
+    assertClusterSeeds(target);
+    client = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1, commandTimeout: timeoutMs } });
+  }
+  // Failures reach the caller as rejected commands; without a listener ioredis would print every
+  // connection error of an outage to the console (not as JSON).
+  client.on('error', () => {});
+  return { client, owned: true };
+}

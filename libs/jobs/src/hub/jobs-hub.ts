@@ -1,6 +1,7 @@
 import type { JobsClient } from '@switchboard/contracts';
 import { defineHub, HubError } from '@switchboard/hub-server';
 import type { JobsService } from '../jobs-service.js';
+import { lostUpdate } from '../job-store.js';
 import { jobGroup, jobIdOfGroup } from '../keys.js';
 import { isSwitchboardError } from '@switchboard/protocol';
 
@@ -68,8 +69,9 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
       for (let i = 0; i < ids.length; i += RESYNC_BATCH) {
         await Promise.all(
           ids.slice(i, i + RESYNC_BATCH).map(async (id) => {
-            const snapshot = await jobs.peek(id);
-            if (snapshot) await localGroup(jobGroup(id)).jobUpdated(snapshot);
+            // A job whose record is gone (Redis came back empty) ends `lost` for its watchers.
+            const snapshot = (await jobs.peek(id)) ?? lostUpdate(id);
+            await localGroup(jobGroup(id)).jobUpdated(snapshot);
           }),
         );
       }

@@ -4,6 +4,8 @@ import type { JobsService } from '../jobs-service.js';
 import { isSwitchboardError } from '@switchboard/protocol';
 
 const MAX_BODY = 64 * 1024;
+/** What a 503 suggests (Retry-After): Redis reconnects retry within about 2 s. */
+const RETRY_AFTER_SECONDS = '2';
 
 function send(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
@@ -98,7 +100,8 @@ export function handleJobsApi(req: IncomingMessage, res: ServerResponse, host: J
     if (err instanceof HttpError) return error(res, err.status, err.code, err.message);
     if (isSwitchboardError(err)) {
       const status = err.code === 'SB_JOB_NOT_FOUND' ? 404 : err.code === 'SB_JOB_FORBIDDEN' ? 403 : err.code === 'SB_JOB_UNKNOWN' || err.code === 'SB_JOB_INVALID_DATA' ? 400 : 503;
-      return error(res, status, err.code, err.message);
+      // Redis unreachable: the request was answered within the bound; say when to try again.
+      return error(res, status, err.code, err.message, status === 503 ? { 'Retry-After': RETRY_AFTER_SECONDS } : {});
     }
     host.onError(err);
     if (!res.headersSent) error(res, 500, 'SB_INTERNAL', 'The server failed; see its log.');
