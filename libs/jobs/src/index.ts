@@ -11,4 +11,4 @@ export { commandClient, failFastClient, quit } from './redis-client.js';
 export { TaskPool, type TaskPoolOptions, type RunOptions } from './pool.js';
 export { ProgressThrottle } from './progress-throttle.js';
 export { z } from 'zod';
-export type { JobsOf, JobNameOf, JobNamed, JobShape, AnyJob, JobUpdate, JobSnapshot, JobState } from '@switchboard/contracts';
+export type { JobsOf, JobNameOf, JobNamed, JobShape, AnyJob, JobUpdate, JobSnapshot, JobState, JobsClient, JobsServer } from '@switchboard/contracts';
