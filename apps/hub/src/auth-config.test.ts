@@ -40,8 +40,14 @@ describe('hub config: authentication, CORS and limits', () => {
   });
 
   it('AUTH_JWT_SECRET turns authentication on and makes it required unless AUTH_REQUIRED=false', () => {
-    expect(loadConfig({ AUTH_JWT_SECRET: SECRET })).toMatchObject({ jwt: { secret: SECRET, clockToleranceSeconds: 0 }, authRequired: true });
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET })).toMatchObject({ jwt: { secret: SECRET, clockToleranceSeconds: 0, requireExpiration: true }, authRequired: true });
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_REQUIRED: 'false' }).authRequired).toBe(false);
+  });
+
+  it('AUTH_JWT_REQUIRE_EXP: tokens without exp are refused unless it is false', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_REQUIRE_EXP: 'false' }).jwt?.requireExpiration).toBe(false);
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_REQUIRE_EXP: '1' }).jwt?.requireExpiration).toBe(true);
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_REQUIRE_EXP: '' }).jwt?.requireExpiration).toBe(true);
   });
 
   it('reads every AUTH_* variable, a PEM key file and a JWKS file', () => {
@@ -75,6 +81,8 @@ describe('hub config: authentication, CORS and limits', () => {
     [{ AUTH_REQUIRED: 'true' }, /^AUTH_REQUIRED=true needs a key to check access tokens with/],
     [{ AUTH_REQUIRED: 'maybe', AUTH_JWT_SECRET: SECRET }, /^AUTH_REQUIRED must be 1, true, 0 or false, got 'maybe'/],
     [{ AUTH_JWT_AUDIENCE: 'api' }, /^AUTH_JWT_AUDIENCE is set but no key is/],
+    [{ AUTH_JWT_REQUIRE_EXP: 'false' }, /^AUTH_JWT_REQUIRE_EXP is set but no key is/],
+    [{ AUTH_JWT_SECRET: SECRET, AUTH_JWT_REQUIRE_EXP: 'never' }, /^AUTH_JWT_REQUIRE_EXP must be 1, true, 0 or false, got 'never'/],
     [{ AUTH_JWT_SECRET: SECRET, AUTH_JWT_ALGORITHMS: 'HS256,none' }, /^AUTH_JWT_ALGORITHMS must list algorithms from HS256, .*; got 'none'/],
     [{ AUTH_JWT_SECRET: SECRET, AUTH_JWT_CLOCK_TOLERANCE_S: '-1' }, /^AUTH_JWT_CLOCK_TOLERANCE_S must be an integer from 0 to 3600/],
     [{ CORS_ORIGINS: '*' }, /^CORS_ORIGINS must list exact origins; '\*' is not allowed/],

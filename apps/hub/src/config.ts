@@ -56,6 +56,12 @@ export interface HubConfig {
    * `export default (hubs) => { hubs.mapHub('/hubs/notifications', notifications); }`. @defaultValue none
    */
   readonly hubsModule: string | undefined;
+  /**
+   * REDIS_TIMEOUT_MS: the most a REST request or jobs hub method waits for Redis before it answers
+   * SB_BACKPLANE_UNAVAILABLE (REST: 503 with Retry-After); while Redis is unreachable they answer
+   * at once. @defaultValue 2000
+   */
+  readonly redisTimeoutMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -96,7 +102,7 @@ export function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: bool
 
 const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const KEY_VARIABLES = ['AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY_FILE', 'AUTH_JWKS_FILE'] as const;
-const AUTH_DETAILS = ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_JWT_ALGORITHMS', 'AUTH_JWT_CLOCK_TOLERANCE_S', 'AUTH_USER_CLAIM', 'AUTH_ROLES_CLAIM'] as const;
+const AUTH_DETAILS = ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_JWT_ALGORITHMS', 'AUTH_JWT_CLOCK_TOLERANCE_S', 'AUTH_JWT_REQUIRE_EXP', 'AUTH_USER_CLAIM', 'AUTH_ROLES_CLAIM'] as const;
 
 /** A comma-separated list; empty entries dropped. */
 function listFromEnv(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
@@ -164,6 +170,8 @@ export function authFromEnv(env: NodeJS.ProcessEnv): { jwt: JwtBearerOptions | u
     jwt.algorithms = algorithms;
   }
   jwt.clockToleranceSeconds = intFromEnv(env, 'AUTH_JWT_CLOCK_TOLERANCE_S', 0, 0, 3600);
+  // Tokens without `exp` never expire; refused unless the operator says the issuer omits it.
+  jwt.requireExpiration = boolFromEnv(env, 'AUTH_JWT_REQUIRE_EXP', true);
   for (const [name, option] of [['AUTH_USER_CLAIM', 'userIdClaim'], ['AUTH_ROLES_CLAIM', 'rolesClaim']] as const) {
     const v = env[name]?.trim();
     if (v) jwt[option] = v;
@@ -222,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     benchHub: boolFromEnv(env, 'BENCH_HUB', false),
     jobsModule: env['JOBS_MODULE'] || undefined,
     hubsModule: env['HUBS_MODULE'] || undefined,
+    redisTimeoutMs: intFromEnv(env, 'REDIS_TIMEOUT_MS', 2000, 50, 60_000),
     ...authFromEnv(env),
     jobsAdminRole,
     corsOrigins: corsOriginsFromEnv(env),

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { exportJWK, SignJWT, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { admit, bearerToken, JwtBearer, type JwtBearerOptions } from './auth.js';
+import { admit, bearerToken, JwtBearer, logRejections, NO_EXPIRATION, type JwtBearerOptions } from './auth.js';
 
 const SECRET = 'a-shared-hs256-secret-of-32-bytes!';
 const NOW = 1_800_000_000_000;
@@ -60,13 +60,13 @@ describe('JwtBearer: HS256 with a shared secret', () => {
 
   it('userIdClaim, nameClaim and rolesClaim pick other claims; roles may be a string or a dotted path', async () => {
     const custom = bearer({ secret: SECRET, userIdClaim: 'oid', nameClaim: 'preferred_username', rolesClaim: 'realm_access.roles' });
-    const user = await custom.verify(await hs({ oid: 'u-1', preferred_username: 'ana', realm_access: { roles: ['admin', 7] } }));
+    const user = await custom.verify(await hs({ oid: 'u-1', preferred_username: 'ana', realm_access: { roles: ['admin', 7] }, exp: nowS + 60 }));
     expect(user).toMatchObject({ id: 'u-1', name: 'ana', roles: ['admin'] });
-    expect((await bearer({ secret: SECRET, rolesClaim: 'role' }).verify(await hs({ sub: 'b', role: 'ops' }))).roles).toEqual(['ops']);
-    expect((await bearer({ secret: SECRET }).verify(await hs({ sub: 'c' }))).roles).toEqual([]);
+    expect((await bearer({ secret: SECRET, rolesClaim: 'role' }).verify(await hs({ sub: 'b', role: 'ops', exp: nowS + 60 }))).roles).toEqual(['ops']);
+    expect((await bearer({ secret: SECRET }).verify(await hs({ sub: 'c', exp: nowS + 60 }))).roles).toEqual([]);
     // A claim whose name has dots (URL-style claim names) is read by its exact name first.
     const url = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
-    expect((await bearer({ secret: SECRET, rolesClaim: url }).verify(await hs({ sub: 'd', [url]: ['x'] }))).roles).toEqual(['x']);
+    expect((await bearer({ secret: SECRET, rolesClaim: url }).verify(await hs({ sub: 'd', [url]: ['x'], exp: nowS + 60 }))).roles).toEqual(['x']);
   });
 
   it('authenticate reads the Bearer header, else access_token; an invalid token is anonymous and reported (without the token)', async () => {
@@ -81,6 +81,48 @@ describe('JwtBearer: HS256 with a shared secret', () => {
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toMatch(/ERR_JWT_EXPIRED/);
     expect(reasons[0]).not.toContain(expired);
+  });
+});
+
+describe('JwtBearer: tokens without exp (requireExpiration)', () => {
+  const noExp = { sub: 'alice' };
+
+  it("refuses a token without exp by default, saying so and how to allow it; onRejected gets that reason", async () => {
+    await expect(bearer({ secret: SECRET }).verify(await hs(noExp))).rejects.toThrow(NO_EXPIRATION);
+    expect(NO_EXPIRATION).toMatch(/no 'exp' claim.*AUTH_JWT_REQUIRE_EXP=false \(jwt.requireExpiration: false\)/);
+    const reasons: string[] = [];
+    const a = new JwtBearer({ secret: SECRET, now: () => NOW, onRejected: (reason) => reasons.push(reason) });
+    const token = await hs(noExp);
+    expect(await a.authenticate(request({ authorization: `Bearer ${token}` }))).toBeUndefined();
+    expect(reasons).toEqual([NO_EXPIRATION]);
+    // Public keys too: the rule is about the claims, not the key.
+    const rs = bearer({ publicKey: rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    await expect(rs.verify(await sign(noExp, rsa.privateKey, 'RS256'))).rejects.toThrow(NO_EXPIRATION);
+  });
+
+  it('requireExpiration: false accepts it; an exp that is present is still checked', async () => {
+    const lenient = bearer({ secret: SECRET, requireExpiration: false });
+    await expect(lenient.verify(await hs(noExp))).resolves.toMatchObject({ id: 'alice' });
+    await expect(lenient.verify(await hs({ sub: 'alice', exp: nowS - 1 }))).rejects.toThrow(/ERR_JWT_EXPIRED/);
+    await expect(bearer({ secret: SECRET, requireExpiration: true }).verify(await hs({ sub: 'alice', exp: nowS + 1 }))).resolves.toMatchObject({ id: 'alice' });
+  });
+});
+
+describe('logRejections (the HubServer onRejected)', () => {
+  it('a token without exp is a warning (once a minute) naming the fix; other refusals are debug lines', () => {
+    const lines: [string, string, object][] = [];
+    let t = 0;
+    const log = logRejections({ debug: (o, m) => lines.push(['debug', m!, o]), warn: (o, m) => lines.push(['warn', m!, o]) }, () => t);
+    const req = { socket: { remoteAddress: '10.0.0.1' } } as unknown as IncomingMessage;
+    log('ERR_JWT_EXPIRED: "exp" claim timestamp check failed', req);
+    log(NO_EXPIRATION, req);
+    t = 59_000;
+    log(NO_EXPIRATION, req);
+    t = 61_000;
+    log(NO_EXPIRATION, req);
+    expect(lines.map(([level]) => level)).toEqual(['debug', 'warn', 'debug', 'warn']);
+    expect(lines[1]![1]).toMatch(/no exp claim.*AUTH_JWT_REQUIRE_EXP=false/);
+    expect(lines[1]![2]).toEqual({ reason: NO_EXPIRATION, remote: '10.0.0.1' });
   });
 });
 
@@ -125,13 +167,14 @@ describe('JwtBearer options are checked at construction, naming the option', () 
     [{ secret: SECRET, audience: [] }, /jwt.audience must be a non-empty string/],
     [{ secret: SECRET, clockToleranceSeconds: -1 }, /jwt.clockToleranceSeconds must be a number of seconds >= 0/],
     [{ secret: SECRET, rolesClaim: '' }, /jwt.rolesClaim must be a claim name/],
+    [{ secret: SECRET, requireExpiration: 'no' as unknown as boolean }, /jwt.requireExpiration must be true or false, got "no"/],
   ] as [JwtBearerOptions, RegExp][])('%j', (options, message) => {
     expect(() => new JwtBearer(options)).toThrow(message);
   });
 
   it('a secret of random bytes works as well as a string', async () => {
     const key = randomBytes(32);
-    expect(await new JwtBearer({ secret: key }).verify(await sign({ sub: 'z' }, key, 'HS256'))).toMatchObject({ id: 'z' });
+    expect(await new JwtBearer({ secret: key }).verify(await sign({ sub: 'z', exp: Math.floor(Date.now() / 1000) + 60 }, key, 'HS256'))).toMatchObject({ id: 'z' });
   });
 });
 

@@ -3,6 +3,7 @@ import { createPublicKey, createSecretKey, type JsonWebKeyInput, type KeyObject 
 import { SwitchboardError } from '@switchboard/protocol';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { HubUser } from './hub.js';
+import type { Logger } from './logger.js';
 
 /**
  * Built-in JWT bearer validation (`HubServerOptions.jwt`). Exactly one key source: `secret`
@@ -27,6 +28,12 @@ export interface JwtBearerOptions {
   audience?: string | readonly string[];
   /** Leeway for `exp` and `nbf`, in seconds. @defaultValue 0 */
   clockToleranceSeconds?: number;
+  /**
+   * Refuse tokens without an `exp` claim: such a token never expires, so a leaked one works
+   * forever. `false` accepts them (an issuer that does not set `exp`; apps/hub:
+   * `AUTH_JWT_REQUIRE_EXP=false`). An `exp` that is present is always checked. @defaultValue true
+   */
+  requireExpiration?: boolean;
   /** Claim holding the user id (`HubUser.id`, what `clients.user(id)` targets); tokens without it are refused. @defaultValue 'sub' */
   userIdClaim?: string;
   /** Claim holding the display name. @defaultValue 'name' */
@@ -51,6 +58,10 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   const params = new URLSearchParams(req.url!.slice(q + 1));
   return params.get('access_token') || undefined;
 }
+
+/** Why a token without `exp` is refused, and how to accept such tokens (the hub app's variable and the option). */
+export const NO_EXPIRATION =
+  "the token has no 'exp' claim (expiration time), so it would never expire; tokens without one are refused. Have the issuer set 'exp', or accept such tokens with AUTH_JWT_REQUIRE_EXP=false (jwt.requireExpiration: false)";
 
 function invalid(option: string, message: string): SwitchboardError {
   return new SwitchboardError('SB_CONFIG_INVALID', `jwt.${option} ${message}`);
@@ -99,6 +110,7 @@ export class JwtBearer {
   private readonly issuer: string[] | undefined;
   private readonly audience: string[] | undefined;
   private readonly tolerance: number;
+  private readonly requireExpiration: boolean;
   private readonly userIdClaim: string;
   private readonly nameClaim: string;
   private readonly rolesClaim: string;
@@ -152,6 +164,10 @@ export class JwtBearer {
     }
     this.tolerance = options.clockToleranceSeconds ?? 0;
     if (!Number.isFinite(this.tolerance) || this.tolerance < 0) throw invalid('clockToleranceSeconds', `must be a number of seconds >= 0, got ${JSON.stringify(options.clockToleranceSeconds)}.`);
+    if (options.requireExpiration !== undefined && typeof options.requireExpiration !== 'boolean') {
+      throw invalid('requireExpiration', `must be true or false, got ${JSON.stringify(options.requireExpiration)}.`);
+    }
+    this.requireExpiration = options.requireExpiration ?? true;
     for (const k of ['userIdClaim', 'nameClaim', 'rolesClaim'] as const) {
       const v = options[k];
       if (v !== undefined && (typeof v !== 'string' || !v)) throw invalid(k, `must be a claim name, got ${JSON.stringify(v)}.`);
@@ -190,6 +206,8 @@ export class JwtBearer {
       const code = (err as { code?: string }).code;
       throw new Error(`${code ? `${code}: ` : ''}${(err as Error).message}`);
     }
+    // jose checks `exp` only when present; a token without it would never expire.
+    if (this.requireExpiration && payload.exp === undefined) throw new Error(NO_EXPIRATION);
     const id = claim(payload, this.userIdClaim);
     if (typeof id !== 'string' || !id) throw new Error(`the token has no '${this.userIdClaim}' claim (the user id) or it is not a non-empty string`);
     const name = claim(payload, this.nameClaim);
@@ -197,6 +215,23 @@ export class JwtBearer {
     const roles = typeof rawRoles === 'string' ? [rawRoles] : Array.isArray(rawRoles) ? rawRoles.filter((r): r is string => typeof r === 'string') : [];
     return { id, ...(typeof name === 'string' ? { name } : {}), roles, claims: payload };
   }
+}
+
+/**
+ * The HubServer's `onRejected`: refused tokens at debug level (any client can present garbage),
+ * except a token refused only for lacking `exp`. That one passed the signature check, so it comes
+ * from the configured issuer and every user of it is refused: a configuration matter the operator
+ * must see, logged as a warning at most once a minute.
+ */
+export function logRejections(logger: Pick<Logger, 'debug' | 'warn'>, now: () => number = Date.now): NonNullable<JwtBearerOptions['onRejected']> {
+  let lastWarned = -Infinity;
+  return (reason, req) => {
+    const remote = req.socket.remoteAddress;
+    if (reason !== NO_EXPIRATION) return logger.debug({ reason, remote }, 'access token refused');
+    if (now() - lastWarned < 60_000) return logger.debug({ reason, remote }, 'access token refused');
+    lastWarned = now();
+    logger.warn({ reason, remote }, 'access token refused: it has no exp claim (set AUTH_JWT_REQUIRE_EXP=false / jwt.requireExpiration: false to accept such tokens)');
+  };
 }
 
 /** Who may use a hub or a method: any user, or users with at least one of `roles`. */

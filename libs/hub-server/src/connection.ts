@@ -330,6 +330,11 @@ export class HubConnection extends ConnectionOutput implements LocalConnection {
     this.finish(undefined, true);
   }
 
+  /** Bad input found by the transport (an oversized WebSocket frame): handled as `receive` would, written synchronously. */
+  refuseInput(err: SwitchboardError): void {
+    this.failProtocol(err);
+  }
+
   private failProtocol(err: unknown): void {
     const e = err instanceof Error ? err : new Error(String(err));
     const code = e instanceof SwitchboardError ? e.code : 'SB_PROTOCOL_INVALID_MESSAGE';

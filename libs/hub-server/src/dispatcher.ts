@@ -19,6 +19,13 @@ export const invocationErrors = {
   nonStreamingAsStreaming: (target: string) => `The client attempted to invoke the non-streaming '${target}' method with a streaming invocation.`,
   idInUse: (id: string) => `Invocation ID '${id}' is already in use.`,
   badArguments: (target: string, detail: string) => `Failed to invoke '${target}' due to an error on the server. HubException: ${detail}`,
+  /**
+   * ASP.NET's argument binding failure with its detail (JsonHubProtocol's InvalidDataException).
+   * ASP.NET adds the detail only with detailed errors; it is always sent here, because it is
+   * about the client's own call (as bad-input Close texts are).
+   */
+  argumentCount: (target: string, provided: number, expected: number) =>
+    `Failed to invoke '${target}' due to an error on the server. InvalidDataException: Invocation provides ${provided} argument(s) but target expects ${expected}.`,
   /** ASP.NET's text for a method whose [Authorize] requirements the user does not meet (the target as the client sent it). */
   unauthorized: (target: string) => `Failed to invoke '${target}' because user is unauthorized`,
   tooManyInvocations: (target: string, limit: number) =>
@@ -106,6 +113,13 @@ async function dispatchInvocation(conn: HubConnection, msg: InvocationMessage | 
     log.debug({ connectionId: conn.connectionId, target }, 'unknown hub method');
     return conn.completeWithError(id, invocationErrors.unknownMethod(target));
   }
+  // Argument binding comes first, as in ASP.NET (it fails while the protocol parses the message).
+  const provided = msg.arguments.length;
+  const expected = method.args ?? method.maxArgs;
+  if (expected !== undefined && (method.args !== undefined ? provided !== expected : provided > expected)) {
+    log.debug({ connectionId: conn.connectionId, target: method.name, provided, expected }, 'refused an invocation: wrong number of arguments');
+    return conn.completeWithError(id, invocationErrors.argumentCount(target, provided, expected));
+  }
   // Authorization comes before the invocation-mode checks, as in ASP.NET's dispatcher.
   if (admit(method, conn.user) !== 'ok') {
     log.info({ connectionId: conn.connectionId, target: method.name, user: conn.userId }, 'refused a hub method: the user lacks the required role (or is anonymous)');
@@ -119,12 +133,6 @@ async function dispatchInvocation(conn: HubConnection, msg: InvocationMessage | 
     return conn.completeWithError(
       id,
       invocationFailure(method.name, new HubError(`Client sent ${streamIds.length} stream(s), Hub method expects ${method.uploads}.`), false),
-    );
-  }
-  if (method.args !== undefined && msg.arguments.length !== method.args) {
-    return conn.completeWithError(
-      id,
-      invocationErrors.badArguments(method.name, `Invocation provides ${msg.arguments.length} argument(s) but target expects ${method.args}.`),
     );
   }
   for (const sid of streamIds) if (conn.uploads.has(sid)) return conn.completeWithError(id, invocationErrors.idInUse(sid));

@@ -1,6 +1,6 @@
 import type { TransportName } from '@switchboard/protocol';
 import { callerClients, clientProxy, groupManager, hubClients, type CallerClients, type GroupManager, type HubClients } from './clients.js';
-import { compileMethods, type ClientMethods, type HubDefinition, type HubMethodDescriptor } from './hub.js';
+import { compileMethods, type ClientMethods, type CompiledMethod, type HubDefinition } from './hub.js';
 import type { Logger } from './logger.js';
 import type { ScaleOut } from './scaleout.js';
 import type { StatefulReconnectSettings } from './stateful-reconnect.js';
@@ -24,7 +24,7 @@ export interface HubEndpointOptions {
 
 /** A hub mounted at a path: its compiled methods, its scale-out and its client targets. */
 export class HubEndpoint<C extends ClientMethods = ClientMethods> {
-  readonly methods: Map<string, HubMethodDescriptor & { name: string }>;
+  readonly methods: Map<string, CompiledMethod>;
   readonly clients: HubClients<C>;
   readonly groups: GroupManager;
 

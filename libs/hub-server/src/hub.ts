@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TransportName } from '@switchboard/protocol';
 import type { CallerClients, ClientProxy, GroupManager } from './clients.js';
+import { maxPlainArguments } from './handler-params.js';
 
 /**
  * A client interface: the methods the server may call on connected clients. Any object type
@@ -64,7 +65,10 @@ export interface HubMethodDescriptor<H extends AnyHandler = AnyHandler> {
   readonly kind: MethodKind;
   /** Number of upload streams (client-to-server) the method takes; they follow the plain arguments. */
   readonly uploads: number;
-  /** Exact number of plain arguments, when the method wants it enforced. */
+  /**
+   * Exact number of plain arguments, when the method wants it enforced. Without it an invocation
+   * may carry at most the handler's declared parameters (see `compileMethods`).
+   */
   readonly args?: number;
   /** Only authenticated users may call it. */
   readonly requireUser?: boolean;
@@ -75,7 +79,7 @@ export interface HubMethodDescriptor<H extends AnyHandler = AnyHandler> {
 
 /** Options of `method`, `streamMethod` and `uploadMethod`. */
 export interface MethodOptions {
-  /** Exact number of plain arguments. */
+  /** Exact number of plain arguments (fewer or more get ASP.NET's `Invocation provides <n> argument(s) but target expects <args>.`). */
   args?: number;
   /** Only authenticated users may call it; others get `Failed to invoke '<m>' because user is unauthorized`. */
   requireUser?: boolean;
@@ -161,15 +165,33 @@ export function method<H extends AnyHandler>(handler: H, options: MethodOptions 
 
 const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).constructor;
 
-/** Normalizes a hub's methods into descriptors keyed by lower-cased name (lookup is case-insensitive). */
-export function compileMethods(methods: Record<string, HubMethod>): Map<string, HubMethodDescriptor & { name: string }> {
-  const out = new Map<string, HubMethodDescriptor & { name: string }>();
+/**
+ * A method as the dispatcher uses it: its descriptor, its name as declared, and `maxArgs`, the most
+ * plain arguments an invocation may carry when `args` is not given (see `compileMethods`).
+ */
+export type CompiledMethod = HubMethodDescriptor & { readonly name: string; readonly maxArgs?: number };
+
+/**
+ * Normalizes a hub's methods into descriptors keyed by lower-cased name (lookup is case-insensitive).
+ *
+ * Argument counts. `method(fn, { args: n })` (and `args` on the other helpers) wants exactly `n`
+ * plain arguments, as ASP.NET wants exactly a method's parameters. Without it, an invocation may
+ * carry at most as many plain arguments as the handler declares after its context (defaulted
+ * parameters count; upload streams, the last `uploads` parameters, do not): more are refused as
+ * ASP.NET refuses them. Fewer are passed on as before (undefined), because TypeScript's optional
+ * parameters cannot be told from required ones at run time. A handler with a rest parameter, or
+ * whose parameters cannot be read from its source (a bound or native function, one using
+ * `arguments`), takes any number (handler-params.ts).
+ */
+export function compileMethods(methods: Record<string, HubMethod>): Map<string, CompiledMethod> {
+  const out = new Map<string, CompiledMethod>();
   for (const [name, m] of Object.entries(methods)) {
     const d: HubMethodDescriptor =
       typeof m === 'function' ? { kind: m instanceof AsyncGeneratorFunction ? 'stream' : 'invoke', uploads: 0, handler: m } : m;
     const key = name.toLowerCase();
     if (out.has(key)) throw new Error(`Hub methods '${out.get(key)!.name}' and '${name}' differ only in case; method names are case-insensitive.`);
-    out.set(key, { ...d, name });
+    const maxArgs = d.args === undefined ? maxPlainArguments(d.handler, d.uploads) : undefined;
+    out.set(key, { ...d, name, ...(maxArgs !== undefined ? { maxArgs } : {}) });
   }
   return out;
 }

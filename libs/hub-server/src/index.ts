@@ -17,6 +17,7 @@ export {
   type BackplaneRestored,
   type HubMethod,
   type HubMethodDescriptor,
+  type CompiledMethod,
   type MethodOptions,
   type ConnectionRequestInfo,
   type ServerMethodsOf,

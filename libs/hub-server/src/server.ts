@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { JwtBearer } from './auth.js';
+import { JwtBearer, logRejections } from './auth.js';
 import { CorsPolicy } from './cors.js';
 import { HubConnection, type ConnectionInit } from './connection.js';
 import { HubEndpoint, hubNameOf, type HubEndpointOptions } from './hub-endpoint.js';
@@ -23,7 +23,7 @@ import { RequestInfo } from './request-info.js';
 import { ConnectionTokenCodec, type TokenClaims } from './token.js';
 import type { Transport } from './transport.js';
 import { bounceReattach, reattach, verdictForUnheld, wireHubSocket } from './websocket-reattach.js';
-import { WebSocketTransport } from './websocket-transport.js';
+import { webSocketFrameLimit, WebSocketTransport } from './websocket-transport.js';
 
 /** Closed connection ids remembered to refuse token reuse (see `ended`). */
 const MAX_ENDED_TRACKED = 100_000;
@@ -69,12 +69,11 @@ export class HubServer {
     this.tokens = new ConnectionTokenCodec(this.options.secret);
     const logger = this.options.logger;
     this.authenticator = this.options.jwt
-      ? new JwtBearer({ onRejected: (reason, req) => logger.debug({ reason, remote: req.socket.remoteAddress }, 'access token refused'), ...this.options.jwt }).authenticate
+      ? new JwtBearer({ onRejected: logRejections(logger), ...this.options.jwt }).authenticate
       : this.options.authenticate;
     this.cors = this.options.cors ? new CorsPolicy(this.options.cors) : undefined;
-    // A frame may batch several messages, so the hard frame limit is above the per-message limit;
-    // the per-message limit is enforced by the hub protocol reader with a clear Close error.
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: Math.max(1024 * 1024, this.options.maxMessageSize * 4), clientTracking: false });
+    // Frames over the limit get an error Close before ws closes the socket (websocket-transport.ts).
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: webSocketFrameLimit(this.options.maxMessageSize), clientTracking: false });
     const server = this;
     this.http = new HttpTransports({
       options: this.options,

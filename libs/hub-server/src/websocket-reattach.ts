@@ -3,7 +3,7 @@ import type { HubConnection } from './connection.js';
 import type { HubEndpoint } from './hub-endpoint.js';
 import type { Logger } from './logger.js';
 import { TransportOp } from './transport-routing.js';
-import type { WebSocketTransport } from './websocket-transport.js';
+import { frameTooLargeError, type WebSocketTransport } from './websocket-transport.js';
 
 /**
  * WebSocket upgrades under stateful reconnect (protocol doc section 6.3).
@@ -89,6 +89,14 @@ export function bounceReattach(ws: WebSocket, connectionId: string, logger: Logg
  * waits for a reattach instead of ending.
  */
 export function wireHubSocket(ws: WebSocket, connection: HubConnection, transport: WebSocketTransport, logger: Logger): void {
+  // Runs inside ws's receiver 'error' emit: a throw there would be an uncaught exception.
+  transport.onFrameTooLarge ??= () => {
+    try {
+      connection.refuseInput(frameTooLargeError(connection.options.maxMessageSize));
+    } catch (err) {
+      logger.error({ connectionId: connection.connectionId, err }, 'answering an oversized WebSocket frame failed');
+    }
+  };
   ws.on('message', (data: Buffer) => {
     if (transport.socket === ws) connection.receive(data);
   });

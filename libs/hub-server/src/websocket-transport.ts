@@ -1,4 +1,4 @@
-import type { TransferFormat } from '@switchboard/protocol';
+import { SwitchboardError, type TransferFormat } from '@switchboard/protocol';
 import type { WebSocket } from 'ws';
 import type { Transport } from './transport.js';
 
@@ -49,6 +49,27 @@ function idleSocket(ws: WebSocket): NodeJS.WritableStream | undefined {
   return sender && sender._state === 0 && sender._queue?.length === 0 ? internals._socket : undefined;
 }
 
+/**
+ * The largest WebSocket message `ws` accepts (its `maxPayload`). A frame may batch several hub
+ * messages (the official client joins what it queued while a send was in flight), so it is above
+ * `maxMessageSize`, which the hub protocol reader enforces per message with an error Close. A
+ * larger frame is refused by `ws` as soon as its header says its length, before it is buffered:
+ * see `watchOversizedFrames` for how the client still gets an error Close.
+ */
+export function webSocketFrameLimit(maxMessageSize: number): number {
+  return Math.max(1024 * 1024, maxMessageSize * 4);
+}
+
+/** What a client that sent a frame over `webSocketFrameLimit(maxMessageSize)` is told (in its error Close, or its handshake error). */
+export function frameTooLargeError(maxMessageSize: number): SwitchboardError {
+  const limit = webSocketFrameLimit(maxMessageSize);
+  return new SwitchboardError(
+    'SB_PROTOCOL_MESSAGE_TOO_LARGE',
+    `A WebSocket frame larger than ${limit} bytes arrived; this server takes hub messages of at most ${maxMessageSize} bytes (maxMessageSize) and frames of at most ${limit} bytes. ` +
+      'Send smaller messages (split large data, or send it as a client-to-server stream), or raise maxMessageSize on the server.',
+  );
+}
+
 /** Time a closing socket gets to finish the close handshake before it is destroyed (ASP.NET: 5 s). */
 const CLOSE_TIMEOUT_MS = 5000;
 
@@ -63,6 +84,12 @@ export class WebSocketTransport implements Transport {
   readonly formats: readonly TransferFormat[] = BOTH_FORMATS;
   private ws: WebSocket;
   private paused = false;
+  /**
+   * Called when the peer sent a frame over `webSocketFrameLimit`, while the socket is still open:
+   * `ws` closes it with 1009 right after this returns, so what is written here synchronously is
+   * the last thing the peer reads (the hub connection writes its error Close).
+   */
+  onFrameTooLarge: (() => void) | undefined;
 
   /** `resumable`: opened with a connection token, so a later upgrade may reattach (stateful reconnect). */
   constructor(
@@ -71,6 +98,7 @@ export class WebSocketTransport implements Transport {
   ) {
     this.ws = ws;
     replyNormalClosure(ws);
+    watchOversizedFrames(ws, this);
   }
 
   /** The socket in use; events from any other (replaced) socket must be ignored. */
@@ -83,6 +111,7 @@ export class WebSocketTransport implements Transport {
     const previous = this.ws;
     this.ws = ws;
     replyNormalClosure(ws);
+    watchOversizedFrames(ws, this);
     if (this.paused) ws.pause();
     if (previous.readyState !== previous.CLOSED) previous.terminate();
   }
@@ -145,4 +174,32 @@ function normalClosureWrapper(original: ConcludeListener): ConcludeListener {
     wrappers.set(original, wrapper);
   }
   return wrapper;
+}
+
+/** The socket and transport of each watched receiver (one shared listener serves every socket). */
+const oversizeOwners = new WeakMap<object, { readonly ws: WebSocket; readonly transport: WebSocketTransport }>();
+
+/**
+ * A frame over `maxPayload` makes ws's receiver fail with WS_ERR_UNSUPPORTED_MESSAGE_LENGTH, and
+ * ws's own listener on the receiver's 'error' at once closes the socket with 1009 and only then
+ * emits 'error' on the WebSocket: too late to send anything (a close frame was already written).
+ * A listener put in front of ws's on the receiver runs while the socket is still open, so the
+ * transport's `onFrameTooLarge` can write the SignalR error Close first; the official client then
+ * reports `Server returned an error on close: ...` instead of `WebSocket closed with status code:
+ * 1009`. Reaches into ws's receiver (`_receiver`, an EventEmitter of ws 8) as `replyNormalClosure`
+ * does; without it the socket only gets ws's 1009, as before.
+ */
+function watchOversizedFrames(ws: WebSocket, transport: WebSocketTransport): void {
+  const receiver = (ws as unknown as { _receiver?: NodeJS.EventEmitter })._receiver;
+  if (!receiver) return;
+  if (!oversizeOwners.has(receiver)) receiver.prependListener('error', onReceiverError);
+  oversizeOwners.set(receiver, { ws, transport });
+}
+
+function onReceiverError(this: object, err: Error & { code?: string }): void {
+  if (err.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return;
+  const owner = oversizeOwners.get(this);
+  // Only the transport's current socket speaks for the connection (a replaced one is ignored).
+  if (!owner || owner.transport.socket !== owner.ws || owner.ws.readyState !== owner.ws.OPEN) return;
+  owner.transport.onFrameTooLarge?.();
 }
