@@ -1,4 +1,19 @@
-import type { AnyJob, JobNamed, JobShape, JobSnapshot, JobState, JobUpdate, JobsClient, JobsServer } from '@switchboard/contracts';
+import type {
+  AnyJob,
+  EnqueueOptions,
+  EnqueueResult,
+  JobListChange,
+  JobListPage,
+  JobListQuery,
+  JobNamed,
+  JobShape,
+  JobSnapshot,
+  JobState,
+  JobTypeInfo,
+  JobUpdate,
+  JobsClient,
+  JobsServer,
+} from '@switchboard/contracts';
 import { HubClient, type ConnectionParts } from './hub-client.js';
 import type { ClientOptions } from './options.js';
 import { hubErrorCode, hubErrorMessage } from './errors.js';
@@ -64,6 +79,7 @@ export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsS
   readonly #updateHandlers = new Set<(update: JobUpdate<J>, info: UpdateInfo) => void>();
   readonly #watchErrorHandlers = new Set<(jobId: string, error: Error) => void>();
   readonly #slots = new Slots(WATCH_SLOTS);
+  #listWatched = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #epoch = 0;
 
@@ -74,12 +90,53 @@ export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsS
       if (state !== 'connected') return;
       this.#epoch++;
       void this.#rewatch(this.#epoch);
+      // The list subscription lives on the hub connection too.
+      if (this.#listWatched) void this.invoke('watchList').catch(() => {});
     });
   }
 
   /** Validates and enqueues a job; resolves with its id (the job is `queued`). Does not watch it. */
-  enqueue<N extends J['name']>(name: N, data: JobNamed<J, N>['data']): Promise<{ jobId: string }> {
-    return this.invoke('enqueue', name, data);
+  enqueue<N extends J['name']>(name: N, data: JobNamed<J, N>['data'], options?: EnqueueOptions): Promise<EnqueueResult> {
+    return options === undefined ? this.invoke('enqueue', name, data) : this.invoke('enqueue', name, data, options);
+  }
+
+  /** The hub's job set: names, stages, attempts and each job's data as JSON Schema. */
+  jobTypes(): Promise<JobTypeInfo[]> {
+    return this.invoke('jobTypes');
+  }
+
+  /** A page of jobs, newest first (every job for admins, your own for users). */
+  list(query: JobListQuery = {}): Promise<JobListPage<J>> {
+    return this.invoke('list', query) as Promise<JobListPage<J>>;
+  }
+
+  /**
+   * Gets `jobListChanged` pushes (coalesced, about 10 per second at most) until `unwatchList`,
+   * through reconnects; resolves with the counts now.
+   */
+  async watchList(): Promise<JobListChange> {
+    this.#listWatched = true;
+    return this.invoke('watchList');
+  }
+
+  async unwatchList(): Promise<void> {
+    this.#listWatched = false;
+    if (this.state === 'connected') await this.invoke('unwatchList');
+  }
+
+  /** Runs a failed job again; its watchers see it queued, then the next attempt. */
+  retry(jobId: string): Promise<{ jobId: string }> {
+    return this.invoke('retry', jobId);
+  }
+
+  /** Deletes a finished job and its record. */
+  remove(jobId: string): Promise<boolean> {
+    return this.invoke('remove', jobId);
+  }
+
+  /** Gets the list-change pushes of `watchList`; returns a function that removes the handler. */
+  onJobListChanged(handler: (change: JobListChange) => void): () => void {
+    return this.on('jobListChanged', handler);
   }
 
   /** Watches a job until `unwatch` (through reconnects); resolves with its snapshot. */
