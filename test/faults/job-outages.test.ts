@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { connectJobs, LogLevel, type JobsConnection } from '@switchboard/client';
-import type { JobUpdate } from '@switchboard/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api } from '../jobs/support.js';
 import { startHubNode, startWorkerProcess } from '../ops/support.js';
 import type { StartedProcess } from '../support/processes.js';
 import { freePort, startRedis, uniquePrefix, type PrivateRedis } from '../support/redis.js';
 import { connect } from '../support/signalr.js';
-import { startAll, timed, waitFor } from './support.js';
+import { countOutcomes, enqueue, startAll, timed, waitFor, watcher, type Watcher } from './support.js';
 
 // Outages tell the truth: N jobs, each watched by two `connectJobs` clients (one per hub node),
 // through a Redis freeze, a restart from the append-only file, a restart with no data, and a hub
@@ -17,7 +15,6 @@ import { startAll, timed, waitFor } from './support.js';
 const N = Number(process.env['CHAOS_JOBS'] || 100);
 /** The hub nodes' REDIS_TIMEOUT_MS default, plus slack for a busy machine. */
 const BOUND_MS = 2000 + 1500;
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'lost']);
 
 interface Deployment {
   redis: PrivateRedis;
@@ -27,12 +24,6 @@ interface Deployment {
   workers: StartedProcess[];
   watchers: Watcher[];
   stop(): Promise<void>;
-}
-
-/** A connectJobs client and the terminal state it saw per job. */
-interface Watcher {
-  conn: JobsConnection;
-  final: Map<string, JobUpdate>;
 }
 
 async function deploy(options: { appendonly: boolean; workers: number }): Promise<Deployment> {
@@ -58,31 +49,6 @@ async function deploy(options: { appendonly: boolean; workers: number }): Promis
   return d;
 }
 
-async function watcher(url: string): Promise<Watcher> {
-  const conn = connectJobs(url, { reconnectDelays: [0, 200, 500, 1000], persistent: true, logger: { log() {} } });
-  await conn.start();
-  const final = new Map<string, JobUpdate>();
-  conn.onJobUpdated((u) => {
-    if (TERMINAL.has(u.state)) final.set(u.jobId, u);
-  });
-  return { conn, final };
-}
-
-async function enqueue(base: string, count: number, data: object): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i += 50) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(50, count - i) }, async () => {
-        const res = await api(base, 'POST', '/api/jobs', JSON.stringify({ name: 'pipeline', data }));
-        if (res.status !== 202) throw new Error(`enqueue answered ${res.status}: ${JSON.stringify(res.body)}`);
-        return (res.body as { jobId: string }).jobId;
-      }),
-    );
-    ids.push(...batch);
-  }
-  return ids;
-}
-
 /** Two watchers (one per hub node) watching every job. */
 async function watchAll(d: Deployment, ids: string[]): Promise<void> {
   d.watchers = await Promise.all(d.hubs.map((h) => watcher(h.url)));
@@ -90,17 +56,7 @@ async function watchAll(d: Deployment, ids: string[]): Promise<void> {
 }
 
 function counts(d: Deployment, ids: string[]) {
-  const tried = ids.length * d.watchers.length;
-  let terminal = 0;
-  let lost = 0;
-  for (const w of d.watchers) {
-    for (const id of ids) {
-      const u = w.final.get(id);
-      if (u) terminal++;
-      if (u?.state === 'lost') lost++;
-    }
-  }
-  return { tried, terminal, lost, waiting: tried - terminal };
+  return countOutcomes(d.watchers, ids);
 }
 
 /** Calls every Redis-backed path once, while Redis is out; each must answer within the bound with SB_BACKPLANE_UNAVAILABLE. */

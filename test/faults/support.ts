@@ -1,4 +1,7 @@
 import type * as signalR from '@microsoft/signalr';
+import { connectJobs, type JobsConnection } from '@switchboard/client';
+import type { JobUpdate } from '@switchboard/contracts';
+import { api } from '../jobs/support.js';
 import { startNodeProcess, type StartedProcess } from '../support/processes.js';
 
 /** `startNodeProcess` ready on `ready` (a worker prints no `listening on`); `url` is its first group or ''. */
@@ -61,3 +64,57 @@ export async function staysAt(calls: unknown[][], count: number, ms = 300): Prom
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export const isIsoTime = (v: unknown): boolean => typeof v === 'string' && ISO.test(v) && !Number.isNaN(Date.parse(v));
+
+export const TERMINAL_STATES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'lost']);
+
+/** A `connectJobs` client, the terminal update it saw per job, and how many terminal updates per job (must be 1). */
+export interface Watcher {
+  conn: JobsConnection;
+  final: Map<string, JobUpdate>;
+  terminalCount: Map<string, number>;
+}
+
+/** A persistent `connectJobs` client on hub node `url` that records terminal updates. */
+export async function watcher(url: string): Promise<Watcher> {
+  const conn = connectJobs(url, { reconnectDelays: [0, 200, 500, 1000], persistent: true, logger: { log() {} } });
+  await conn.start();
+  const final = new Map<string, JobUpdate>();
+  const terminalCount = new Map<string, number>();
+  conn.onJobUpdated((u) => {
+    if (!TERMINAL_STATES.has(u.state)) return;
+    final.set(u.jobId, u);
+    terminalCount.set(u.jobId, (terminalCount.get(u.jobId) ?? 0) + 1);
+  });
+  return { conn, final, terminalCount };
+}
+
+/** Enqueues `count` jobs named `name` through REST on `base`, 50 at a time; their ids. */
+export async function enqueue(base: string, count: number, data: object, name = 'pipeline'): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, count - i) }, async () => {
+        const res = await api(base, 'POST', '/api/jobs', JSON.stringify({ name, data }));
+        if (res.status !== 202) throw new Error(`enqueue answered ${res.status}: ${JSON.stringify(res.body)}`);
+        return (res.body as { jobId: string }).jobId;
+      }),
+    );
+    ids.push(...batch);
+  }
+  return ids;
+}
+
+/** Over every (watcher, job): how many were watched, ended (`lost` included), ended `lost`, still wait. */
+export function countOutcomes(watchers: readonly Watcher[], ids: readonly string[]): { tried: number; terminal: number; lost: number; waiting: number } {
+  const tried = ids.length * watchers.length;
+  let terminal = 0;
+  let lost = 0;
+  for (const w of watchers) {
+    for (const id of ids) {
+      const u = w.final.get(id);
+      if (u) terminal++;
+      if (u?.state === 'lost') lost++;
+    }
+  }
+  return { tried, terminal, lost, waiting: tried - terminal };
+}

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { forkHub, spawnWorker, type Supervised } from './children.js';
 import { parseLaunchOptions, UsageError, type LaunchOptions } from './options.js';
-import { chooseRedis, freePort, type RedisChoice } from './redis.js';
+import { chooseRedis, chooseSentinel, freePort, type RedisChoice } from './redis.js';
 
 const HUB_SCRIPT = fileURLToPath(new URL('../../hub/dist/main.js', import.meta.url));
 const WORKER_SCRIPT = fileURLToPath(new URL('../../worker/dist/main.js', import.meta.url));
@@ -30,7 +30,7 @@ for (const script of [HUB_SCRIPT, WORKER_SCRIPT]) {
 
 let redis: RedisChoice;
 try {
-  redis = await chooseRedis(options.redisUrl, options.defaultRedis);
+  redis = options.sentinels ? await chooseSentinel(options.sentinels, process.env) : await chooseRedis(options.redisUrl, options.defaultRedis);
 } catch (err) {
   console.error(`start: ${(err as Error).message}`);
   process.exit(1);
@@ -38,7 +38,7 @@ try {
 
 const port = options.port === 0 ? await freePort() : options.port;
 const shared: Record<string, string> = {
-  REDIS_URL: redis.url,
+  ...redis.env,
   HUB_SECRET: process.env['HUB_SECRET'] || randomBytes(32).toString('base64'),
   REDIS_PREFIX: process.env['REDIS_PREFIX'] ?? 'sb:',
   LOG_LEVEL: process.env['LOG_LEVEL'] || 'warn',
@@ -117,14 +117,19 @@ const timeout = setTimeout(() => {
 await Promise.all([...hubs, ...workers].map((p) => p.ready));
 clearTimeout(timeout);
 
-const where = { REDIS_URL: 'from REDIS_URL', default: 'found at the default address', private: `a private redis-server started for this run (pid ${redis.owned?.child.pid})` }[redis.source];
+const where = {
+  REDIS_SENTINELS: 'from REDIS_SENTINELS; failovers are followed',
+  REDIS_URL: 'from REDIS_URL',
+  default: 'found at the default address',
+  private: `a private redis-server started for this run (pid ${redis.owned?.child.pid})`,
+}[redis.source];
 const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`;
 console.log(
   [
     `Switchboard is running at ${url}`,
     `  hub nodes: ${hubs.length} behind port ${port} (pids ${hubs.map((h) => h.pid()).join(', ')})`,
     `  workers:   ${workers.length}${workers.length ? ` (pids ${workers.map((w) => w.pid()).join(', ')})` : ''}`,
-    `  Redis:     ${redis.url} (${where})`,
+    `  Redis:     ${redis.shown} (${where})`,
     '  Ctrl-C stops everything.',
   ].join('\n'),
 );

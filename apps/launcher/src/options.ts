@@ -10,8 +10,22 @@ export interface LaunchOptions {
   readonly host: string;
   /** REDIS_URL when set: it must answer, or start fails. */
   readonly redisUrl: string | undefined;
+  /**
+   * REDIS_SENTINELS (with REDIS_SENTINEL_NAME) when set: the Sentinel group the processes use
+   * instead of any Redis URL; npm start then neither looks for nor starts a Redis. Passwords stay
+   * in the environment the processes inherit (REDIS_SENTINEL_PASSWORD, REDIS_PASSWORD).
+   */
+  readonly sentinels: SentinelSettings | undefined;
   /** Where to look for a Redis when REDIS_URL is unset (SWITCHBOARD_DEFAULT_REDIS). @defaultValue redis://127.0.0.1:6379 */
   readonly defaultRedis: string;
+}
+
+export interface SentinelSettings {
+  /** The variable as given (`host:port,host:port`), passed on to the processes unchanged. */
+  readonly raw: string;
+  readonly addresses: readonly { host: string; port: number }[];
+  /** REDIS_SENTINEL_NAME: the master group name. */
+  readonly name: string;
 }
 
 export class UsageError extends Error {
@@ -22,7 +36,9 @@ export const USAGE = `usage: npm start [-- --hubs N --workers M]
   --hubs N      hub node processes behind one port (default 2, env HUBS)
   --workers M   job worker processes (default 2, env WORKERS)
 environment: PORT (3000), HOST (127.0.0.1), REDIS_URL, SWITCHBOARD_DEFAULT_REDIS, HUB_SECRET, REDIS_PREFIX, LOG_LEVEL,
-  JOBS_MODULE (your job set; default: the example jobs hash and pipeline), HUBS_MODULE (your own hubs)`;
+  JOBS_MODULE (your job set; default: the example jobs hash and pipeline), HUBS_MODULE (your own hubs)
+Redis: REDIS_SENTINELS=host:port,... with REDIS_SENTINEL_NAME (and REDIS_SENTINEL_PASSWORD, REDIS_PASSWORD) uses that
+  Sentinel group; else REDIS_URL; else a Redis at SWITCHBOARD_DEFAULT_REDIS; else a private redis-server it starts`;
 
 function count(raw: string | undefined, name: string, fallback: number, min: number, max = 64): number {
   if (raw === undefined || raw === '') return fallback;
@@ -44,6 +60,7 @@ export function parseLaunchOptions(argv: readonly string[], env: NodeJS.ProcessE
   }
   const port = count(env['PORT'], 'PORT', 3000, 0, 65535);
   const redisUrl = env['REDIS_URL'] || undefined;
+  const sentinels = sentinelSettings(env);
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new UsageError(`REDIS_URL must start with redis:// or rediss://, got '${redisUrl}'.`);
   return {
     hubs: count(flags.get('hubs') ?? env['HUBS'], flags.has('hubs') ? '--hubs' : 'HUBS', 2, 1),
@@ -51,6 +68,36 @@ export function parseLaunchOptions(argv: readonly string[], env: NodeJS.ProcessE
     port,
     host: env['HOST'] || '127.0.0.1',
     redisUrl,
+    sentinels,
     defaultRedis: env['SWITCHBOARD_DEFAULT_REDIS'] || 'redis://127.0.0.1:6379',
   };
+}
+
+/**
+ * REDIS_SENTINELS and REDIS_SENTINEL_NAME, checked as the hub nodes and workers will check them
+ * (@switchboard/backplane-redis redisTargetFromEnv), so a mistake stops npm start with one message
+ * instead of every process exiting on it. The launcher keeps no dependency on that package.
+ */
+function sentinelSettings(env: NodeJS.ProcessEnv): SentinelSettings | undefined {
+  const raw = env['REDIS_SENTINELS'];
+  if (!raw) {
+    for (const v of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD']) {
+      if (env[v]) throw new UsageError(`${v} is set but REDIS_SENTINELS is not; it applies only to Redis Sentinel. Set REDIS_SENTINELS or unset ${v}.`);
+    }
+    return undefined;
+  }
+  const name = env['REDIS_SENTINEL_NAME']?.trim();
+  if (!name) throw new UsageError("REDIS_SENTINEL_NAME is required with REDIS_SENTINELS: the master group name of the sentinels' `sentinel monitor <name> ...`, e.g. mymaster.");
+  const addresses = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const m = /^\[?([^\]\s/]+?)\]?:(\d+)$/.exec(entry);
+      const port = m ? Number(m[2]) : 0;
+      if (!m || port < 1 || port > 65535) throw new UsageError(`REDIS_SENTINELS must be a comma-separated list of host:port (port 1-65535), got '${entry}'.`);
+      return { host: m[1]!, port };
+    });
+  if (!addresses.length) throw new UsageError('REDIS_SENTINELS is set but lists no host:port.');
+  return { raw, addresses, name };
 }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { SentinelSettings } from './options.js';
 
 /** Answers true when a Redis at `url` replies to PING within `timeoutMs`. */
 export async function pingRedis(url: string, timeoutMs = 2000): Promise<boolean> {
@@ -68,7 +69,56 @@ export async function startPrivateRedis(): Promise<OwnedRedis> {
   return { url, child, stop };
 }
 
-export type RedisChoice = { url: string; source: 'REDIS_URL' | 'default' | 'private'; owned?: OwnedRedis };
+export type RedisChoice = {
+  /** What the processes are told: REDIS_URL, or the REDIS_SENTINELS group's variables. */
+  env: Record<string, string>;
+  /** For the summary line, without credentials. */
+  shown: string;
+  source: 'REDIS_SENTINELS' | 'REDIS_URL' | 'default' | 'private';
+  owned?: OwnedRedis;
+};
+
+const urlChoice = (url: string, source: RedisChoice['source'], owned?: OwnedRedis): RedisChoice => ({
+  env: { REDIS_URL: url },
+  shown: url.replace(/\/\/[^@]*@/, '//***@'),
+  source,
+  ...(owned ? { owned } : {}),
+});
+
+/**
+ * The Sentinel group of REDIS_SENTINELS: its master must answer a PING through the sentinels
+ * (within a few seconds), or start fails saying why. Nothing is started. The processes get
+ * REDIS_SENTINELS and REDIS_SENTINEL_NAME; the passwords reach them through the environment they
+ * inherit. REDIS_URL is cleared for them so the logs show one Redis, not two.
+ */
+export async function chooseSentinel(s: SentinelSettings, env: NodeJS.ProcessEnv): Promise<RedisChoice> {
+  const sentinelPassword = env['REDIS_SENTINEL_PASSWORD'] || undefined;
+  const password = env['REDIS_PASSWORD'] || undefined;
+  const client = new Redis({
+    sentinels: s.addresses.map((a) => ({ ...a })),
+    name: s.name,
+    ...(sentinelPassword ? { sentinelPassword } : {}),
+    ...(password ? { password } : {}),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    sentinelRetryStrategy: () => null,
+    connectTimeout: 3000,
+    sentinelCommandTimeout: 3000,
+    enableOfflineQueue: false,
+  });
+  client.on('error', () => {});
+  const shown = `sentinel master '${s.name}' via ${s.raw}`;
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    throw new Error(`REDIS_SENTINELS=${s.raw} (REDIS_SENTINEL_NAME=${s.name}) does not lead to a master that answers: ${(err as Error).message}. Check the sentinels, the name and the passwords, or unset REDIS_SENTINELS.`);
+  } finally {
+    client.disconnect();
+  }
+  return { env: { REDIS_SENTINELS: s.raw, REDIS_SENTINEL_NAME: s.name, REDIS_URL: '' }, shown, source: 'REDIS_SENTINELS' };
+}
 
 /**
  * REDIS_URL if set (it must answer); else the default address if a server answers there; else a
@@ -76,13 +126,13 @@ export type RedisChoice = { url: string; source: 'REDIS_URL' | 'default' | 'priv
  */
 export async function chooseRedis(redisUrl: string | undefined, defaultRedis: string): Promise<RedisChoice> {
   if (redisUrl) {
-    if (await pingRedis(redisUrl)) return { url: redisUrl, source: 'REDIS_URL' };
+    if (await pingRedis(redisUrl)) return urlChoice(redisUrl, 'REDIS_URL');
     throw new Error(`REDIS_URL=${redisUrl.replace(/\/\/[^@]*@/, '//***@')} does not answer. Start that Redis, fix REDIS_URL, or unset it to let npm start find or start one.`);
   }
-  if (await pingRedis(defaultRedis)) return { url: defaultRedis, source: 'default' };
+  if (await pingRedis(defaultRedis)) return urlChoice(defaultRedis, 'default');
   if (hasRedisServer()) {
     const owned = await startPrivateRedis();
-    return { url: owned.url, source: 'private', owned };
+    return urlChoice(owned.url, 'private', owned);
   }
   throw new Error(
     `no Redis found: nothing answers at ${defaultRedis} and redis-server is not on the PATH. Install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL.`,

@@ -27,7 +27,7 @@ describe('worker config (environment)', () => {
   });
 
   it.each([
-    [{}, /^REDIS_URL \(or REDIS_CLUSTER_NODES\) is required/],
+    [{}, /^REDIS_URL \(or REDIS_CLUSTER_NODES, or REDIS_SENTINELS with REDIS_SENTINEL_NAME\) is required/],
     [{ ...REDIS, POOL_SIZE: '0' }, /^POOL_SIZE must be an integer from 1 to 1024, got '0'/],
     [{ ...REDIS, WORKER_CONCURRENCY: 'many' }, /^WORKER_CONCURRENCY must be an integer/],
     [{ ...REDIS, JOB_LOCK_MS: '10' }, /^JOB_LOCK_MS must be an integer from 1000/],

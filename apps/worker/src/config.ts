@@ -61,7 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-  if (!redis) throw new ConfigError('REDIS_URL (or REDIS_CLUSTER_NODES) is required: workers take jobs from Redis, e.g. REDIS_URL=redis://127.0.0.1:6379.');
+  if (!redis) throw new ConfigError('REDIS_URL (or REDIS_CLUSTER_NODES, or REDIS_SENTINELS with REDIS_SENTINEL_NAME) is required: workers take jobs from Redis, e.g. REDIS_URL=redis://127.0.0.1:6379.');
   const poolSize = int(env, 'POOL_SIZE', availableParallelism(), 1, 1024);
   const logLevel = (env['LOG_LEVEL'] || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got '${env['LOG_LEVEL']}'.`);

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { SwitchboardError } from '@switchboard/protocol';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertClusterSeeds, describeValue, invalidRedisTarget, isClusterClient, isRedisClient } from './client-shape.js';
+import { assertClusterSeeds, assertSentinelTarget, describeValue, invalidRedisTarget, isClusterClient, isRedisClient, isSentinelTarget } from './client-shape.js';
 import { RedisBus } from './redis-bus.js';
 import { describeTarget, type RedisTarget } from './redis-config.js';
 
@@ -89,7 +89,9 @@ describe('a redis option that is none of the accepted values', () => {
     const started = Date.now();
     const err = configError(() => new RedisBus({ redis: value as unknown as RedisTarget, connectTimeoutMs: 60_000 }));
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(err.message).toBe(`redis must be a redis:// or rediss:// URL, an ioredis client (new Redis(...) or new Cluster(...)), or { cluster: ["host:port", ...] }; got ${described}.`);
+    expect(err.message).toBe(
+      `redis must be a redis:// or rediss:// URL, an ioredis client (new Redis(...) or new Cluster(...)), { cluster: ["host:port", ...] }, or { sentinels: [{ host, port }, ...], name: "<master group>" }; got ${described}.`,
+    );
     expect(describeValue(value)).toBe(described);
   });
 
@@ -102,6 +104,42 @@ describe('a redis option that is none of the accepted values', () => {
     expect(configError(() => new RedisBus({ redis: { cluster: [] } })).message).toBe('redis.cluster must list at least one node.');
     expect(configError(() => assertClusterSeeds({ cluster: [] }, 'options.redis')).message).toBe('options.redis.cluster must list at least one node.');
     expect(() => assertClusterSeeds({ cluster: ['127.0.0.1:7000'] })).not.toThrow();
+  });
+});
+
+describe('Sentinel targets ({ sentinels, name })', () => {
+  const good = { sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'mymaster' };
+
+  it('are told apart from clients and cluster seeds', () => {
+    expect(isSentinelTarget(good)).toBe(true);
+    expect(isSentinelTarget({ cluster: ['a:1'] })).toBe(false);
+    expect(isSentinelTarget('redis://a:1')).toBe(false);
+    const client = new Redis({ lazyConnect: true });
+    expect(isSentinelTarget(client)).toBe(false);
+    client.disconnect();
+    expect(() => assertSentinelTarget({ ...good, sentinelPassword: 's', password: 'p' })).not.toThrow();
+  });
+
+  it.each([
+    ['no sentinels', { sentinels: [], name: 'm' }, 'redis.sentinels must list at least one sentinel as { host, port }.'],
+    ['a string entry', { sentinels: ['127.0.0.1:26379'], name: 'm' }, 'redis.sentinels[0] must be { host: string, port: 1-65535 }; got a string.'],
+    ['a port out of range', { sentinels: [{ host: 'a', port: 1 }, { host: 'b', port: 70000 }], name: 'm' }, 'redis.sentinels[1] must be { host: string, port: 1-65535 }; got { host: "b", port: 70000 }.'],
+    ['a port given as text', { sentinels: [{ host: 'a', port: '26379' }], name: 'm' }, 'redis.sentinels[0] must be { host: string, port: 1-65535 }; got { host: "a", port: "26379" }.'],
+    ['no name', { sentinels: [{ host: 'a', port: 1 }] }, "redis.name must be the master group name of the sentinels' `sentinel monitor <name> ...` (a non-empty string)."],
+    ['a blank name', { sentinels: [{ host: 'a', port: 1 }], name: ' ' }, "redis.name must be the master group name of the sentinels' `sentinel monitor <name> ...` (a non-empty string)."],
+    ['a password that is no string', { sentinels: [{ host: 'a', port: 1 }], name: 'm', password: 42 }, 'redis.password must be a string when set; got number.'],
+  ])('with %s fail at once in RedisBus with SB_CONFIG_INVALID naming the field', (_name, value, message) => {
+    const started = Date.now();
+    expect(configError(() => new RedisBus({ redis: value as unknown as RedisTarget, connectTimeoutMs: 60_000 })).message).toBe(message);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('never print a password, and describe the group without them', () => {
+    const withSecrets = { sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], name: 'mymaster', sentinelPassword: 'sentinel-secret', password: 'data-secret' };
+    expect(describeTarget(withSecrets)).toBe("sentinel master 'mymaster' via s1:26379,s2:26380");
+    const err = configError(() => assertSentinelTarget({ ...withSecrets, name: '' }, 'options.redis'));
+    expect(err.message).toMatch(/^options\.redis\.name /);
+    expect(err.message).not.toMatch(/secret/);
   });
 });
 

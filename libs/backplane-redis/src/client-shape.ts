@@ -1,5 +1,6 @@
 import { SwitchboardError } from '@switchboard/protocol';
 import type { Cluster, ClusterNode, Redis } from 'ioredis';
+import type { RedisSentinelTarget } from './redis-config.js';
 
 // Why duck typing and not `instanceof`: an application often ends up with two copies of ioredis
 // (its own and ours, or two versions side by side in node_modules). A client made by the other
@@ -9,7 +10,8 @@ import type { Cluster, ClusterNode, Redis } from 'ioredis';
 // else is refused at once with a message that says what was passed.
 
 /** What a `redis` option accepts, for error messages. */
-export const ACCEPTED_REDIS_TARGETS = 'a redis:// or rediss:// URL, an ioredis client (new Redis(...) or new Cluster(...)), or { cluster: ["host:port", ...] }';
+export const ACCEPTED_REDIS_TARGETS =
+  'a redis:// or rediss:// URL, an ioredis client (new Redis(...) or new Cluster(...)), { cluster: ["host:port", ...] }, or { sentinels: [{ host, port }, ...], name: "<master group>" }';
 
 const isObject = (x: unknown): x is Record<string, unknown> => (typeof x === 'object' || typeof x === 'function') && x !== null;
 
@@ -65,4 +67,37 @@ export function invalidRedisTarget(x: unknown, option = 'redis'): SwitchboardErr
 export function assertClusterSeeds(x: unknown, option = 'redis'): asserts x is { readonly cluster: readonly string[] | readonly ClusterNode[] } {
   if (!isObject(x) || !Array.isArray(x['cluster'])) throw invalidRedisTarget(x, option);
   if (!x['cluster'].length) throw new SwitchboardError('SB_CONFIG_INVALID', `${option}.cluster must list at least one node.`);
+}
+
+/**
+ * True for a value meant as Sentinel settings: an object (not a client) with a `sentinels` key.
+ * Only the intent; `assertSentinelTarget` checks the contents.
+ */
+export function isSentinelTarget(x: unknown): x is RedisSentinelTarget {
+  return isObject(x) && !isRedisClient(x) && 'sentinels' in x;
+}
+
+/**
+ * Asserts `{ sentinels: [{ host, port }, ...], name, sentinelPassword?, password? }`; throws
+ * SB_CONFIG_INVALID naming the first wrong field (never printing a password). ioredis would
+ * otherwise throw a bare Error at construction, or retry a wrong address forever.
+ */
+export function assertSentinelTarget(x: unknown, option = 'redis'): asserts x is RedisSentinelTarget {
+  if (!isObject(x) || !Array.isArray(x['sentinels'])) throw invalidRedisTarget(x, option);
+  const bad = (message: string) => new SwitchboardError('SB_CONFIG_INVALID', `${option}.${message}`);
+  if (!x['sentinels'].length) throw bad('sentinels must list at least one sentinel as { host, port }.');
+  x['sentinels'].forEach((s: unknown, i: number) => {
+    const host = isObject(s) ? s['host'] : undefined;
+    const port = isObject(s) ? s['port'] : undefined;
+    if (typeof host !== 'string' || !host || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      const got = isObject(s) ? `{ host: ${JSON.stringify(host)}, port: ${JSON.stringify(port)} }` : describeValue(s);
+      throw bad(`sentinels[${i}] must be { host: string, port: 1-65535 }; got ${got}.`);
+    }
+  });
+  if (typeof x['name'] !== 'string' || !x['name'].trim()) {
+    throw bad("name must be the master group name of the sentinels' `sentinel monitor <name> ...` (a non-empty string).");
+  }
+  for (const key of ['sentinelPassword', 'password'] as const) {
+    if (x[key] !== undefined && typeof x[key] !== 'string') throw bad(`${key} must be a string when set; got ${typeof x[key]}.`);
+  }
 }

@@ -4,8 +4,18 @@ import { RedisBus, type BusMetrics } from './redis-bus.js';
 import type { RedisTarget } from './redis-config.js';
 
 export { RedisBus, type RedisBusOptions, type BusMetrics } from './redis-bus.js';
-export { parseClusterNodes, redisTargetFromEnv, describeTarget, type RedisTarget } from './redis-config.js';
-export { isRedisClient, isClusterClient, assertClusterSeeds, invalidRedisTarget, describeValue, ACCEPTED_REDIS_TARGETS } from './client-shape.js';
+export { parseClusterNodes, parseHostPorts, redisTargetFromEnv, describeTarget, type RedisTarget, type RedisSentinelTarget, type SentinelAddress } from './redis-config.js';
+export {
+  isRedisClient,
+  isClusterClient,
+  isSentinelTarget,
+  assertClusterSeeds,
+  assertSentinelTarget,
+  invalidRedisTarget,
+  describeValue,
+  ACCEPTED_REDIS_TARGETS,
+} from './client-shape.js';
+export { sentinelOptions } from './sentinel.js';
 
 export interface RedisBackplaneOptions {
   redis: RedisTarget;

@@ -2,8 +2,9 @@ import { SwitchboardError } from '@switchboard/protocol';
 import type { BackplaneMetrics, Bus } from '@switchboard/hub-server/backplane';
 import { silentLogger, type Logger } from '@switchboard/hub-server/backplane';
 import { Cluster, Redis, type ClusterNode } from 'ioredis';
-import { assertClusterSeeds, isClusterClient, isRedisClient } from './client-shape.js';
+import { assertClusterSeeds, isClusterClient, isRedisClient, isSentinelTarget } from './client-shape.js';
 import { describeTarget, type RedisTarget } from './redis-config.js';
+import { sentinelOptions } from './sentinel.js';
 
 /**
  * Counters the bus reports (apps/hub feeds prom-client with them), and the scale-outs over it
@@ -62,7 +63,7 @@ async function withinMs<T>(work: Promise<T>, ms: number): Promise<T | typeof LAT
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
 
 /**
- * The Bus over Redis pub/sub. Standalone Redis uses PUBLISH/SUBSCRIBE; a Redis Cluster uses
+ * The Bus over Redis pub/sub. Standalone Redis (and the master of a Sentinel group) uses PUBLISH/SUBSCRIBE; a Redis Cluster uses
  * sharded pub/sub (SPUBLISH/SSUBSCRIBE), so each channel lives on the shard of its slot.
  *
  * Two connections: a publisher and a subscriber. Publishes fail at once when the publisher is not
@@ -102,6 +103,13 @@ export class RedisBus implements Bus {
       this.pub = target;
       this.ownsPub = false;
       this.sharded = isClusterClient(target);
+    } else if (isSentinelTarget(target)) {
+      // The master of a Sentinel group: plain PUBLISH/SUBSCRIBE, like a standalone Redis. After a
+      // failover both connections find the new master through the sentinels, and the subscriber's
+      // 'ready' below restores the channels and fires onRestored, as after any outage.
+      this.pub = new Redis({ ...sentinelOptions(target), enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: false });
+      this.ownsPub = true;
+      this.sharded = false;
     } else {
       // Anything else must be cluster seeds; a wrong value fails here instead of retrying forever.
       assertClusterSeeds(target);

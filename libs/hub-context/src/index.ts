@@ -23,7 +23,7 @@ export interface HubContextOptions<C extends ClientMethods = ClientMethods> {
    * the hub served at `/hubs/chat` (case-insensitive).
    */
   hub: string | HubRef<C>;
-  /** A Redis URL, an ioredis client (Redis or Cluster, which stays yours to close), or `{ cluster: [...] }`. */
+  /** A Redis URL, an ioredis client (Redis or Cluster, which stays yours to close), `{ cluster: [...] }`, or `{ sentinels: [...], name }`. */
   redis?: RedisTarget;
   /** A bus instead of Redis (an in-memory bus in tests). */
   bus?: Bus;
@@ -67,7 +67,7 @@ export function createHubContext<C extends ClientMethods>(options: HubContextOpt
     throw new SwitchboardError('SB_CONFIG_INVALID', "hub is required: a hubRef, or the hub's short name, e.g. 'chat' for /hubs/chat.");
   }
   if (!options.bus && options.redis === undefined) {
-    throw new SwitchboardError('SB_CONFIG_INVALID', 'redis is required: a Redis URL (e.g. redis://127.0.0.1:6379), an ioredis client, or { cluster: [...] }.');
+    throw new SwitchboardError('SB_CONFIG_INVALID', 'redis is required: a Redis URL (e.g. redis://127.0.0.1:6379), an ioredis client, { cluster: [...] }, or { sentinels: [{ host, port }], name }.');
   }
   const ownedBus = options.bus ? undefined : new RedisBus({ redis: options.redis!, lazySubscriber: true, ...(options.logger ? { logger: options.logger } : {}) });
   const bus = options.bus ?? ownedBus!;

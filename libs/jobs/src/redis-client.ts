@@ -1,13 +1,16 @@
-import { assertClusterSeeds, isClusterClient, isRedisClient, type RedisTarget } from '@switchboard/backplane-redis';
+import { assertClusterSeeds, isClusterClient, isRedisClient, isSentinelTarget, sentinelOptions, type RedisTarget } from '@switchboard/backplane-redis';
 import { Cluster, Redis, type ClusterNode } from 'ioredis';
 
 /**
  * A command connection for BullMQ and the job store. BullMQ needs `maxRetriesPerRequest: null`
  * (blocking commands must survive reconnects). Returns whether the caller owns (must close) it.
+ * Every builder here takes each target form (URL, caller's client, cluster seeds, Sentinel group)
+ * and keeps its own options for each; a Sentinel client finds the new master after a failover.
  */
 export function commandClient(target: RedisTarget): { client: Redis | Cluster; owned: boolean } {
   if (typeof target === 'string') return { client: new Redis(target, { maxRetriesPerRequest: null }), owned: true };
   if (isRedisClient(target)) return { client: target, owned: false };
+  if (isSentinelTarget(target)) return { client: new Redis({ ...sentinelOptions(target), maxRetriesPerRequest: null }), owned: true };
   assertClusterSeeds(target);
   return { client: new Cluster(target.cluster as ClusterNode[], { redisOptions: { maxRetriesPerRequest: null } }), owned: true };
 }
@@ -25,6 +28,7 @@ export function failFastClient(target: RedisTarget): Redis | Cluster {
   if (typeof target === 'string') client = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
   else if (isClusterClient(target)) client = target.duplicate(undefined, { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy });
   else if (isRedisClient(target)) client = target.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+  else if (isSentinelTarget(target)) client = new Redis({ ...sentinelOptions(target), enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
   else {
     assertClusterSeeds(target);
     client = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1 } });
@@ -60,6 +64,7 @@ export function requestClient(target: RedisTarget, timeoutMs: number): { client:
   if (typeof target !== 'string' && isRedisClient(target)) return { client: target, owned: false };
   let client: Redis | Cluster;
   if (typeof target === 'string') client = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: timeoutMs, retryStrategy });
+  else if (isSentinelTarget(target)) client = new Redis({ ...sentinelOptions(target), enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: timeoutMs, retryStrategy });
   else {
     assertClusterSeeds(target);
     client = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1, commandTimeout: timeoutMs } });
