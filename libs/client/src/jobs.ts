@@ -28,6 +28,8 @@ const FINAL_CODES: ReadonlySet<string> = new Set(['SB_JOB_NOT_FOUND', 'SB_JOB_FO
 const WATCH_SLOTS = 16;
 /** How long a `watch` call retries transient refusals (SB_INVOCATION_LIMIT, Redis down) before it rejects; the job stays watched and is retried in the background. */
 const WATCH_RETRY_BUDGET_MS = 10_000;
+/** Updates kept at most while enqueue-and-watch answers are outstanding. */
+const EARLY_LIMIT = 10_000;
 /** The pause between background retries of watches that have not gone through. */
 const BACKGROUND_RETRY_MS = 3_000;
 
@@ -79,13 +81,20 @@ export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsS
   readonly #updateHandlers = new Set<(update: JobUpdate<J>, info: UpdateInfo) => void>();
   readonly #watchErrorHandlers = new Set<(jobId: string, error: Error) => void>();
   readonly #slots = new Slots(WATCH_SLOTS);
+  /** Enqueue-and-watch calls not answered yet, and the updates of jobs not known yet that arrived meanwhile (bounded). */
+  #enqueuesInFlight = 0;
+  readonly #early: JobUpdate[] = [];
   #listWatched = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #epoch = 0;
 
   constructor(parts: ConnectionParts, options: ClientOptions = {}) {
     super(parts, options);
-    this.on('jobUpdated', (update) => this.#accept(update, LIVE));
+    this.on('jobUpdated', (update) => {
+      // An update can beat the answer of the enqueue-and-watch that joined its group: keep it for then.
+      if (this.#enqueuesInFlight > 0 && !this.#jobs.has(update.jobId) && this.#early.length < EARLY_LIMIT) this.#early.push(update);
+      this.#accept(update, LIVE);
+    });
     this.onStateChange(({ state }) => {
       if (state !== 'connected') return;
       this.#epoch++;
@@ -96,8 +105,23 @@ export class JobsConnection<J extends JobShape = AnyJob> extends HubClient<JobsS
   }
 
   /** Validates and enqueues a job; resolves with its id (the job is `queued`). Does not watch it. */
-  enqueue<N extends J['name']>(name: N, data: JobNamed<J, N>['data'], options?: EnqueueOptions): Promise<EnqueueResult> {
-    return options === undefined ? this.invoke('enqueue', name, data) : this.invoke('enqueue', name, data, options);
+  /**
+   * Validates and enqueues a job; resolves with its id (the job is `queued`, or `delayed`). With
+   * `{ watch: true }` it is also watched, in the same round trip, as by `watch`: the answer carries
+   * the snapshot, and updates that beat the answer are kept and delivered after it.
+   */
+  async enqueue<N extends J['name']>(name: N, data: JobNamed<J, N>['data'], options?: EnqueueOptions): Promise<EnqueueResult> {
+    if (!options?.watch) return options === undefined ? this.invoke('enqueue', name, data) : this.invoke('enqueue', name, data, options);
+    this.#enqueuesInFlight++;
+    try {
+      const result = await this.invoke('enqueue', name, data, options);
+      if (!this.#jobs.has(result.jobId)) this.#jobs.set(result.jobId, { ended: false, watchedIn: this.#epoch, inFlight: undefined, name: undefined });
+      if (result.snapshot) this.#accept(result.snapshot, SNAPSHOT);
+      for (const u of this.#early.filter((e) => e.jobId === result.jobId)) this.#accept(u, LIVE);
+      return result;
+    } finally {
+      if (--this.#enqueuesInFlight === 0) this.#early.length = 0;
+    }
   }
 
   /** The hub's job set: names, stages, attempts and each job's data as JSON Schema. */

@@ -92,6 +92,11 @@ export interface EnqueueOptions {
   readonly priority?: number;
   /** The same key within 24 h returns the first job's id and enqueues nothing (1-200 printable characters). */
   readonly idempotencyKey?: string;
+  /**
+   * Also watch the job, in the same round trip: the caller joins the job's group before the job
+   * exists (so it misses no update), and the answer carries its snapshot. Hub only.
+   */
+  readonly watch?: boolean;
 }
 
 /** What `enqueue` answers. */
@@ -99,6 +104,8 @@ export interface EnqueueResult {
   readonly jobId: string;
   /** True when `idempotencyKey` matched an earlier enqueue: `jobId` is that job's, and nothing was enqueued. */
   readonly duplicate?: boolean;
+  /** With `watch`: the job's snapshot when it was enqueued (later updates come as `jobUpdated`). */
+  readonly snapshot?: JobSnapshot;
 }
 
 /** One job type of the hub's job set, as `jobTypes()` and `GET /api/job-types` describe it. */

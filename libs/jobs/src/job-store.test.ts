@@ -25,19 +25,23 @@ describe('JobStore (private redis-server)', () => {
 
   it('create: seq 1, queued, progress 0, attempt 1, with a retention TTL', async () => {
     const id = newId();
-    const created = await store.create(id, 'hash', undefined, 1234);
-    expect(created).toEqual({ jobId: id, name: 'hash', seq: 1, state: 'queued', progress: 0, attempt: 1, createdAt: 1234, updatedAt: 1234 });
-    expect(await store.get(id)).toEqual(created);
+    expect(await store.create(id, 'hash', undefined, {}, 1234)).toEqual({ created: true, jobId: id });
+    expect(await store.get(id)).toEqual({ jobId: id, name: 'hash', seq: 1, state: 'queued', progress: 0, attempt: 1, createdAt: 1234, updatedAt: 1234 });
     const ttl = await redis.ttl(keys.snapshot(id));
     expect(ttl).toBeGreaterThan(590);
     expect(ttl).toBeLessThanOrEqual(600);
-    const owned = await store.create(newId(), 'pipeline', 'ana');
-    expect(owned.owner).toBe('ana');
+    const ownedId = newId();
+    await store.create(ownedId, 'pipeline', 'ana');
+    expect((await store.get(ownedId))!.owner).toBe('ana');
+    // Delayed (with its due time) and prioritized.
+    const delayed = newId();
+    await store.create(delayed, 'hash', undefined, { dueAt: 9999, priority: 3 }, 1234);
+    expect(await store.get(delayed)).toMatchObject({ state: 'delayed', dueAt: 9999, priority: 3 });
   });
 
   it('update bumps seq by one each time and returns the whole snapshot', async () => {
     const id = newId();
-    await store.create(id, 'hash', undefined, 1000);
+    await store.create(id, 'hash', undefined, {}, 1000);
     const a = await store.update(id, { state: 'active', attempt: 1, startedAt: 1100, stage: 'hashing' }, 1100);
     expect(a).toEqual({ jobId: id, name: 'hash', seq: 2, state: 'active', progress: 0, attempt: 1, stage: 'hashing', createdAt: 1000, updatedAt: 1100, startedAt: 1100 });
     const b = await store.update(id, { progress: 33.333 }, 1200);

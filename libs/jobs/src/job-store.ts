@@ -1,6 +1,7 @@
 import type { JobSnapshot, JobState } from '@switchboard/contracts';
 import type { Cluster, Redis } from 'ioredis';
-import type { JobKeys } from './keys.js';
+import { indexName, indexOwner, type JobKeys } from './keys.js';
+import { CANCEL_SCRIPT, CREATE_SCRIPT, REMOVE_SCRIPT, REOPEN_SCRIPT, UPDATE_SCRIPT } from './store-scripts.js';
 
 export const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled', 'lost']);
 
@@ -26,31 +27,14 @@ export function lostUpdate(jobId: string, now = Date.now()): JobSnapshot {
 /** Per-second finished-job counters live this long (the rate reads the last 10 s). */
 const FINISHED_COUNTER_TTL_SECONDS = 60;
 
-/**
- * Applies an update atomically: refuses it when the job is unknown or already terminal (so no
- * progress can follow the final state, whoever wins a race), bumps `seq`, sets the given fields
- * (an empty value deletes the field), renews the retention (ARGV[1], seconds) and returns the
- * whole hash. One round trip per update.
- */
-const UPDATE_SCRIPT = `
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return false end
-if state == 'completed' or state == 'failed' or state == 'cancelled' then return false end
-redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-for i = 2, #ARGV, 2 do
-  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-end
-return redis.call('HGETALL', KEYS[1])
-`;
-
-/** Marks a cancel request unless the job already ended; returns the state it found (or false). */
-const CANCEL_SCRIPT = `
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return false end
-if state ~= 'completed' and state ~= 'failed' and state ~= 'cancelled' then redis.call('HSET', KEYS[1], 'cancelRequested', '1') end
-return state
-`;
+/** What `create` records besides name and owner. */
+export interface CreateOptions {
+  /** Enqueued with a delay: the job starts `delayed` with this due time (ms since the epoch). */
+  readonly dueAt?: number;
+  readonly priority?: number;
+  /** Seen in the last 24 h: nothing is created and the first job's id is returned. */
+  readonly idempotencyKey?: string;
+}
 
 export interface JobPatch {
   state?: JobState;
@@ -78,12 +62,33 @@ export class JobStore {
     private readonly retentionSeconds = 24 * 3600,
   ) {}
 
-  async create(jobId: string, name: string, owner: string | undefined, now = Date.now()): Promise<JobSnapshot> {
-    const key = this.keys.snapshot(jobId);
-    const fields: Record<string, string> = { jobId, name, seq: '1', state: 'queued', progress: '0', attempt: '1', createdAt: String(now), updatedAt: String(now) };
+  /**
+   * Writes a new job's snapshot (`queued`, or `delayed` with `dueAt`; seq 1) and indexes it, in one
+   * script. With an idempotency key already used in the last 24 h nothing is written and
+   * `created` is false, with the first job's id.
+   */
+  async create(jobId: string, name: string, owner: string | undefined, options: CreateOptions = {}, now = Date.now()): Promise<{ created: boolean; jobId: string }> {
+    const fields = this.fields(jobId, name, owner, options, now);
+    const idem = options.idempotencyKey !== undefined ? this.keys.idempotency(options.idempotencyKey) : '';
+    const [created, id] = (await this.redis.eval(CREATE_SCRIPT, 2, this.keys.snapshot(jobId), idem, String(this.retentionSeconds), this.keys.index, jobId, ...Object.entries(fields).flat())) as [number, string];
+    return { created: created === 1, jobId: id };
+  }
+
+  /** Creates many snapshots in one pipeline (no idempotency keys). */
+  async createMany(jobs: readonly { jobId: string; name: string; owner: string | undefined; options?: Omit<CreateOptions, 'idempotencyKey'> }[], now = Date.now()): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const j of jobs) pipeline.eval(CREATE_SCRIPT, 2, this.keys.snapshot(j.jobId), '', String(this.retentionSeconds), this.keys.index, j.jobId, ...Object.entries(this.fields(j.jobId, j.name, j.owner, j.options ?? {}, now)).flat());
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  private fields(jobId: string, name: string, owner: string | undefined, options: CreateOptions, now: number): Record<string, string> {
+    const fields: Record<string, string> = { jobId, name, seq: '1', state: options.dueAt !== undefined ? 'delayed' : 'queued', progress: '0', attempt: '1', createdAt: String(now), updatedAt: String(now), _o: indexOwner(owner), _n: indexName(name) };
     if (owner) fields['owner'] = owner;
-    await this.redis.multi().hset(key, fields).expire(key, this.retentionSeconds).exec();
-    return parseSnapshot(fields)!;
+    if (options.dueAt !== undefined) fields['dueAt'] = String(options.dueAt);
+    if (options.priority !== undefined) fields['priority'] = String(options.priority);
+    return fields;
   }
 
   async get(jobId: string): Promise<JobSnapshot | undefined> {
@@ -101,9 +106,15 @@ export class JobStore {
     return (await this.redis.hget(this.keys.snapshot(jobId), 'cancelRequested')) === '1';
   }
 
-  /** Returns the new snapshot, or undefined when the job is unknown or already terminal. */
-  async update(jobId: string, patch: JobPatch, now = Date.now()): Promise<JobSnapshot | undefined> {
-    const args: string[] = [String(this.retentionSeconds), 'updatedAt', String(now)];
+  /**
+   * Returns the new snapshot, or undefined when the job is unknown or already terminal. With
+   * `unlessCancelRequested`, a job whose cancel was requested is left as it is and the answer is
+   * 'cancel-requested' (a worker starting a job checks and writes `active` in one round trip).
+   */
+  async update(jobId: string, patch: JobPatch, now?: number): Promise<JobSnapshot | undefined>;
+  async update(jobId: string, patch: JobPatch, now: number | undefined, options: { unlessCancelRequested: true }): Promise<JobSnapshot | 'cancel-requested' | undefined>;
+  async update(jobId: string, patch: JobPatch, now = Date.now(), options: { unlessCancelRequested?: boolean } = {}): Promise<JobSnapshot | 'cancel-requested' | undefined> {
+    const args: string[] = [String(this.retentionSeconds), this.keys.index, ...(options.unlessCancelRequested ? ['?unless-cancel-requested'] : []), 'updatedAt', String(now)];
     if (patch.state !== undefined) args.push('state', patch.state);
     if (patch.state !== undefined && TERMINAL.has(patch.state)) args.push('finishedAt', String(now));
     if (patch.progress !== undefined) args.push('progress', String(Math.max(0, Math.min(100, Math.round(patch.progress * 10) / 10))));
@@ -113,10 +124,11 @@ export class JobStore {
     if (patch.attempt !== undefined) args.push('attempt', String(patch.attempt));
     if (patch.startedAt !== undefined) args.push('startedAt', String(patch.startedAt));
     const key = this.keys.snapshot(jobId);
-    const reply = (await this.redis.eval(UPDATE_SCRIPT, 1, key, ...args)) as string[] | null;
+    const reply = (await this.redis.eval(UPDATE_SCRIPT, 1, key, ...args)) as string[] | string | null;
     if (!reply) return undefined;
-    const hash: Record<string, string> = {};
-    for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i]!] = reply[i + 1]!;
+    if (reply === 'cancel-requested') return reply;
+    if (typeof reply === 'string') return undefined;
+    const hash = pairs(reply);
     // The script lets exactly one terminal update through per job, so this counts each job once.
     if (patch.state !== undefined && TERMINAL.has(patch.state)) this.countFinished(now);
     return parseSnapshot(hash);
@@ -143,6 +155,36 @@ export class JobStore {
     const state = (await this.redis.eval(CANCEL_SCRIPT, 1, this.keys.snapshot(jobId))) as JobState | null;
     return state ?? undefined;
   }
+
+  /** Reopens a failed job for a retry (`queued`, seq + 1). The state found when it is not failed; undefined when unknown. */
+  async reopen(jobId: string, now = Date.now()): Promise<{ snapshot: JobSnapshot } | { state: JobState } | undefined> {
+    const reply = (await this.redis.eval(REOPEN_SCRIPT, 1, this.keys.snapshot(jobId), String(this.retentionSeconds), this.keys.index, String(now))) as string[] | string | null;
+    if (reply === null) return undefined;
+    if (typeof reply === 'string') return { state: reply as JobState };
+    return { snapshot: parseSnapshot(pairs(reply))! };
+  }
+
+  /** Deletes a finished job's snapshot and index entries: true, the state found when not finished, or undefined when unknown. */
+  async remove(jobId: string): Promise<true | JobState | undefined> {
+    const reply = (await this.redis.eval(REMOVE_SCRIPT, 1, this.keys.snapshot(jobId), this.keys.index)) as number | string | null;
+    if (reply === null) return undefined;
+    return reply === 1 ? true : (reply as JobState);
+  }
+
+  /** Many snapshots at once (one round trip); undefined where a job's record is gone. */
+  async getMany(jobIds: readonly string[]): Promise<(JobSnapshot | undefined)[]> {
+    if (!jobIds.length) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of jobIds) pipeline.hgetall(this.keys.snapshot(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, hash]) => (err ? undefined : parseSnapshot(hash as Record<string, string>)));
+  }
+}
+
+function pairs(reply: readonly string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i]!] = reply[i + 1]!;
+  return hash;
 }
 
 /** Converts the Redis hash into a JobSnapshot (undefined when empty). */
@@ -165,5 +207,7 @@ export function parseSnapshot(hash: Record<string, string>): JobSnapshot | undef
   if (hash['result'] !== undefined) out['result'] = JSON.parse(hash['result']);
   if (hash['startedAt']) out['startedAt'] = num('startedAt');
   if (hash['finishedAt']) out['finishedAt'] = num('finishedAt');
+  if (hash['dueAt']) out['dueAt'] = num('dueAt');
+  if (hash['priority']) out['priority'] = num('priority');
   return out as unknown as JobSnapshot;
 }

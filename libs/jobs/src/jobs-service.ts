@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { JobNameOf, JobNamed, JobSetShape, JobSnapshot, JobsOf, JobUpdate } from '@switchboard/contracts';
+import type { EnqueueOptions, EnqueueResult, JobListChange, JobListPage, JobNameOf, JobNamed, JobSetShape, JobSnapshot, JobTypeInfo, JobsOf, JobUpdate } from '@switchboard/contracts';
 import type { RedisTarget } from '@switchboard/backplane-redis';
 import { SwitchboardError, isSwitchboardError } from '@switchboard/protocol';
 import { Queue } from 'bullmq';
 import { JobCatalog, type JobSet } from './job-set.js';
+import { JobList, type ListScope } from './job-list.js';
+import { describeJobTypes } from './job-types.js';
 import { JOB_ID_PATTERN, JobKeys } from './keys.js';
 import { JobStore, TERMINAL } from './job-store.js';
 import { SILENT, type JobsLogger } from './outage-log.js';
@@ -51,6 +53,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
   /** The job set, validated: names, schemas, retry policies. */
   readonly catalog: JobCatalog<JobsOf<S>>;
   readonly store: JobStore;
+  readonly list: JobList;
   readonly queue: Queue;
   private readonly redis;
   private readonly owned: boolean;
@@ -69,6 +72,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
     this.redis = client;
     this.owned = owned;
     this.store = new JobStore(client, this.keys);
+    this.list = new JobList(client, this.keys, this.store);
     this.queue = new Queue(this.keys.queueName, { connection: client, prefix: this.keys.bullPrefix });
     // The queue re-emits its connection's errors: without a listener an outage would end the process.
     const log = options.logger ?? SILENT;
@@ -82,22 +86,146 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
 
   /**
    * Validates against the job set (SB_JOB_UNKNOWN naming the known jobs, SB_JOB_INVALID_DATA naming
-   * the field) and enqueues; the job is `queued` (seq 1) when this resolves.
+   * the field) and the options (SB_JOB_OPTIONS_INVALID), and enqueues: the job is `queued` (or
+   * `delayed` until `delayMs` passed) with seq 1 when this resolves. With an `idempotencyKey` used
+   * in the last 24 h it enqueues nothing and answers the first job's id with `duplicate: true`.
+   * `owner`: the authenticated user who enqueues (the hub's `ctx.user.id`); only they and admins
+   * may see the job.
    */
-  async enqueue<N extends JobNameOf<S>>(name: N, data: JobNamed<JobsOf<S>, N>['data'], owner?: string): Promise<{ jobId: string }> {
+  async enqueue<N extends JobNameOf<S>>(
+    name: N,
+    data: JobNamed<JobsOf<S>, N>['data'],
+    options?: EnqueueOptions,
+    owner?: string,
+    /** Runs after validation, before anything is written (the jobs hub joins the job's group here for `watch`). */
+    beforeWrite?: (jobId: string) => Promise<void>,
+  ): Promise<EnqueueResult> {
     const job = this.catalog.validate(name, data);
+    const opts = checkOptions(options);
     const jobId = randomBytes(12).toString('base64url');
     const def = job.definition;
+    const now = Date.now();
+    await beforeWrite?.(jobId);
     return this.bounded('enqueue', async () => {
-      await this.store.create(jobId, job.name, owner);
+      const created = await this.store.create(
+        jobId,
+        job.name,
+        owner,
+        { ...(opts.delayMs ? { dueAt: now + opts.delayMs } : {}), ...(opts.priority !== undefined ? { priority: opts.priority } : {}), ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}) },
+        now,
+      );
+      if (!created.created) return { jobId: created.jobId, duplicate: true };
       await this.queue.add(job.name, job.data, {
         jobId,
         attempts: def.attempts,
         ...(def.backoffMs ? { backoff: { type: 'fixed', delay: def.backoffMs } } : {}),
+        ...(opts.delayMs ? { delay: opts.delayMs } : {}),
+        ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
         removeOnComplete: { age: 3600, count: 1000 },
         removeOnFail: { age: 24 * 3600, count: 1000 },
       });
       return { jobId };
+    });
+  }
+
+  /**
+   * Enqueues many jobs in two round trips (one pipeline of snapshot writes, one BullMQ `addBulk`):
+   * for bursts and seeding. Every request is validated first; one bad request refuses the whole
+   * batch (nothing is enqueued). Idempotency keys are not taken here. Returns the ids in order.
+   */
+  async enqueueMany(requests: readonly { name: JobNameOf<S>; data: unknown; options?: Omit<EnqueueOptions, 'idempotencyKey'> }[], owner?: string): Promise<{ jobIds: string[] }> {
+    const now = Date.now();
+    const jobs = requests.map((r, i) => {
+      try {
+        const job = this.catalog.validate(r.name, r.data);
+        const opts = checkOptions(r.options);
+        if ('idempotencyKey' in opts) throw optionsInvalid('enqueueMany takes no idempotencyKey');
+        return { ...job, opts, jobId: randomBytes(12).toString('base64url') };
+      } catch (err) {
+        if (isSwitchboardError(err)) throw new SwitchboardError(err.code, `Request ${i}: ${err.message}`);
+        throw err;
+      }
+    });
+    return this.bounded('enqueue', async () => {
+      await this.store.createMany(jobs.map((j) => ({ jobId: j.jobId, name: j.name, owner, options: { ...(j.opts.delayMs ? { dueAt: now + j.opts.delayMs } : {}), ...(j.opts.priority !== undefined ? { priority: j.opts.priority } : {}) } })), now);
+      await this.queue.addBulk(
+        jobs.map((j) => ({
+          name: j.name,
+          data: j.data,
+          opts: {
+            jobId: j.jobId,
+            attempts: j.definition.attempts,
+            ...(j.definition.backoffMs ? { backoff: { type: 'fixed', delay: j.definition.backoffMs } } : {}),
+            ...(j.opts.delayMs ? { delay: j.opts.delayMs } : {}),
+            ...(j.opts.priority !== undefined ? { priority: j.opts.priority } : {}),
+            removeOnComplete: { age: 3600, count: 1000 },
+            removeOnFail: { age: 24 * 3600, count: 1000 },
+          },
+        })),
+      );
+      return { jobIds: jobs.map((j) => j.jobId) };
+    });
+  }
+
+  /** The job set as clients see it: names, stages, attempts, the data's JSON Schema. */
+  jobTypes(): JobTypeInfo[] {
+    return (this.#types ??= describeJobTypes(this.catalog.definitions));
+  }
+  #types: JobTypeInfo[] | undefined;
+
+  /** Whose jobs a requester lists: admins every job, users their own, anonymous callers the anonymous jobs. */
+  scopeOf(requester?: JobRequester): ListScope {
+    if (requester?.roles?.includes(this.adminRole)) return { everyOwner: true };
+    return { everyOwner: false, owner: requester?.id };
+  }
+
+  /** A page of jobs, newest first, with the counts per state (SB_JOB_LIST_INVALID for a bad query). */
+  async listJobs(query: unknown, requester?: JobRequester): Promise<JobListPage<JobsOf<S>>> {
+    JobList.parse(query);
+    return (await this.bounded('list', () => this.list.page(this.scopeOf(requester), query))) as JobListPage<JobsOf<S>>;
+  }
+
+  /** The counts per state a requester may see, and when. */
+  async listCounts(requester?: JobRequester): Promise<JobListChange> {
+    const counts = await this.bounded('list', () => this.list.counts(this.scopeOf(requester)));
+    return { counts, at: Date.now() };
+  }
+
+  /**
+   * Runs a failed job again: its snapshot goes back to `queued` (seq + 1; its watchers see it), then
+   * BullMQ retries it and the next attempt runs. SB_JOB_STATE_CONFLICT when it did not fail or its
+   * queue entry is gone (failed jobs are kept 24 h, at most 1,000).
+   */
+  async retry(jobId: unknown, requester?: JobRequester): Promise<{ jobId: string }> {
+    const id = checkId(jobId);
+    await this.authorize(id, requester);
+    return this.bounded('retry', async () => {
+      const job = await this.queue.getJob(id);
+      const bullState = job ? await job.getState() : 'unknown';
+      if (!job || bullState !== 'failed') {
+        const snapshot = await this.store.get(id);
+        if (!snapshot) throw notFound(id);
+        throw conflict(`Job '${id}' is ${snapshot.state}${snapshot.state === 'failed' ? ' but its queue entry is gone (failed jobs are kept 24 h, at most 1,000)' : ''}: only a failed job can be retried.`);
+      }
+      const reopened = await this.store.reopen(id);
+      if (!reopened) throw notFound(id);
+      if ('state' in reopened) throw conflict(`Job '${id}' is ${reopened.state}: only a failed job can be retried.`);
+      await this.publishSafely(reopened.snapshot);
+      await job.retry('failed');
+      return { jobId: id };
+    });
+  }
+
+  /** Deletes a finished job (completed, failed, cancelled): its queue entry and its record. SB_JOB_STATE_CONFLICT otherwise. */
+  async remove(jobId: unknown, requester?: JobRequester): Promise<boolean> {
+    const id = checkId(jobId);
+    await this.authorize(id, requester);
+    return this.bounded('remove', async () => {
+      const removed = await this.store.remove(id);
+      if (removed === undefined) throw notFound(id);
+      if (removed !== true) throw conflict(`Job '${id}' is ${removed}: only a finished job (completed, failed or cancelled) can be removed; cancel it first.`);
+      await (await this.queue.getJob(id))?.remove().catch(() => {});
+      return true;
     });
   }
 
@@ -225,6 +353,29 @@ function checkId(jobId: unknown): string {
 
 function unavailable(what: string, reason: string): SwitchboardError {
   return new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis is unreachable (${what}: ${reason}); jobs cannot be enqueued, read or cancelled until it is back. Try again in a few seconds.`);
+}
+
+function conflict(message: string): SwitchboardError {
+  return new SwitchboardError('SB_JOB_STATE_CONFLICT', message);
+}
+
+const MAX_DELAY_MS = 30 * 24 * 3600 * 1000;
+
+/** Checks enqueue options; SB_JOB_OPTIONS_INVALID names the option. */
+function checkOptions(options: unknown): EnqueueOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) throw optionsInvalid(`options must be an object { delayMs?, priority?, idempotencyKey? }, got ${JSON.stringify(options)}`);
+  const { delayMs, priority, idempotencyKey } = options as Record<string, unknown>;
+  if (delayMs !== undefined && (!Number.isSafeInteger(delayMs) || (delayMs as number) < 0 || (delayMs as number) > MAX_DELAY_MS)) throw optionsInvalid(`delayMs must be an integer from 0 to ${MAX_DELAY_MS} (30 days), got ${JSON.stringify(delayMs)}`);
+  if (priority !== undefined && (!Number.isSafeInteger(priority) || (priority as number) < 1 || (priority as number) > 2_097_152)) throw optionsInvalid(`priority must be an integer from 1 (highest) to 2097152, got ${JSON.stringify(priority)}`);
+  if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey))) throw optionsInvalid(`idempotencyKey must be 1-200 printable characters without spaces, got ${JSON.stringify(idempotencyKey)}`);
+  const watch = (options as Record<string, unknown>)['watch'];
+  if (watch !== undefined && typeof watch !== 'boolean') throw optionsInvalid(`watch must be true or false, got ${JSON.stringify(watch)}`);
+  return { ...(delayMs !== undefined ? { delayMs: delayMs as number } : {}), ...(priority !== undefined ? { priority: priority as number } : {}), ...(idempotencyKey !== undefined ? { idempotencyKey: idempotencyKey as string } : {}) };
+}
+
+function optionsInvalid(message: string): SwitchboardError {
+  return new SwitchboardError('SB_JOB_OPTIONS_INVALID', `Invalid enqueue options: ${message}.`);
 }
 
 function notFound(jobId: string): SwitchboardError {

@@ -172,12 +172,17 @@ export class JobsWorker {
       return next;
     };
 
-    if (await this.store.isCancelRequested(jobId)) {
+    // `active`, unless a cancel was requested before it started: one round trip for both.
+    const started = await this.store.update(jobId, { state: 'active', attempt, progress: 0, stage: null, error: null, startedAt: Date.now() }, undefined, { unlessCancelRequested: true });
+    if (started === 'cancel-requested') {
       await write({ state: 'cancelled', stage: null });
       ended('cancelled');
       throw new UnrecoverableError('The job was cancelled before it started.');
     }
-    await write({ state: 'active', attempt, progress: 0, stage: null, error: null, startedAt: Date.now() });
+    if (started) {
+      const publishing = this.options.publish(started).catch((err) => this.log.warn({ jobId, err }, 'publishing a job update failed'));
+      chain = publishing; // later writes publish after this one (seq order)
+    }
     const throttle = new ProgressThrottle<{ p: number; stage: string | undefined }>(this.options.progressIntervalMs ?? 100, ({ p, stage }) => {
       void write({ progress: p, ...(stage ? { stage } : {}) });
     });

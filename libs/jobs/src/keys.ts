@@ -30,7 +30,8 @@ export class SystemKeys {
 
 /**
  * Every Redis key and channel the jobs layer uses, from one prefix (REDIS_PREFIX, default `sb:`).
- * BullMQ's keys share one hash tag so its multi-key scripts work on a Redis Cluster.
+ * BullMQ's keys, the job snapshots and the list index share one hash tag (`{sb:jobs}`) so the
+ * multi-key scripts of both work on a Redis Cluster.
  */
 export class JobKeys {
   /** BullMQ `prefix` option: `{sb:jobs}` (a cluster hash tag). */
@@ -48,10 +49,40 @@ export class JobKeys {
     this.system = new SystemKeys(prefix);
   }
 
-  /** Hash holding a job's latest snapshot (see JobStore). */
+  /** Hash holding a job's latest snapshot (see JobStore); under BullMQ's hash tag, so one script can update it and the index. */
   snapshot(jobId: string): string {
-    return `${this.prefix}job:${jobId}`;
+    return `${this.bullPrefix}:job:${jobId}`;
   }
+
+  /** Prefix of the list index's sorted sets (see store-scripts.ts); `<index>version` counts its changes. */
+  get index(): string {
+    return `${this.bullPrefix}:idx:`;
+  }
+
+  /** Remembers an enqueue's idempotency key for 24 h (its value: the first job's id). */
+  idempotency(key: string): string {
+    return `${this.bullPrefix}:idem:${key}`;
+  }
+}
+
+/** How an owner (or no owner) and a job name appear in index key names: encoded, so ':' cannot mix them up. */
+export function indexOwner(owner: string | undefined): string {
+  return owner ? encodeURIComponent(owner) : '-';
+}
+export function indexName(name: string): string {
+  return encodeURIComponent(name);
+}
+
+/**
+ * The index set of `state` ('all' for every state) within a scope: every job (`owner` undefined and
+ * `everyOwner`), one owner's (or the anonymous jobs: `owner` undefined), optionally one job name.
+ * Must name sets exactly as store-scripts.ts's `variants` does.
+ */
+export function indexKey(keys: JobKeys, state: string, scope: { everyOwner: boolean; owner?: string | undefined; name?: string | undefined }): string {
+  let key = `${keys.index}${state}`;
+  if (!scope.everyOwner) key += `:o:${indexOwner(scope.owner)}`;
+  if (scope.name !== undefined) key += `:n:${indexName(scope.name)}`;
+  return key;
 }
 
 /** The hub group a job's watchers join. */

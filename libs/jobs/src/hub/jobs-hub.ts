@@ -1,7 +1,9 @@
 import type { JobsClient } from '@switchboard/contracts';
 import { defineHub, HubError } from '@switchboard/hub-server';
+import type { EnqueueOptions } from '@switchboard/contracts';
 import type { JobsService } from '../jobs-service.js';
 import { lostUpdate } from '../job-store.js';
+import { ListFeed } from './list-feed.js';
 import { jobGroup, jobIdOfGroup } from '../keys.js';
 import { isSwitchboardError } from '@switchboard/protocol';
 
@@ -26,10 +28,17 @@ const NO_REDIS = 'SB_JOBS_UNAVAILABLE: Jobs need Redis: start the hub node with 
  * admin: JobsService checks, SB_JOB_FORBIDDEN otherwise): `enqueue(name, data)` → { jobId }, `watch(jobId)` → snapshot (and
  * the caller joins the job's group), `unwatch(jobId)`, `cancel(jobId)` → boolean. Client method:
  * `jobUpdated(update)`. `watch` joins before it reads, so no update can fall between the
- * snapshot and the live stream; the client drops anything whose `seq` it has seen.
+ * snapshot and the live stream; the client drops anything whose `seq` it has seen. The operator's
+ * view: `jobTypes()`, `list(query)`, `watchList()` (then `jobListChanged` pushes, coalesced),
+ * `retry(jobId)`, `remove(jobId)`.
  */
 export function createJobsHub(service: JobsService<any> | (() => JobsService<any> | undefined)) {
   const current = typeof service === 'function' ? service : () => service;
+  // List watchers of this node, pushed at most ~10 times per second (see ListFeed).
+  const feed = new ListFeed(() => {
+    const jobs = current();
+    return jobs && { version: () => jobs.list.version(), counts: (scope) => jobs.list.counts(scope) };
+  });
   const need = (): JobsService => {
     const s = current();
     if (!s) throw new HubError(NO_REDIS);
@@ -37,7 +46,30 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
   };
   return defineHub<JobsClient>()({
     methods: {
-      enqueue: (ctx, name: unknown, data: unknown) => clientErrors(() => need().enqueue(name as string, data, ctx.user?.id)),
+      enqueue: (ctx, name: unknown, data: unknown, options?: unknown) =>
+        clientErrors(async () => {
+          const jobs = need();
+          const opts = options as EnqueueOptions | undefined;
+          if (opts?.watch !== true) return jobs.enqueue(name as string, data, opts, ctx.user?.id);
+          // Enqueue and watch in one round trip: join the group before the job exists, so no
+          // update can come before the caller is in it.
+          let joined: string | undefined;
+          const result = await jobs
+            .enqueue(name as string, data, opts, ctx.user?.id, async (jobId) => {
+              joined = jobGroup(jobId);
+              await ctx.groups.add(ctx.connectionId, joined);
+            })
+            .catch(async (err: unknown) => {
+              if (joined) await ctx.groups.remove(ctx.connectionId, joined).catch(() => {});
+              throw err;
+            });
+          if (result.duplicate) {
+            if (joined) await ctx.groups.remove(ctx.connectionId, joined);
+            await jobs.authorize(result.jobId, ctx.user);
+            await ctx.groups.add(ctx.connectionId, jobGroup(result.jobId));
+          }
+          return { ...result, snapshot: await jobs.get(result.jobId, ctx.user) };
+        }),
       watch: (ctx, jobId: unknown) =>
         clientErrors(async () => {
           const jobs = need();
@@ -58,6 +90,22 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
           await ctx.groups.remove(ctx.connectionId, jobGroup(jobId));
         }),
       cancel: (ctx, jobId: unknown) => clientErrors(() => need().cancel(jobId, ctx.user)),
+      jobTypes: () => clientErrors(async () => need().jobTypes()),
+      list: (ctx, query?: unknown) => clientErrors(() => need().listJobs(query ?? {}, ctx.user)),
+      watchList: (ctx) =>
+        clientErrors(async () => {
+          const jobs = need();
+          feed.add(ctx.connectionId, { scope: jobs.scopeOf(ctx.user), push: (change) => ctx.clients.caller.jobListChanged(change) });
+          return jobs.listCounts(ctx.user);
+        }),
+      unwatchList: (ctx) => {
+        feed.remove(ctx.connectionId);
+      },
+      retry: (ctx, jobId: unknown) => clientErrors(() => need().retry(jobId, ctx.user)),
+      remove: (ctx, jobId: unknown) => clientErrors(() => need().remove(jobId, ctx.user)),
+    },
+    onDisconnected(ctx) {
+      feed.remove(ctx.connectionId);
     },
     // Updates published while this node's backplane was down were lost for its watchers, who
     // stayed connected and so will not watch again: push each watched job's snapshot to this

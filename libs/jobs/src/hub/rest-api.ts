@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseRequestUrl, type HubUser } from '@switchboard/hub-server';
+import type { EnqueueOptions } from '@switchboard/contracts';
 import type { JobsService } from '../jobs-service.js';
 import { isSwitchboardError } from '@switchboard/protocol';
 
@@ -63,21 +64,52 @@ export interface JobsApiHost {
   onError(err: unknown): void;
 }
 
-const COLLECTION_METHODS = ['POST'] as const;
+const COLLECTION_METHODS = ['GET', 'POST'] as const;
 const ITEM_METHODS = ['GET', 'DELETE'] as const;
+const ACTION_METHODS = ['POST'] as const;
+
+/** HTTP status per stable code; anything else (Redis unreachable) is 503. */
+const STATUS: Readonly<Record<string, number>> = {
+  SB_JOB_NOT_FOUND: 404,
+  SB_JOB_FORBIDDEN: 403,
+  SB_JOB_UNKNOWN: 400,
+  SB_JOB_INVALID_DATA: 400,
+  SB_JOB_LIST_INVALID: 400,
+  SB_JOB_OPTIONS_INVALID: 400,
+  SB_JOB_STATE_CONFLICT: 409,
+};
+
+/** What a path under /api names: the collection, the job types, a job, or an action on a job. */
+type Route = { kind: 'jobs' } | { kind: 'types' } | { kind: 'job'; id: string } | { kind: 'action'; id: string; action: 'retry' | 'remove' };
+
+function route(path: string): Route | undefined {
+  if (path === '/api/jobs') return { kind: 'jobs' };
+  if (path === '/api/job-types') return { kind: 'types' };
+  if (!path.startsWith('/api/jobs/')) return undefined;
+  const rest = path.slice('/api/jobs/'.length);
+  const m = /^([^/]+)\/(retry|remove)$/.exec(rest);
+  if (m) return { kind: 'action', id: decodeId(m[1]!), action: m[2] as 'retry' | 'remove' };
+  return { kind: 'job', id: decodeId(rest) };
+}
 
 /**
- * The jobs REST API on every hub node: `POST /api/jobs` {name, data} → 202 {jobId},
- * `GET /api/jobs/:id` → snapshot, `DELETE /api/jobs/:id` → {cancelled}. Errors are JSON
- * `{ error, code }` with a 4xx status (503 when jobs are not configured). Requests authenticate as
- * hub connections do (`Authorization: Bearer`): with AUTH_REQUIRED an anonymous one gets 401, and
- * another user's job 403 (SB_JOB_FORBIDDEN). Returns false for other paths.
+ * The jobs REST API on every hub node:
+ * - `GET /api/job-types` → the job set (names, stages, attempts, the data's JSON Schema);
+ * - `GET /api/jobs?state=&name=&limit=&cursor=` → a page `{ jobs, counts, nextCursor? }`, newest first;
+ * - `POST /api/jobs` `{ name, data, options? }` → 202 `{ jobId }` (200 `{ jobId, duplicate: true }` for a
+ *   repeated idempotency key);
+ * - `GET /api/jobs/:id` → snapshot; `DELETE /api/jobs/:id` → `{ cancelled }`;
+ * - `POST /api/jobs/:id/retry` → 202 `{ jobId }`; `POST /api/jobs/:id/remove` → `{ removed: true }`.
+ * Errors are JSON `{ error, code }` (400, 403, 404, 405, 409, 413, 415; 503 with Retry-After when
+ * Redis is unreachable or jobs are not configured). Requests authenticate as hub connections do
+ * (`Authorization: Bearer`): with AUTH_REQUIRED an anonymous one gets 401, and another user's job
+ * 403 (SB_JOB_FORBIDDEN). Returns false for other paths.
  */
 export function handleJobsApi(req: IncomingMessage, res: ServerResponse, host: JobsApiHost): boolean {
-  const path = parseRequestUrl(req)?.pathname ?? '';
-  if (path !== '/api/jobs' && !path.startsWith('/api/jobs/')) return false;
-  const id = path.startsWith('/api/jobs/') ? decodeId(path.slice('/api/jobs/'.length)) : undefined;
-  if (host.cors(req, res, id === undefined ? COLLECTION_METHODS : ITEM_METHODS)) return true;
+  const url = parseRequestUrl(req);
+  const r = route(url?.pathname ?? '');
+  if (!r) return false;
+  if (host.cors(req, res, r.kind === 'jobs' ? COLLECTION_METHODS : r.kind === 'job' ? ITEM_METHODS : r.kind === 'types' ? ['GET'] : ACTION_METHODS)) return true;
   void (async () => {
     const user = await host.authenticate(req);
     if (host.authRequired && !user) {
@@ -86,20 +118,38 @@ export function handleJobsApi(req: IncomingMessage, res: ServerResponse, host: J
     }
     const jobs = host.jobs;
     if (!jobs) return error(res, 503, 'SB_JOBS_UNAVAILABLE', 'Jobs need Redis: start the hub node with REDIS_URL set and run workers (switchboard-worker).');
-    if (id === undefined) {
-      if (req.method !== 'POST') return error(res, 405, 'SB_HTTP_METHOD', 'Use POST /api/jobs to enqueue a job.', { Allow: 'POST' });
-      const body = await readJson(req);
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'SB_HTTP_INVALID_BODY', 'The body must be an object {"name": "...", "data": {...}}.');
-      const { name, data } = body as { name?: unknown; data?: unknown };
-      return send(res, 202, await jobs.enqueue(name as string, data, user?.id));
+    const method = req.method ?? 'GET';
+    switch (r.kind) {
+      case 'types':
+        if (method !== 'GET') return error(res, 405, 'SB_HTTP_METHOD', 'Use GET /api/job-types.', { Allow: 'GET' });
+        return send(res, 200, jobs.jobTypes());
+      case 'jobs': {
+        if (method === 'GET') {
+          const q = url!.searchParams;
+          const query = Object.fromEntries(['state', 'name', 'limit', 'cursor'].flatMap((k) => (q.has(k) ? [[k, q.get(k)]] : [])));
+          return send(res, 200, await jobs.listJobs(query, user));
+        }
+        if (method !== 'POST') return error(res, 405, 'SB_HTTP_METHOD', 'Use POST /api/jobs to enqueue a job, GET /api/jobs to list jobs.', { Allow: 'GET, POST' });
+        const body = await readJson(req);
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'SB_HTTP_INVALID_BODY', 'The body must be an object {"name": "...", "data": {...}, "options"?: {...}}.');
+        const { name, data, options } = body as { name?: unknown; data?: unknown; options?: unknown };
+        const result = await jobs.enqueue(name as string, data, options as EnqueueOptions | undefined, user?.id);
+        return send(res, result.duplicate ? 200 : 202, result);
+      }
+      case 'job':
+        if (method === 'GET') return send(res, 200, await jobs.get(r.id, user));
+        if (method === 'DELETE') return send(res, 200, { cancelled: await jobs.cancel(r.id, user) });
+        return error(res, 405, 'SB_HTTP_METHOD', 'Use GET or DELETE on /api/jobs/:id.', { Allow: 'GET, DELETE' });
+      case 'action':
+        if (method !== 'POST') return error(res, 405, 'SB_HTTP_METHOD', `Use POST /api/jobs/:id/${r.action}.`, { Allow: 'POST' });
+        req.resume();
+        if (r.action === 'retry') return send(res, 202, await jobs.retry(r.id, user));
+        return send(res, 200, { removed: await jobs.remove(r.id, user) });
     }
-    if (req.method === 'GET') return send(res, 200, await jobs.get(id, user));
-    if (req.method === 'DELETE') return send(res, 200, { cancelled: await jobs.cancel(id, user) });
-    return error(res, 405, 'SB_HTTP_METHOD', 'Use GET or DELETE on /api/jobs/:id.', { Allow: 'GET, DELETE' });
   })().catch((err) => {
     if (err instanceof HttpError) return error(res, err.status, err.code, err.message);
     if (isSwitchboardError(err)) {
-      const status = err.code === 'SB_JOB_NOT_FOUND' ? 404 : err.code === 'SB_JOB_FORBIDDEN' ? 403 : err.code === 'SB_JOB_UNKNOWN' || err.code === 'SB_JOB_INVALID_DATA' ? 400 : 503;
+      const status = STATUS[err.code] ?? 503;
       // Redis unreachable: the request was answered within the bound; say when to try again.
       return error(res, status, err.code, err.message, status === 503 ? { 'Retry-After': RETRY_AFTER_SECONDS } : {});
     }

@@ -1,0 +1,90 @@
+import { LISTED_JOB_STATES, type JobListChange, type JobListPage, type JobListQuery, type JobSnapshot, type ListedJobState } from '@switchboard/contracts';
+import { SwitchboardError } from '@switchboard/protocol';
+import type { Cluster, Redis } from 'ioredis';
+import type { JobStore } from './job-store.js';
+import { indexKey, type JobKeys } from './keys.js';
+
+/** Who lists: every job (admins), one owner's, or the anonymous jobs (owner undefined). */
+export interface ListScope {
+  readonly everyOwner: boolean;
+  readonly owner?: string | undefined;
+}
+
+const MAX_LIMIT = 200;
+const DEFAULT_LIMIT = 50;
+
+/**
+ * The operator's view of the jobs, paged from the list index (store-scripts.ts): newest first,
+ * by state and job name, within the caller's scope. Nothing reads more than one page: a page is a
+ * ZREVRANGE of `limit` ids plus the counts (ZCARD per state), then the page's snapshots.
+ */
+export class JobList {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly keys: JobKeys,
+    private readonly store: JobStore,
+  ) {}
+
+  /** Checks and normalises a query (SB_JOB_LIST_INVALID naming the field). */
+  static parse(query: unknown): { state: ListedJobState | 'all'; name: string | undefined; limit: number; offset: number } {
+    const q = (query ?? {}) as Record<string, unknown>;
+    if (typeof q !== 'object' || Array.isArray(q)) throw invalid('the query must be an object { state?, name?, limit?, cursor? }');
+    const rawState = q['state'] === 'waiting' ? 'queued' : q['state'];
+    if (rawState !== undefined && rawState !== '' && !LISTED_JOB_STATES.includes(rawState as ListedJobState)) {
+      throw invalid(`state must be one of ${LISTED_JOB_STATES.join(', ')} (or waiting), got ${JSON.stringify(q['state'])}`);
+    }
+    const name = q['name'] === undefined || q['name'] === '' ? undefined : q['name'];
+    if (name !== undefined && typeof name !== 'string') throw invalid(`name must be a job name, got ${JSON.stringify(name)}`);
+    const limit = q['limit'] === undefined || q['limit'] === '' ? DEFAULT_LIMIT : Number(q['limit']);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${JSON.stringify(q['limit'])}`);
+    const cursor = q['cursor'] === undefined || q['cursor'] === '' ? '0' : q['cursor'];
+    const offset = typeof cursor === 'string' && /^\d{1,9}$/.test(cursor) ? Number(cursor) : NaN;
+    if (!Number.isSafeInteger(offset)) throw invalid(`cursor must be the nextCursor of a previous page, got ${JSON.stringify(q['cursor'])}`);
+    return { state: (rawState || 'all') as ListedJobState | 'all', name, limit, offset };
+  }
+
+  /** One page and the counts per state (for the same scope and name filter). */
+  async page(scope: ListScope, query: unknown): Promise<JobListPage> {
+    const q = JobList.parse(query);
+    const pick = { ...scope, name: q.name };
+    const pipeline = this.redis.pipeline();
+    pipeline.zrevrange(indexKey(this.keys, q.state, pick), q.offset, q.offset + q.limit);
+    for (const s of LISTED_JOB_STATES) pipeline.zcard(indexKey(this.keys, s, pick));
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([err]) => err);
+    if (failed) throw failed[0];
+    const ids = replies[0]![1] as string[];
+    const more = ids.length > q.limit;
+    const pageIds = ids.slice(0, q.limit);
+    const snapshots = await this.store.getMany(pageIds);
+    // An id whose record expired (24 h after its last update) is dropped from the index here.
+    const gone = pageIds.filter((_, i) => !snapshots[i]);
+    if (gone.length) this.forget(gone, pick).catch(() => {});
+    const counts = Object.fromEntries(LISTED_JOB_STATES.map((s, i) => [s, Number(replies[i + 1]![1])])) as Record<ListedJobState, number>;
+    const jobs = snapshots.filter((s): s is JobSnapshot => s !== undefined);
+    return more ? { jobs, counts, nextCursor: String(q.offset + q.limit) } : { jobs, counts };
+  }
+
+  /** The counts per state within a scope, every job name. */
+  async counts(scope: ListScope): Promise<JobListChange['counts']> {
+    const pipeline = this.redis.pipeline();
+    for (const s of LISTED_JOB_STATES) pipeline.zcard(indexKey(this.keys, s, scope));
+    const replies = (await pipeline.exec()) ?? [];
+    return Object.fromEntries(LISTED_JOB_STATES.map((s, i) => [s, Number(replies[i]?.[1] ?? 0)])) as Record<ListedJobState, number>;
+  }
+
+  /** Bumped by every index change: hub nodes poll it to know when to push list changes. */
+  async version(): Promise<string> {
+    return (await this.redis.get(`${this.keys.index}version`)) ?? '0';
+  }
+
+  private async forget(ids: readonly string[], scope: ListScope & { name?: string | undefined }): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const s of [...LISTED_JOB_STATES, 'all']) pipeline.zrem(indexKey(this.keys, s, scope), ...ids);
+    await pipeline.exec();
+  }
+}
+
+function invalid(message: string): SwitchboardError {
+  return new SwitchboardError('SB_JOB_LIST_INVALID', `Invalid job list query: ${message}.`);
+}
