@@ -42,11 +42,15 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Starts a private redis-server (no persistence, loopback only) on a free port. */
+/**
+ * Starts a private redis-server (loopback only) on a free port, with the settings docs/scaling.md
+ * recommends for the queue: append-only persistence (`everysec`) and no eviction. Its files live
+ * in a temporary folder for the run and are removed when it stops.
+ */
 export async function startPrivateRedis(): Promise<OwnedRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--dir', dir], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
