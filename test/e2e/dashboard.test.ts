@@ -83,8 +83,10 @@ describe('dashboard in real Chromium (two hub nodes behind one URL, a worker)', 
     const rounds = 400_000;
     const digest = expectedHash(rounds); // before the job: it blocks this process, which runs the proxy
     await recordProgress(page);
-    // Keyboard: from the Rounds field, Tab reaches the Enqueue button.
+    // Keyboard: from the Rounds field, Tab reaches the folded Options, then the Enqueue button.
     await page.getByLabel('Rounds', { exact: true }).focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.textContent)).toBe('Options');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe('enqueue-button');
     const jobId = await enqueueHash(page, rounds);
@@ -128,19 +130,22 @@ describe('dashboard in real Chromium (two hub nodes behind one URL, a worker)', 
     expect((await snapshotVia(proxy.url, jobId)).state).toBe('cancelled');
   }, 30_000);
 
-  it('shows validation messages next to the fields and enqueues nothing', async () => {
+  it('shows validation messages next to the fields (the form generated from jobTypes) and enqueues nothing', async () => {
     const before = await page.locator('li.job').count();
     await page.getByLabel('Rounds', { exact: true }).fill('0');
     await page.getByRole('button', { name: 'Enqueue', exact: true }).click();
-    expect(await page.textContent('#hash-rounds-error')).toBe('Rounds must be from 1 to 50,000,000; got 0.');
-    expect(await page.getAttribute('#hash-rounds', 'aria-invalid')).toBe('true');
-    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe('hash-rounds');
+    expect(await page.textContent('#field-rounds-error')).toBe('Rounds must be from 1 to 50,000,000; got 0.');
+    expect(await page.getAttribute('#field-rounds', 'aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe('field-rounds');
     await page.getByLabel('Job type', { exact: true }).selectOption('pipeline');
     await page.getByLabel('Items', { exact: true }).fill('12.5');
-    await page.getByLabel('Failing attempts', { exact: true }).fill('2');
+    await page.getByLabel('Fail attempts', { exact: true }).fill('11');
     await page.getByRole('button', { name: 'Enqueue', exact: true }).click();
-    expect(await page.textContent('#pipeline-items-error')).toMatch(/Items must be a whole number/);
-    expect(await page.textContent('#pipeline-fail-attempts-error')).toMatch(/needs a stage to fail at/);
+    expect(await page.textContent('#field-items-error')).toBe('Items must be a whole number from 1 to 1,000,000; got 12.5.');
+    expect(await page.textContent('#field-failAttempts-error')).toBe('Fail attempts must be from 1 to 10; got 11.');
+    expect(await page.textContent('#enqueue-status')).toBe('Please correct the 2 marked fields.');
+    // failAtStage is a select of the schema's enum, with "none" for the optional field.
+    expect(await page.getByLabel('Fail at stage', { exact: true }).locator('option').allTextContents()).toEqual(['none', 'fetch', 'transform', 'publish']);
     expect(await page.locator('li.job').count()).toBe(before);
     await page.getByLabel('Job type', { exact: true }).selectOption('hash');
   });

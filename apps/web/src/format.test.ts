@@ -19,7 +19,7 @@ describe('format', () => {
   it('percent clamps and rounds; results and ids read well', () => {
     expect([-5, 12.4, 12.6, 140, NaN].map(percent)).toEqual([0, 12, 13, 100, 0]);
     expect(formatResult('abc')).toBe('abc');
-    expect(formatResult({ items: 2, checksum: 'ff' })).toBe('{"items":2,"checksum":"ff"}');
+    expect(formatResult({ items: 2, checksum: 'ff' })).toBe('{\n  "items": 2,\n  "checksum": "ff"\n}');
     expect(shortId('egMaMaCR_iCge7x6')).toBe('egMaMaCR');
     expect(shortId('short')).toBe('short');
   });

@@ -24,9 +24,9 @@ export function jobDuration(u: JobUpdate, now: number): number | undefined {
   return Math.max(0, end - u.startedAt);
 }
 
-/** A job result as text: a string as is, anything else as compact JSON. */
+/** A job result as text: a string as is, anything else as indented JSON. */
 export function formatResult(result: unknown): string {
-  return typeof result === 'string' ? result : JSON.stringify(result);
+  return typeof result === 'string' ? result : JSON.stringify(result, null, 2);
 }
 
 /** Progress clamped to 0-100 and rounded to a whole percent. */

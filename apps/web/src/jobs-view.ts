@@ -1,6 +1,7 @@
 import type { JobUpdate } from '@switchboard/contracts';
 import { el, setAttr, setText } from './dom.js';
 import { formatDuration, formatResult, isTerminal, jobDuration, percent, shortId } from './format.js';
+import { dueText } from './job-list-model.js';
 
 interface Row {
   readonly li: HTMLLIElement;
@@ -12,6 +13,7 @@ interface Row {
   readonly stage: HTMLElement;
   readonly attempt: HTMLElement;
   readonly duration: HTMLElement;
+  readonly due: HTMLElement;
   readonly outcome: HTMLElement;
   readonly cancel: HTMLButtonElement;
   readonly remove: HTMLButtonElement;
@@ -69,10 +71,13 @@ export class JobsView {
     setText(row.stage, u.stage ?? '–');
     setText(row.attempt, String(u.attempt));
     this.#renderDuration(row, Date.now());
+    this.#renderDue(row, Date.now());
     this.#renderOutcome(row, u);
     const ended = isTerminal(u);
     row.cancel.hidden = ended;
+    // A retried job (failed, then queued again) can be cancelled again.
     if (ended) row.cancel.disabled = true;
+    else if (row.cancel.textContent !== 'Cancelling…') row.cancel.disabled = false;
     row.cancel.setAttribute('aria-label', `Cancel ${u.name} job ${shortId(u.jobId)}`);
     row.remove.setAttribute('aria-label', `Remove ${u.name} job ${shortId(u.jobId)} from the list`);
     if (!before || before.state !== u.state) this.announce(`${u.name} job ${shortId(u.jobId)} ${u.state}${u.state === 'failed' && u.error ? `: ${u.error}` : ''}.`);
@@ -117,7 +122,11 @@ export class JobsView {
 
   /** Updates the running durations (called about once a second). */
   tick(now: number): void {
-    for (const row of this.#rows.values()) if (row.update && !isTerminal(row.update)) this.#renderDuration(row, now);
+    for (const row of this.#rows.values()) {
+      if (!row.update || isTerminal(row.update)) continue;
+      this.#renderDuration(row, now);
+      this.#renderDue(row, now);
+    }
   }
 
   announce(text: string): void {
@@ -129,11 +138,24 @@ export class JobsView {
     setText(row.duration, d === undefined ? '–' : formatDuration(d));
   }
 
+  /** A delayed job's due time ("due 14:03:07 (in 2 s)"); the fact is hidden otherwise. */
+  #renderDue(row: Row, now: number): void {
+    const u = row.update;
+    const show = u?.state === 'delayed' && u.dueAt !== undefined;
+    const wrap = row.due.parentElement!;
+    if (wrap.hidden === show) wrap.hidden = !show;
+    setText(row.due, show ? dueText(u.dueAt!, now) : '');
+  }
+
   #renderOutcome(row: Row, u: JobUpdate): void {
     if (u.state === 'completed' && u.result !== undefined) {
+      if (row.outcome.classList.contains('job-result')) return; // already shown (and maybe folded by the user)
       row.outcome.hidden = false;
       row.outcome.className = 'job-outcome job-result';
-      row.outcome.replaceChildren('Result: ', el('code', { class: 'job-result-value' }, formatResult(u.result)));
+      const text = formatResult(u.result);
+      // Collapsible: a long result would push the other cards away; a short one starts open.
+      const short = text.length <= 400 && text.split('\n').length <= 14;
+      row.outcome.replaceChildren(el('details', { open: short }, el('summary', {}, 'Result'), el('pre', { class: 'job-result-value' }, text)));
     } else if (u.error) {
       row.outcome.hidden = false;
       row.outcome.className = 'job-outcome job-error';
@@ -158,7 +180,9 @@ export class JobsView {
     const stage = fact('Stage', 'job-stage');
     const attempt = fact('Attempt', 'job-attempt');
     const duration = fact('Duration', 'job-duration');
-    const outcome = el('p', { class: 'job-outcome', hidden: true });
+    const due = fact('Due', 'job-due');
+    due.wrap.hidden = true;
+    const outcome = el('div', { class: 'job-outcome', hidden: true });
     const cancel = el('button', { type: 'button', class: 'job-cancel', 'aria-label': `Cancel ${name} job ${shortId(jobId)}` }, 'Cancel');
     const remove = el('button', { type: 'button', class: 'job-remove secondary', 'aria-label': `Remove ${name} job ${shortId(jobId)} from the list` }, 'Remove');
     cancel.addEventListener('click', () => this.actions.cancel(jobId));
@@ -168,11 +192,11 @@ export class JobsView {
       { class: 'job', 'data-job-id': jobId, 'data-state': 'loading', 'aria-labelledby': headingId },
       el('div', { class: 'job-head' }, title, state),
       bar,
-      el('dl', { class: 'job-facts' }, progress.wrap, stage.wrap, attempt.wrap, duration.wrap),
+      el('dl', { class: 'job-facts' }, progress.wrap, stage.wrap, attempt.wrap, duration.wrap, due.wrap),
       outcome,
       el('div', { class: 'job-actions' }, cancel, remove),
     );
-    const row: Row = { li, title, state, bar, fill, progress: progress.dd, stage: stage.dd, attempt: attempt.dd, duration: duration.dd, outcome, cancel, remove };
+    const row: Row = { li, title, state, bar, fill, progress: progress.dd, stage: stage.dd, attempt: attempt.dd, duration: duration.dd, due: due.dd, outcome, cancel, remove };
     this.#rows.set(jobId, row);
     return row;
   }

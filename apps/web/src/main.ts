@@ -2,8 +2,9 @@ import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { connectChat, connectJobs, connectSystem, hubErrorCode, hubErrorMessage, type ClientOptions, type ConnectionInfo } from '@switchboard/client';
 import { mountChat } from './chat-view.js';
 import { byId, setAttr, setText } from './dom.js';
-import { EnqueueForm } from './enqueue-form.js';
 import { JobsView } from './jobs-view.js';
+import { OperatorView } from './operator-view.js';
+import { SchemaForm } from './schema-form.js';
 import { StatusView } from './status-view.js';
 import { SystemView } from './system-view.js';
 import { UpdateDelays } from './update-delays.js';
@@ -96,9 +97,6 @@ jobs.onWatchError((jobId, err) => {
   else view.problem(jobId, `Watch failed: ${hubErrorMessage(err)}`);
 });
 for (const id of [...watched.ids()].reverse()) view.placeholder(id);
-void jobs.start().then(() => {
-  for (const id of watched.ids()) watch(id);
-});
 setInterval(() => {
   view.tick(Date.now());
   setText(byId('update-delay'), delays.describe());
@@ -107,15 +105,45 @@ byId('clear-finished').addEventListener('click', () => {
   for (const id of view.finished()) forget(id);
 });
 
-new EnqueueForm(async (request) => {
+const form = new SchemaForm(async (name, data, options) => {
   if (jobs.state !== 'connected') throw new Error(`not connected to the jobs hub (${jobs.state}); try again once the status says Connected.`);
-  const { jobId } = await jobs.enqueue(request.name, request.data).catch((err: unknown) => {
+  // Enqueued and watched in one round trip: the card misses no update, however fast the job.
+  const result = await jobs.enqueue(name, data, { ...options, watch: true }).catch((err: unknown) => {
     throw new Error(hubErrorMessage(err));
   });
-  watched.add(jobId);
-  view.placeholder(jobId, request.name);
-  watch(jobId);
-  return jobId;
+  // A duplicate (same idempotency key) answers with the first job: that is the one shown.
+  watched.add(result.jobId);
+  view.placeholder(result.jobId, name);
+  if (!result.snapshot) watch(result.jobId); // a hub that did not watch it along
+  return result;
+});
+
+// The queue as an operator sees it: pushed list changes, re-read at most 10 times a second.
+const operator = new OperatorView(jobs);
+jobs.onJobListChanged((change) => operator.changed(change));
+jobs.onStateChange(({ state }) => {
+  if (state !== 'connected') {
+    form.unavailable(state === 'reconnecting' ? 'Reconnecting to the jobs hub…' : 'Connecting to the jobs hub…');
+    return;
+  }
+  // Every (re)connect: the job set may have changed with a deploy, and jobs changed while away.
+  jobs.jobTypes().then(
+    (types) => {
+      form.setTypes(types);
+      operator.setTypes(types);
+    },
+    (err: unknown) => form.unavailable(`Job types unavailable: ${hubErrorMessage(err)}`),
+  );
+  operator.refresh();
+});
+setInterval(() => operator.tick(Date.now()), 1000);
+void jobs.start().then(() => {
+  for (const id of watched.ids()) watch(id);
+  // Subscribed once; the client subscribes again after every reconnect.
+  jobs.watchList().then(
+    (change) => operator.changed(change),
+    (err: unknown) => operator.unavailable(hubErrorMessage(err)),
+  );
 });
 
 // System: who serves us, and live figures (pushed, never polled).

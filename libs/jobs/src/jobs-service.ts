@@ -59,6 +59,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
   private readonly owned: boolean;
   private readonly adminRole: string;
   private readonly timeoutMs: number;
+  private readonly firstReady: Promise<void>;
 
   /** Typed by its job set: `new JobsService({ jobs, ... })` is a `JobsService<typeof jobs>`. */
   constructor(private readonly options: JobsServiceOptions<S>) {
@@ -82,6 +83,10 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
       queueDown = true;
     });
     client.on('ready', () => (queueDown = false));
+    // Until the first connection is up, requests wait for it (within their bound) instead of
+    // failing: the client has no offline queue, so a service used right after construction
+    // would otherwise fail at once.
+    this.firstReady = client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
   }
 
   /**
@@ -321,7 +326,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
       timer = setTimeout(() => reject(unavailable(what, `no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     });
     try {
-      return await Promise.race([work(), deadline]);
+      return await Promise.race([this.firstReady.then(work), deadline]);
     } catch (err) {
       if (isSwitchboardError(err)) throw err;
       throw unavailable(what, (err as Error)?.message ?? String(err));
