@@ -104,7 +104,7 @@ describe('SystemRegistry (private redis-server)', () => {
     let n = 0;
     const finish = async (at: number, state: 'completed' | 'failed' | 'cancelled') => {
       const id = `sys${String(++n).padStart(10, '0')}`;
-      await store.create(id, 'hash', undefined, at);
+      await store.create(id, 'hash', undefined, {}, at);
       await store.update(id, { state: 'active' }, at);
       await store.update(id, { progress: 50 }, at);
       await store.update(id, { state }, at);
