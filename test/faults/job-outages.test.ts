@@ -147,6 +147,13 @@ describe(`job outages (${N} jobs × 2 watchers, real processes)`, () => {
     const c = counts(d, ids);
     report('Redis restarted from AOF', c);
     expect(c).toEqual({ tried: 2 * N, terminal: 2 * N, lost: 0, waiting: 0 });
+    // Logs stayed JSON lines through the outage: every Redis client has an error listener.
+    for (const p of [...d.hubs, ...d.workers]) {
+      const lines = p.output().split('\n').filter((l) => l.trim());
+      expect(lines.filter((l) => /Unhandled error event/.test(l))).toEqual([]);
+      expect(lines.filter((l) => l.startsWith('{')).length).toBeGreaterThan(0);
+      expect(lines.filter((l) => !l.startsWith('{') && !/^(listening on|worker ready)/.test(l))).toEqual([]);
+    }
   }, 120_000);
 
   it('Redis restarted empty: every watcher of an unfinished job gets `lost` with the reason; none waits forever', async () => {
