@@ -219,3 +219,28 @@ export function runCli(args: string[], timeoutMs: number, env: Record<string, st
     });
   });
 }
+
+export interface CliJsonRun {
+  code: number | null;
+  /** Each stdout line parsed as JSON: one document for most commands, the updates for `watch`. */
+  out: unknown[];
+  /** stderr parsed as the CLI's `{ error, code }`; undefined when stderr is empty. */
+  error: { error: string; code: string } | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with `--json` appended and parses what it printed; throws on output that is not JSON (the test fails there, saying what it got). */
+export async function runCliJson(args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<CliJsonRun> {
+  const { code, stdout, stderr } = await runCli([...args, '--json'], timeoutMs, env);
+  const parse = (text: string, what: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Error(`the CLI's ${what} is not JSON: ${JSON.stringify(text)} (exit ${code}; stderr: ${stderr})`);
+    }
+  };
+  const out = stdout.split('\n').filter((l) => l !== '').map((l) => parse(l, 'stdout line'));
+  const error = stderr === '' ? undefined : (parse(stderr, 'stderr') as CliJsonRun['error']);
+  return { code, out, error, stdout, stderr };
+}
