@@ -106,8 +106,11 @@ describe('jobs: clear errors for bad names, data and ids', () => {
 
     it('wrong methods are 405 with a JSON error', async () => {
       for (const [method, path] of [
-        ['GET', '/api/jobs'],
+        ['DELETE', '/api/jobs'],
         ['PUT', '/api/jobs'],
+        ['GET', '/api/jobs/AAAAAAAAAAAAAAAA/retry'],
+        ['DELETE', '/api/jobs/AAAAAAAAAAAAAAAA/remove'],
+        ['POST', '/api/job-types'],
         ['PUT', '/api/jobs/AAAAAAAAAAAAAAAA'],
         ['POST', '/api/jobs/AAAAAAAAAAAAAAAA'],
       ] as const) {
