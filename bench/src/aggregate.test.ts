@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { aggregate, type Run } from './aggregate.js';
 import type { FanoutResult, FanoutStack, RatePhase } from './fanout.js';
 import type { IdleResult, IdleStack } from './idle.js';
+import type { JobsScenarioResult } from './jobs-scenario.js';
 import { renderMarkdown, type ReportHeader } from './report-markdown.js';
 
 const cpu = { servers: 80, clients: 50, publisher: 20, redis: 2 };
@@ -43,7 +44,24 @@ function run(sb: number, sbP99: number): Run {
   };
 }
 
-const options = { mode: 'full' as const, idleConnections: 1000, jobs: { jobs: 10, progressJobs: 1, watchersPerJob: 2, progressSeconds: 1 }, compareLabel: 'before' };
+const jobsSetup = {
+  warmupMs: 1,
+  measureMs: 1,
+  firstWarmupMs: 1,
+  drainMs: 1,
+  workers: 2,
+  concurrency: 50,
+  poolSize: 1,
+  hubs: 2,
+  clientProcesses: 2,
+  connectionsPerProcess: 50,
+  window: 1000,
+  bullWindow: 2000,
+  bullBatch: 500,
+  progress: { jobs: 1000, warmupMs: 1, measureMs: 1 },
+  scaling: { workers: [1, 2], hubs: [1, 2] },
+};
+const options = { mode: 'full' as const, idleConnections: 1000, jobs: jobsSetup, compareLabel: 'before' };
 
 describe('aggregate', () => {
   it('reports medians, spreads and per-run values, and the ratios per run then their median', () => {
@@ -117,5 +135,50 @@ describe('renderMarkdown', () => {
     expect(md).toContain('| p99 at half load below Socket.IO’s (JSON, ratio) | 0.8x | yes |');
     expect(md).toContain('(1,000 connections after 250 warm ones');
     expect(md).not.toContain('This checkout against');
+  });
+});
+
+describe('jobs', () => {
+  const cost = { cpu: { usPerJob: { hubs: 100, workers: 200, redis: 50, clients: 20, producer: 10 }, percent: { hubs: 40, workers: 80, redis: 20, clients: 8, producer: 4 } }, redis: { readsPerJob: 3, commandsPerJob: 30, scriptCallsPerJob: 4, top: [['hset', 5] as [string, number]] } };
+  const checks = { errors: 0, firstError: '', missing: 0, duplicates: 0, stale: 0, snapshotOnly: 0, leftWaiting: 0, leftActive: 0 };
+  function jobsRun(raw: number, noop: number, thread: number): JobsScenarioResult {
+    const measured = (jobsPerSecond: number) => ({ jobsPerSecond, jobs: jobsPerSecond * 10, seconds: 10, ...cost });
+    return {
+      raw: { ...measured(raw), leftWaiting: 0, leftActive: 0, lost: 0 },
+      noop: { ...measured(noop), checks, terminalP50Ms: 100, terminalP99Ms: 200 },
+      thread: { ...measured(thread), checks, terminalP50Ms: 150, terminalP99Ms: 300 },
+      latency: { targetPerSecond: noop / 2, achievedPerSecond: noop / 2, activeP50Ms: 4, activeP99Ms: 30, terminalP50Ms: 8, terminalP99Ms: 40, answerP50Ms: 2, answerP99Ms: 9, checks },
+      progress: { jobs: 1000, seconds: 10, watchersPerJob: 2, updatesPerSecond: 19_000, perWatcherPerSecond: 9.5, p50Ms: 5, p99Ms: 20, cpu: cost.cpu, checks },
+      scaling: { workers: [{ n: 1, jobsPerSecond: noop / 2, rawJobsPerSecond: raw / 2 }, { n: 2, jobsPerSecond: noop, rawJobsPerSecond: raw }], hubs: [{ n: 2, jobsPerSecond: noop }] },
+      terminalExactlyOnce: true,
+      warnings: [],
+    };
+  }
+
+  it('reports the ratios to raw BullMQ per run, judges the targets and renders the tables', () => {
+    const runs = [run(1_000_000, 8), run(1_000_000, 8)].map((r, i) => ({ ...r, jobs: jobsRun(8000, [3000, 2000][i]!, 2400) }));
+    const agg = aggregate(runs, options);
+    expect(agg.jobs!.throughput.noopVsRaw!.runs).toEqual([0.375, 0.25]);
+    const met = Object.fromEntries(agg.jobs!.targets.map((t) => [t.target.split(' ').slice(0, 3).join(' '), t.met]));
+    expect(met['jobs: noop end']).toBe(false); // median of 0.375 and 0.25 (nearest rank): 0.25
+    expect(met['jobs: thread end']).toBe(true); // 0.3
+    expect(met['jobs: progress updates']).toBe(false);
+    expect(met['jobs: every watcher']).toBe(true);
+    const md = renderMarkdown({ date: 'd', mode: 'full', runs: 2, durationSeconds: 1, machine: { cpus: 2, cpuModel: 'x', memoryGiB: 1, node: 'v20' }, loadAverage: [], cpuSpeedMs: [], versions: { redis: '7', ws: '8', ioredis: '6', 'socket.io': '4', '@socket.io/redis-adapter': '8', '@socket.io/redis-emitter': '5' } }, agg, {
+      fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 1, measureMs: 1, rateWarmupMs: 1, rateMs: 1, window: 1 },
+      idle: { connections: 1000, groups: 10, clientProcesses: 2, settleMs: 1 },
+      jobs: jobsSetup,
+      tickJsonBytes: 104,
+    });
+    expect(md).toContain('| raw BullMQ, no-op processor (the limit) | 8,000 ±0% | 1 | 80,000 | 200 / 10 / 50 |');
+    expect(md).toContain('| Switchboard `noop` (returns at once) | 2,000 ±50% | 0.25x ±50% |');
+    expect(md).toContain('| 1 | 1,000 ±50% | 4,000 ±0% | 0.25 ±50% |');
+  });
+
+  it('fails the guarantee when a watcher missed its terminal update', () => {
+    const broken = jobsRun(8000, 3000, 2400);
+    broken.terminalExactlyOnce = false;
+    const agg = aggregate([{ ...run(1_000_000, 8), jobs: broken }], { ...options, mode: 'smoke' });
+    expect(agg.jobs!.targets.at(-1)).toMatchObject({ value: 'no', met: false });
   });
 });

@@ -1,5 +1,6 @@
 import type { FanoutResult, FanoutStack, RatePhase } from './fanout.js';
 import type { IdleResult, IdleStack } from './idle.js';
+import { aggregateJobs } from './jobs-aggregate.js';
 import type { JobsScenarioOptions, JobsScenarioResult } from './jobs-scenario.js';
 import { median, round, spreadPercent } from './stats.js';
 
@@ -217,15 +218,8 @@ export function aggregate(results: readonly Run[], opts: AggregateOptions) {
     verdict('no loss at the fixed rates (lowest delivered/expected, every run)', Number.isFinite(lossAtRate) ? lossAtRate : undefined, (v) => v >= 1, '', 4),
   ];
 
-  const jobsKeys = ['jobsPerSecond', 'jobLatencyP50Ms', 'jobLatencyP99Ms', 'progressUpdatesDeliveredPerSecond', 'maxUpdatesPerSecondPerJob'] as const;
   const jobsRuns = results.map((r) => r.jobs).filter((j): j is JobsScenarioResult => j !== undefined);
-  const jobsReport = jobsRuns.length
-    ? {
-        setup: { hubNodes: 2, workerProcesses: 2, poolSizePerWorker: 1, concurrencyPerWorker: 8, ...opts.jobs },
-        ...Object.fromEntries(jobsKeys.map((k) => [k, figure(jobsRuns.map((j) => j[k]))])),
-        terminalExactlyOnce: jobsRuns.every((j) => j.terminalExactlyOnce),
-      }
-    : undefined;
+  const jobsReport = jobsRuns.length ? aggregateJobs(jobsRuns, opts.jobs, opts.mode) : undefined;
 
   return {
     fanout: fanoutReport,

@@ -15,13 +15,14 @@ import { PAD } from './roles/source.js';
 import { round } from './stats.js';
 
 /**
- * `npm run bench` (full: 3 runs), `-- --quick` (1 smaller run), `-- --smoke` (about 20 s, what CI
+ * `npm run bench` (full: 3 runs), `-- --quick` (1 smaller run), `-- --smoke` (about 30 s, what CI
  * runs so the benchmark cannot rot; no figure is judged). Options: `--runs=N`,
- * `--only=fanout,limits,idle,jobs`, `--profile` (hub and Socket.IO nodes write CPU profiles to
- * bench/results/profiles/), `--compare=<dir> [--compare-label=x]` (Switchboard from another built
- * checkout too, for before/after). Every role runs in its own process (bench/README.md). Writes
- * bench/results/latest.{json,md} (full, 3+ runs, all scenarios) or <mode>.{json,md}; exits 1 if a
- * scenario lost messages or delivered nothing.
+ * `--only=fanout,limits,idle,jobs`, `--profile` (hub and Socket.IO nodes, and the jobs scenarios'
+ * hub nodes and workers, write CPU profiles to bench/results/profiles/), `--compare=<dir>
+ * [--compare-label=x]` (Switchboard from another built checkout too, for before/after). Every role
+ * runs in its own process (bench/README.md). Writes bench/results/latest.{json,md} (full, 3+ runs,
+ * all scenarios) or <mode>.{json,md}; exits 1 if a scenario lost messages or delivered nothing, or
+ * a jobs check failed.
  */
 type Mode = 'full' | 'quick' | 'smoke';
 const args = process.argv.slice(2);
@@ -34,21 +35,51 @@ const profile = args.includes('--profile');
 const compareRoot = arg('compare');
 const compareLabel = arg('compare-label') ?? 'compare';
 
+/**
+ * The jobs scenarios' fixed setup (bench/README.md, "Jobs"): as issue 19 states it, 2 hub nodes and
+ * 2 worker processes × concurrency 50; one piscina thread per worker (2 cores); 2 load-client
+ * processes with 50 connections each; at most 400 Switchboard jobs (1,000 raw BullMQ jobs) in flight,
+ * 4x (10x) the 100 jobs the workers run at once, enough to keep them busy without long drains.
+ */
+const JOBS_COMMON = { workers: 2, concurrency: 50, poolSize: 1, hubs: 2, clientProcesses: 2, connectionsPerProcess: 50, window: 400, bullWindow: 1000, bullBatch: 250 };
+
 const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: JobsScenarioOptions }> = {
   full: {
     fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 1000, measureMs: 4000, rateWarmupMs: 1000, rateMs: 3000, window: 20_000, budget: { budgetMs: 20, probes: 2, warmupMs: 500, measureMs: 800 } },
     idle: { connections: 4000, groups: 10, clientProcesses: 2, settleMs: 700 },
-    jobs: { jobs: 400, progressJobs: 4, watchersPerJob: 10, progressSeconds: 4 },
+    jobs: {
+      ...JOBS_COMMON,
+      warmupMs: 2000,
+      measureMs: 10_000,
+      firstWarmupMs: 3000,
+      drainMs: 30_000,
+      progress: { jobs: 1000, warmupMs: 2000, measureMs: 10_000 },
+      scaling: { workers: [1, 2, 4], hubs: [1, 2] },
+    },
   },
   quick: {
     fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 400, measureMs: 1500, rateWarmupMs: 400, rateMs: 1000, window: 20_000, budget: { budgetMs: 20, probes: 1, warmupMs: 300, measureMs: 700 } },
     idle: { connections: 2500, groups: 10, clientProcesses: 2, settleMs: 400 },
-    jobs: { jobs: 40, progressJobs: 2, watchersPerJob: 3, progressSeconds: 2 },
+    // Worker scaling (a restart of the workers per point) only in full mode: quick stays near 90 s.
+    jobs: { ...JOBS_COMMON, warmupMs: 500, measureMs: 1500, firstWarmupMs: 1000, drainMs: 20_000, progress: { jobs: 1000, warmupMs: 500, measureMs: 1500 }, scaling: { workers: [], hubs: [1, 2] } },
   },
   smoke: {
     fanout: { clients: 40, groups: 4, clientProcesses: 1, warmupMs: 100, measureMs: 300, rateWarmupMs: 100, rateMs: 300, window: 2000, budget: { budgetMs: 20, probes: 1, warmupMs: 100, measureMs: 200 } },
     idle: { connections: 100, groups: 4, clientProcesses: 1, settleMs: 200 },
-    jobs: { jobs: 10, progressJobs: 1, watchersPerJob: 2, progressSeconds: 1 },
+    jobs: {
+      ...JOBS_COMMON,
+      clientProcesses: 1,
+      connectionsPerProcess: 10,
+      window: 100,
+      bullWindow: 500,
+      bullBatch: 100,
+      warmupMs: 200,
+      measureMs: 500,
+      firstWarmupMs: 0,
+      drainMs: 10_000,
+      progress: { jobs: 20, warmupMs: 300, measureMs: 500 },
+      scaling: { workers: [], hubs: [] },
+    },
   },
 };
 const config = CONFIG[mode];
@@ -56,6 +87,7 @@ const profileDir = new URL('../results/profiles/', import.meta.url);
 if (profile) {
   mkdirSync(profileDir, { recursive: true });
   config.fanout.serverNodeOptions = `--import=${new URL('./roles/cpu-profile.js', import.meta.url).href}`;
+  config.jobs.nodeOptions = config.fanout.serverNodeOptions;
   process.env['BENCH_PROFILE_DIR'] = profileDir.pathname;
 }
 
@@ -116,7 +148,7 @@ async function oneRun(i: number): Promise<Run> {
   }
   if (only.has('jobs')) {
     log(`run ${i}: jobs pipeline`);
-    run.jobs = await runJobsScenario(config.jobs);
+    run.jobs = await runJobsScenario(config.jobs, (s) => log(`run ${i}: ${s}`));
   }
   run.load.after = loadAverage();
   return run;
@@ -189,7 +221,20 @@ for (const r of results) {
     for (const p of [f.halfLoad, f.quarterLoad, f.commonLoad]) if (p && !(p.deliveredRatio >= 1)) problems.push(`${stack}: delivered/expected ${p.deliveredRatio} at ${Math.round(p.targetPerSecond)}/s`);
   }
   for (const [stack, i] of Object.entries(r.idle)) if (!Number.isFinite(i.bytesPerConnection)) problems.push(`${stack}: no idle memory reading`);
-  if (r.jobs && !r.jobs.terminalExactlyOnce) problems.push('jobs: a watcher saw a terminal update twice');
+  if (r.jobs) {
+    const j = r.jobs;
+    if (!j.terminalExactlyOnce) problems.push('jobs: a watcher missed its terminal update or saw it twice, or a job was left active (see "Jobs: checks")');
+    for (const [name, v] of [['raw BullMQ', j.raw.jobsPerSecond], ['noop', j.noop.jobsPerSecond], ['thread', j.thread.jobsPerSecond], ['progress', j.progress.updatesPerSecond]] as const) {
+      if (!(v > 0)) problems.push(`jobs: ${name} delivered nothing`);
+    }
+    for (const [name, c] of [['noop', j.noop.checks], ['thread', j.thread.checks], ['noop at half', j.latency.checks], ['progress', j.progress.checks]] as const) {
+      if (c.errors) problems.push(`jobs, ${name}: ${c.errors} error(s), first: ${c.firstError}`);
+      if (c.missing || c.duplicates || c.leftActive || c.leftWaiting) {
+        problems.push(`jobs, ${name}: ${c.missing} watcher(s) without a terminal update, ${c.duplicates} with a second one or an update after it, ${c.leftActive} job(s) left active, ${c.leftWaiting} waiting`);
+      }
+    }
+    if (j.raw.lost) problems.push(`jobs: raw BullMQ lost ${j.raw.lost} job(s)`);
+  }
 }
 if (problems.length) {
   console.error(`bench: FAILED\n${problems.map((p) => `- ${p}`).join('\n')}`);

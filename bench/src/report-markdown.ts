@@ -1,6 +1,7 @@
 import { FANOUT_STACKS, fmt, medianOf, type Aggregate, type Figure } from './aggregate.js';
 import type { FanoutOptions } from './fanout.js';
 import { warmConnections, type IdleOptions } from './idle.js';
+import { renderJobs } from './jobs-report.js';
 import type { JobsScenarioOptions } from './jobs-scenario.js';
 
 /** The report's header: when, where, with what. */
@@ -129,27 +130,6 @@ export function renderMarkdown(report: ReportHeader, agg: Aggregate, setup: Repo
       '',
     );
   }
-  if (jobsReport) {
-    const j = jobsReport as unknown as Record<string, Figure | undefined>;
-    lines.push(
-      `### Jobs pipeline (Switchboard only: Socket.IO has no job pipeline to compare)`,
-      '',
-      `2 hub nodes, 2 worker processes (1 thread, concurrency 8 each), private Redis; ${setup.jobs.jobs} hash jobs of 1,000 rounds, each enqueued and watched by one of 20 clients; then ${setup.jobs.progressJobs} long jobs with ${setup.jobs.watchersPerJob} watchers each.`,
-      '',
-      '| figure | median | spread | runs |',
-      '|---|---|---|---|',
-      ...(
-        [
-          ['jobs/s end to end (enqueue → terminal update at the watcher)', 'jobsPerSecond'],
-          ['job latency p50 (ms)', 'jobLatencyP50Ms'],
-          ['job latency p99 (ms)', 'jobLatencyP99Ms'],
-          ['progress updates delivered/s (all watchers)', 'progressUpdatesDeliveredPerSecond'],
-          ['max progress updates/s for one job (coalescing cap ~10)', 'maxUpdatesPerSecondPerJob'],
-        ] as const
-      ).map(([name, k]) => `| ${name} | ${j[k]?.median ?? 'n/a'} | ±${j[k]?.spreadPercent ?? 0}% | ${j[k]?.runs.join(', ') ?? ''} |`),
-      `| terminal update at most once per watcher | ${jobsReport.terminalExactlyOnce ? 'yes' : 'NO'} | | |`,
-      '',
-    );
-  }
+  if (jobsReport) lines.push(...renderJobs(jobsReport, runs, judged));
   return lines.join('\n');
 }
