@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { delay } from '../support/signalr.js';
 
 /**
- * The Bus receiver-count contract (`Bus` in libs/hub-server/src/backplane/bus.ts), checked on
+ * The Bus receiver-count contract (`Bus` in libs/hub-server/src/scaleout/bus/bus.ts), checked on
  * bus instances directly: `publish` resolves with the number of subscribed bus instances, and
  * `subscribers(channel)` (optional on the interface; every bus shipped here has it) tells the
  * same without publishing. BusScaleOut relies on the count for SB_CONNECTION_NOT_FOUND and group

@@ -4,7 +4,7 @@ import { CONTRACT_HUB_PATH } from './contract-hub.js';
 import { within } from '../support/timing.js';
 
 /**
- * The scale-out contract (see `ScaleOut` in libs/hub-server/src/scaleout.ts), checked end to end
+ * The scale-out contract (see `ScaleOut` in libs/hub-server/src/scaleout/scaleout.ts), checked end to end
  * with official `@microsoft/signalr` clients (JSON and MessagePack) spread over two hub nodes.
  * Every implementation runs the same cases: two in-process HubServers over a MemoryBroker, two
  * node processes over standalone Redis, two over a Redis Cluster; and a single MemoryScaleOut

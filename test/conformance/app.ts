@@ -91,10 +91,10 @@ export async function startConformanceApp(options: ConformanceOptions = {}): Pro
     }
     if (path.startsWith('/redirect')) {
       const base = url.searchParams.get('baseUrl') ?? '';
-      return json(res, 200, { url: `${base}/testHub?numRedirects=${numRedirects++}` });
+      return json(res, 200, { url: `${base}/testHub?numRedirects=${++numRedirects}` });
     }
     if (path.startsWith('/echoredirect')) {
-      res.writeHead(302, { Location: url.pathname.replace(/echoredirect/i, 'echo') + url.search });
+      res.writeHead(307, { Location: url.pathname.replace(/echoredirect/i, 'echo') + url.search });
       return void res.end();
     }
     if (path.startsWith('/bad-negotiate')) return text(res, 400, 'Some response from server');

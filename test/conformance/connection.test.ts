@@ -2,19 +2,13 @@
 // (signalr-protocol.md 4.5, 7, 9.3 /clientresult, 9.6): skipNegotiation, restart, automatic reconnect,
 // on every transport and protocol pair of the official client.
 import type { Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startConformanceApp, type ConformanceApp } from './app.js';
-import { TRANSPORT_PROTOCOLS, buildClient, clientPool, delay, signalR } from '../support/signalr.js';
+import { describe, expect, it } from 'vitest';
+import { conformanceFixture } from './fixture.js';
+import { TRANSPORT_PROTOCOLS, buildClient, delay, signalR } from '../support/signalr.js';
 import { within } from '../support/timing.js';
 
-let app: ConformanceApp;
-const pool = clientPool();
-
-beforeAll(async () => {
-  app = await startConformanceApp({ port: 0 });
-});
-afterEach(() => pool.stopAll());
-afterAll(() => app?.close());
+const fixture = conformanceFixture();
+const pool = fixture.pool;
 
 /** Records every hub message the client writes, by wrapping its (private) protocol instance. */
 function recordOutgoing(c: signalR.HubConnection): signalR.HubMessage[] {
@@ -30,7 +24,7 @@ function recordOutgoing(c: signalR.HubConnection): signalR.HubMessage[] {
 
 /** GET /clientresult/{id}: the server invokes client method `Result` and answers with the outcome. */
 async function clientResult(connectionId: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${app.url}/clientresult/${encodeURIComponent(connectionId)}`, { signal: AbortSignal.timeout(4000) });
+  const res = await fetch(`${fixture.app.url}/clientresult/${encodeURIComponent(connectionId)}`, { signal: AbortSignal.timeout(4000) });
   return { status: res.status, body: await res.text() };
 }
 
@@ -40,7 +34,7 @@ function once<T>(register: (cb: (value: T) => void) => void, ms = 4000, what = '
 }
 
 describe.each(TRANSPORT_PROTOCOLS)('client results via /clientresult over %s (%s)', (transport, protocol) => {
-  const connect = () => pool.connect(`${app.url}/testhub`, { transport, protocol });
+  const connect = () => pool.connect(`${fixture.app.url}/testhub`, { transport, protocol });
 
   it('a handler returning 10 gives the body 10', async () => {
     const c = await connect();
@@ -94,7 +88,7 @@ describe.each(TRANSPORT_PROTOCOLS)('client results via /clientresult over %s (%s
 });
 
 describe.each(TRANSPORT_PROTOCOLS)('connection lifecycle over %s (%s)', (transport, protocol) => {
-  const hubUrl = () => `${app.url}/testhub`;
+  const hubUrl = () => `${fixture.app.url}/testhub`;
   const viaWebSockets = transport === 'WebSockets';
 
   // Only WebSockets can skip negotiate; on the other transports the client itself refuses.
@@ -200,9 +194,9 @@ describe.each(['json', 'messagepack'] as const)('stateful reconnect on /testhub 
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
     };
-    app.server.on('upgrade', track);
+    fixture.app.server.on('upgrade', track);
     try {
-      const c = pool.track(buildClient(`${app.url}/testhub`, { protocol, statefulReconnect: true, reconnect: true }));
+      const c = pool.track(buildClient(`${fixture.app.url}/testhub`, { protocol, statefulReconnect: true, reconnect: true }));
       const events: string[] = [];
       c.onreconnecting(() => events.push('reconnecting'));
       c.onclose(() => events.push('close'));
@@ -217,7 +211,7 @@ describe.each(['json', 'messagepack'] as const)('stateful reconnect on /testhub 
       expect(c.state).toBe(signalR.HubConnectionState.Connected);
       expect(events).toEqual([]);
     } finally {
-      app.server.off('upgrade', track);
+      fixture.app.server.off('upgrade', track);
     }
   });
 });

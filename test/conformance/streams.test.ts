@@ -1,21 +1,15 @@
 // Server-to-client and client-to-server streams of the functional tests' TestHub, and the
 // "fire-and-forget gets no response" rule (signalr-protocol.md 4.3, 9.4, 9.5; checklist 14, 16-19),
 // on every transport and protocol pair of the official client.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
-import { startConformanceApp, type ConformanceApp } from './app.js';
-import { PROTOCOLS, TRANSPORT_PROTOCOLS, clientPool, collectStream, delay, nextCalls, signalR, type ProtocolName } from '../support/signalr.js';
+import { conformanceFixture } from './fixture.js';
+import { PROTOCOLS, TRANSPORT_PROTOCOLS, collectStream, delay, nextCalls, signalR, type ProtocolName } from '../support/signalr.js';
 import { within } from '../support/timing.js';
 
-let app: ConformanceApp;
-const pool = clientPool();
-
-beforeAll(async () => {
-  app = await startConformanceApp({ port: 0 });
-});
-afterEach(() => pool.stopAll());
-afterAll(() => app?.close());
+const fixture = conformanceFixture();
+const pool = fixture.pool;
 
 /** Records every hub message the client parses, by wrapping its (private) protocol instance. */
 function recordIncoming(c: signalR.HubConnection): signalR.HubMessage[] {
@@ -31,7 +25,7 @@ function recordIncoming(c: signalR.HubConnection): signalR.HubMessage[] {
 }
 
 describe.each(TRANSPORT_PROTOCOLS)('streams over %s (%s)', (transport, protocol) => {
-  const connect = () => pool.connect(`${app.url}/testhub`, { transport, protocol });
+  const connect = () => pool.connect(`${fixture.app.url}/testhub`, { transport, protocol });
 
   it("Stream yields 'a', 'b', 'c' then completes", async () => {
     const c = await connect();
@@ -139,7 +133,7 @@ describe.each(TRANSPORT_PROTOCOLS)('streams over %s (%s)', (transport, protocol)
 /** A raw hub connection (skipNegotiation-style upgrade) speaking `protocol` with the client's own codecs. */
 async function rawHub(protocol: ProtocolName) {
   const codec: signalR.IHubProtocol = protocol === 'json' ? new signalR.JsonHubProtocol() : new MessagePackHubProtocol();
-  const ws = new WebSocket(`${app.url.replace('http', 'ws')}/testhub`);
+  const ws = new WebSocket(`${fixture.app.url.replace('http', 'ws')}/testhub`);
   const frames: { text: boolean; data: Buffer }[] = [];
   ws.on('message', (data: Buffer, isBinary: boolean) => frames.push({ text: !isBinary, data }));
   await within(new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject)), 3000, 'WebSocket open');

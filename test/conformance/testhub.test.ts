@@ -1,24 +1,18 @@
 // TestHub invocations of the official client's functional tests (signalr-protocol.md 9.4, 9.5),
 // run with the unmodified @microsoft/signalr Node client on every transport and hub protocol pair
 // it can use (WebSockets, Server-Sent Events and long polling; MessagePack never goes over SSE).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startConformanceApp, type ConformanceApp } from './app.js';
-import { TRANSPORT_PROTOCOLS, clientPool, nextCalls, signalR } from '../support/signalr.js';
+import { describe, expect, it } from 'vitest';
+import { conformanceFixture } from './fixture.js';
+import { TRANSPORT_PROTOCOLS, nextCalls, signalR } from '../support/signalr.js';
 import { within } from '../support/timing.js';
 
 const SERVER_PREFIX = (target: string) => `An unexpected error occurred invoking '${target}' on the server.`;
 
-let app: ConformanceApp;
-const pool = clientPool();
-
-beforeAll(async () => {
-  app = await startConformanceApp({ port: 0 });
-});
-afterEach(() => pool.stopAll());
-afterAll(() => app?.close());
+const fixture = conformanceFixture();
+const pool = fixture.pool;
 
 describe.each(TRANSPORT_PROTOCOLS)('TestHub over %s (%s)', (transport, protocol) => {
-  const hubUrl = () => `${app.url}/testhub`;
+  const hubUrl = () => `${fixture.app.url}/testhub`;
   const connect = (opts: Parameters<typeof pool.connect>[1] = {}) => pool.connect(hubUrl(), { transport, protocol, ...opts });
 
   it('connects with the requested protocol and a server-assigned connection id', async () => {
@@ -80,7 +74,7 @@ describe.each(TRANSPORT_PROTOCOLS)('TestHub over %s (%s)', (transport, protocol)
   });
 
   it('the hub route is matched case-insensitively (/TestHub)', async () => {
-    const c = await pool.connect(`${app.url}/TestHub`, { transport, protocol });
+    const c = await pool.connect(`${fixture.app.url}/TestHub`, { transport, protocol });
     expect(await within(c.invoke('Echo', 'route'))).toBe('route');
   });
 
@@ -159,7 +153,7 @@ describe.each(TRANSPORT_PROTOCOLS)('TestHub over %s (%s)', (transport, protocol)
   it('GetNumRedirects is 0 without a numRedirects query and reads it when present', async () => {
     const c = await connect();
     expect(await within(c.invoke('GetNumRedirects'))).toBe(0);
-    const d = await pool.connect(`${app.url}/testhub?numRedirects=7`, { transport, protocol });
+    const d = await pool.connect(`${fixture.app.url}/testhub?numRedirects=7`, { transport, protocol });
     expect(await within(d.invoke('GetNumRedirects'))).toBe(7);
   });
 });

@@ -1,8 +1,7 @@
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { BinaryFrameReader, messagePackHubProtocol } from '@switchboard/protocol';
-import type { Message } from './raw-client.js';
+import { FrameConsumer, RS, type Message } from './frames.js';
 
-export const RS = '\u001e';
+export { RS } from './frames.js';
 
 export interface HttpResult {
   readonly status: number;
@@ -51,16 +50,25 @@ export function httpRequest(url: string, options: RequestOptions = {}): Promise<
  * polled bytes (the handshake reply, then JSON records or varint-framed MessagePack).
  */
 export class LongPollingClient {
-  readonly messages: Message[] = [];
-  handshakeReply: string | undefined;
-  private pending = Buffer.alloc(0);
-  private reader: BinaryFrameReader | undefined;
+  private readonly consumer: FrameConsumer;
 
   constructor(
     readonly hubUrl: string,
     readonly token: string,
     readonly protocol: 'json' | 'messagepack' = 'json',
-  ) {}
+  ) {
+    this.consumer = new FrameConsumer(protocol);
+  }
+
+  /** Hub messages polled since the handshake reply. */
+  get messages(): Message[] {
+    return this.consumer.messages;
+  }
+
+  /** The handshake reply with its separator, once polled. */
+  get handshakeReply(): string | undefined {
+    return this.consumer.handshakeReply;
+  }
 
   get url(): string {
     return `${this.hubUrl}?id=${this.token}`;
@@ -69,7 +77,7 @@ export class LongPollingClient {
   /** One poll; a 200 body is decoded into `messages`. */
   async poll(options: RequestOptions = {}): Promise<HttpResult> {
     const res = await httpRequest(`${this.url}&_=${Date.now()}`, options);
-    if (res.status === 200) this.consume(res.body);
+    if (res.status === 200) this.consumer.consume(res.body);
     return res;
   }
 
@@ -107,27 +115,6 @@ export class LongPollingClient {
 
   completion(invocationId: string): Message | undefined {
     return this.messages.find((m) => m.type === 3 && m['invocationId'] === invocationId);
-  }
-
-  private consume(data: Buffer): void {
-    this.pending = Buffer.concat([this.pending, data]);
-    if (this.handshakeReply === undefined) {
-      const end = this.pending.indexOf(0x1e);
-      if (end < 0) return;
-      this.handshakeReply = this.pending.subarray(0, end + 1).toString('utf8');
-      this.pending = this.pending.subarray(end + 1);
-    }
-    if (this.protocol === 'json') {
-      for (let end = this.pending.indexOf(0x1e); end >= 0; end = this.pending.indexOf(0x1e)) {
-        this.messages.push(JSON.parse(this.pending.subarray(0, end).toString('utf8')) as Message);
-        this.pending = this.pending.subarray(end + 1);
-      }
-    } else {
-      this.reader ??= new BinaryFrameReader(16 * 1024 * 1024);
-      const chunk = this.pending;
-      this.pending = Buffer.alloc(0);
-      for (const body of this.reader.push(chunk)) this.messages.push(messagePackHubProtocol.parse(body) as unknown as Message);
-    }
   }
 }
 

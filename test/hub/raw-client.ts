@@ -1,16 +1,13 @@
 import WebSocket from 'ws';
-import { BinaryFrameReader, messagePackHubProtocol } from '@switchboard/protocol';
+import { FrameConsumer, RS, type Message } from './frames.js';
 
-export const RS = '\u001e';
+export { RS, type Message } from './frames.js';
 
 /** One WebSocket frame as received. */
 export interface Frame {
   readonly data: Buffer;
   readonly binary: boolean;
 }
-
-/** A decoded hub message (JSON object, or the MessagePack message as the protocol lib reads it). */
-export type Message = Record<string, unknown> & { type: number };
 
 export interface CloseInfo {
   readonly code: number;
@@ -24,12 +21,8 @@ export interface CloseInfo {
  */
 export class RawClient {
   readonly frames: Frame[] = [];
-  readonly messages: Message[] = [];
-  handshakeReply: string | undefined;
   closeInfo: CloseInfo | undefined;
-  private protocol: 'json' | 'messagepack' = 'json';
-  private pending = Buffer.alloc(0);
-  private binaryReader: BinaryFrameReader | undefined;
+  private readonly consumer = new FrameConsumer();
   private readonly waiters = new Set<() => void>();
   private parseError: Error | undefined;
 
@@ -37,7 +30,7 @@ export class RawClient {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.frames.push({ data, binary: isBinary });
       try {
-        this.consume(data);
+        this.consumer.consume(data);
       } catch (err) {
         this.parseError = err as Error;
       }
@@ -103,9 +96,23 @@ export class RawClient {
     return c;
   }
 
+  /** Hub messages received since the handshake reply. */
+  get messages(): Message[] {
+    return this.consumer.messages;
+  }
+
+  /** The handshake reply with its separator, once received ('' when none is expected). */
+  get handshakeReply(): string | undefined {
+    return this.consumer.handshakeReply;
+  }
+
+  set handshakeReply(reply: string | undefined) {
+    this.consumer.handshakeReply = reply;
+  }
+
   /** Expects the server's data to be MessagePack after the handshake reply. */
   useProtocol(protocol: 'json' | 'messagepack'): void {
-    this.protocol = protocol;
+    this.consumer.protocol = protocol;
   }
 
   async handshake(protocol: 'json' | 'messagepack' = 'json', version = 1): Promise<Record<string, unknown>> {
@@ -162,27 +169,6 @@ export class RawClient {
 
   terminate(): void {
     this.ws.terminate();
-  }
-
-  private consume(data: Buffer): void {
-    this.pending = Buffer.concat([this.pending, data]);
-    if (this.handshakeReply === undefined) {
-      const end = this.pending.indexOf(0x1e);
-      if (end < 0) return;
-      this.handshakeReply = this.pending.subarray(0, end + 1).toString('utf8');
-      this.pending = this.pending.subarray(end + 1);
-    }
-    if (this.protocol === 'json') {
-      for (let end = this.pending.indexOf(0x1e); end >= 0; end = this.pending.indexOf(0x1e)) {
-        this.messages.push(JSON.parse(this.pending.subarray(0, end).toString('utf8')) as Message);
-        this.pending = this.pending.subarray(end + 1);
-      }
-    } else {
-      this.binaryReader ??= new BinaryFrameReader(16 * 1024 * 1024);
-      const chunk = this.pending;
-      this.pending = Buffer.alloc(0);
-      for (const body of this.binaryReader.push(chunk)) this.messages.push(messagePackHubProtocol.parse(body) as unknown as Message);
-    }
   }
 
   private wake(): void {

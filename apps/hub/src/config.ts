@@ -2,6 +2,7 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { redisTargetFromEnv, type RedisTarget } from '@switchboard/backplane-redis';
 import { HUB_SERVER_DEFAULTS, JwtBearer, normalizeOrigin, type JwtBearerOptions } from '@switchboard/hub-server';
+import { ConfigError, boolFromEnv, intFromEnv, logLevelFromEnv, nodeIdFromEnv, type LogLevel } from '@switchboard/logging';
 
 /** Hub node configuration; the only place this app reads the environment. */
 export interface HubConfig {
@@ -64,41 +65,7 @@ export interface HubConfig {
   readonly redisTimeoutMs: number;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-/** An integer variable in [min, max]; `fallback` when unset or empty. The message names the variable. */
-export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'.`);
-  }
-  return n;
-}
-
-/** NODE_ID: letters, digits, '.', '_', '-' (it becomes a metrics label and a Redis hash field). */
-export function nodeIdFromEnv(env: NodeJS.ProcessEnv, role: 'hub' | 'worker'): string {
-  const raw = env['NODE_ID'];
-  if (raw === undefined || raw === '') return `${role}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(`NODE_ID must be 1-64 characters from A-Z a-z 0-9 . _ -, got '${raw}'.`);
-  return raw;
-}
-
-/** A boolean variable: `1`/`true` or `0`/`false` (any case); `fallback` when unset or empty. */
-export function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = raw.trim().toLowerCase();
-  if (v === '1' || v === 'true') return true;
-  if (v === '0' || v === 'false') return false;
-  throw new ConfigError(`${name} must be 1, true, 0 or false, got '${raw}'.`);
-}
+export { ConfigError, LOG_LEVELS, type LogLevel } from '@switchboard/logging';
 
 const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const KEY_VARIABLES = ['AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY_FILE', 'AUTH_JWKS_FILE'] as const;
@@ -195,8 +162,7 @@ export function corsOriginsFromEnv(env: NodeJS.ProcessEnv): string[] {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const port = intFromEnv(env, 'PORT', 3000, 0, 65535);
-  const logLevel = (env['LOG_LEVEL'] || 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got '${env['LOG_LEVEL']}'.`);
+  const logLevel = logLevelFromEnv(env);
   const rawSecret = env['HUB_SECRET'];
   if (rawSecret !== undefined && rawSecret !== '' && Buffer.byteLength(rawSecret) < 16) {
     throw new ConfigError('HUB_SECRET must be at least 16 bytes; generate one with `openssl rand -base64 32`.');

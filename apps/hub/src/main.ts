@@ -9,26 +9,17 @@ import { isSwitchboardError } from '@switchboard/protocol';
 import { benchHub } from './bench-hub.js';
 import { chatHub } from './chat-hub.js';
 import { clockHub } from './clock-hub.js';
-import { ConfigError, loadConfig, type HubConfig } from './config.js';
+import { loadConfig, type HubConfig } from './config.js';
 import { handleHealth, type HealthSources } from './health.js';
 import { loadHubsModule, type MapHubs } from './hubs-module.js';
-import { createLogger } from '@switchboard/logging';
+import { createLogger, loadConfigOrExit } from '@switchboard/logging';
 import { HubMetrics } from './metrics.js';
 import { serveStatic } from './static-files.js';
 import { createSystemHub } from './system-hub.js';
 import { SystemMonitor } from './system-monitor.js';
 
 const startedAt = Date.now();
-let config: HubConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(`hub: configuration error: ${err.message}`);
-    process.exit(2);
-  }
-  throw err;
-}
+const config: HubConfig = loadConfigOrExit('hub', () => loadConfig());
 const logger = createLogger(config.logLevel, { app: 'hub', nodeId: config.nodeId, pid: process.pid });
 if (config.secretIsEphemeral) {
   logger.warn({}, 'HUB_SECRET is not set: using a random secret, so tokens from this node work on this node only. Set HUB_SECRET on every node.');

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BusMetrics } from '@switchboard/backplane-redis';
 import type { QueueStats } from '@switchboard/contracts';
 import { writeCoalescingIntervalMs, type HubServerMetrics } from '@switchboard/hub-server';
+import { serveMetrics } from '@switchboard/logging';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DelayWindow } from './delay-window.js';
 
@@ -165,21 +166,7 @@ export class HubMetrics {
   /** Serves GET /metrics (Prometheus text format); false for other paths. */
   handle(req: IncomingMessage, res: ServerResponse, path: string): boolean {
     if (path !== '/metrics') return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
-      res.end('Use GET /metrics.');
-      return true;
-    }
-    this.registry.metrics().then(
-      (body) => {
-        res.writeHead(200, { 'Content-Type': this.registry.contentType, 'Cache-Control': 'no-store' });
-        res.end(req.method === 'HEAD' ? undefined : body);
-      },
-      (err: Error) => {
-        res.writeHead(500, { 'Content-Type': 'text/plain' });
-        res.end(`collecting metrics failed: ${err.message}`);
-      },
-    );
+    serveMetrics(this.registry, req, res);
     return true;
   }
 }

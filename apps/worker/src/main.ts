@@ -4,25 +4,16 @@ import type { JobsClient } from '@switchboard/contracts';
 import { createHubContext } from '@switchboard/hub-context';
 import { DEMO_JOBS_MODULE, JobKeys, JobsWorker, SystemRegistry, failFastClient, jobGroup, loadJobsModule, quit, type JobCatalog } from '@switchboard/jobs';
 import { isSwitchboardError } from '@switchboard/protocol';
-import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
+import { loadConfig, type WorkerConfig } from './config.js';
 import { Heartbeat } from './heartbeat.js';
-import { createLogger } from '@switchboard/logging';
+import { createLogger, loadConfigOrExit } from '@switchboard/logging';
 import { WorkerMetrics } from './metrics.js';
 
 /** Kept back from SHUTDOWN_TIMEOUT_MS for handing jobs back and closing connections. */
 const HAND_BACK_RESERVE_MS = 1000;
 
 const startedAt = Date.now();
-let config: WorkerConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(`worker: configuration error: ${err.message}`);
-    process.exit(2);
-  }
-  throw err;
-}
+const config: WorkerConfig = loadConfigOrExit('worker', () => loadConfig());
 const logger = createLogger(config.logLevel, { app: 'worker', workerId: config.workerId, pid: process.pid });
 
 // The job set comes first: a bad JOBS_MODULE stops the process (exit 2) before it takes any job.

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JobRunEnd } from '@switchboard/jobs';
+import { serveMetrics } from '@switchboard/logging';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Seconds; jobs run from milliseconds to minutes. */
@@ -85,16 +86,7 @@ export class WorkerMetrics {
         res.writeHead(404, { 'Content-Type': 'text/plain' });
         return void res.end('Not Found: this port serves /metrics and /healthz.');
       }
-      this.registry.metrics().then(
-        (body) => {
-          res.writeHead(200, { 'Content-Type': this.registry.contentType, 'Cache-Control': 'no-store' });
-          res.end(req.method === 'HEAD' ? undefined : body);
-        },
-        (err: Error) => {
-          res.writeHead(500, { 'Content-Type': 'text/plain' });
-          res.end(`collecting metrics failed: ${err.message}`);
-        },
-      );
+      serveMetrics(this.registry, req, res);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

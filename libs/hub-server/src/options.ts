@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { SwitchboardError, type HubProtocol, jsonHubProtocol, messagePackHubProtocol } from '@switchboard/protocol';
-import type { JwtBearerOptions } from './auth.js';
-import type { CorsOptions } from './cors.js';
-import type { HubUser } from './hub.js';
-import { jsonLogger, type Logger } from './logger.js';
-import type { HubServerMetrics } from './metrics.js';
-import type { ScaleOutFactory } from './scaleout.js';
+import type { JwtBearerOptions } from './http/jwt.js';
+import type { CorsOptions } from './http/cors.js';
+import type { HubUser } from './hub/hub.js';
+import { jsonLogger, type Logger } from './telemetry/logger.js';
+import type { HubServerMetrics } from './telemetry/metrics.js';
+import type { ScaleOutFactory } from './scaleout/scaleout.js';
 
 export interface HubServerOptions {
   /**

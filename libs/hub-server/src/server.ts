@@ -1,35 +1,35 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { JwtBearer, logRejections } from './auth.js';
-import { CorsPolicy } from './cors.js';
-import { HubConnection, type ConnectionInit } from './connection.js';
-import { HubEndpoint, hubNameOf, type HubEndpointOptions } from './hub-endpoint.js';
-import type { HubRef } from './hub-ref.js';
-import type { ClientMethods, ConnectionRequestInfo, HubDefinition, HubUser } from './hub.js';
-import { parseUrl, queryParam, refuseUpgrade, routeKey, sendText } from './http-util.js';
-import { hubSink, rawSink } from './http-sinks.js';
-import { HttpTransports, type HttpEndpoint, type HttpTransport } from './http-transports.js';
-import { newConnectionId } from './ids.js';
-import { MemoryScaleOut } from './memory-scaleout.js';
-import { admission, IMPLEMENTED_TRANSPORTS, negotiate, offered, type Endpoint, type NegotiateHost } from './negotiate.js';
-import { countOpen, type ConnectionStats } from './metrics.js';
+import { JwtBearer, logRejections } from './http/jwt.js';
+import { CorsPolicy } from './http/cors.js';
+import { HubConnection, type ConnectionInit } from './connection/connection.js';
+import { HubEndpoint, statefulReconnectSettings, type HubEndpointOptions } from './hub/hub-endpoint.js';
+import { hubNameOf } from './hub/hub-ref.js';
+import type { HubRef } from './hub/hub-ref.js';
+import type { ClientMethods } from './hub/clients.js';
+import type { ConnectionRequestInfo, HubDefinition, HubUser } from './hub/hub.js';
+import { parseUrl, queryParam, refuseUpgrade, routeKey, sendText } from './http/http-util.js';
+import { attachHubSocket, attachRawSocket, hubSink, rawSink, reattachHubSocket } from './transports/attach.js';
+import { HttpTransports, type HttpEndpoint, type HttpTransport } from './transports/http-transports.js';
+import { newConnectionId } from './http/ids.js';
+import { MemoryScaleOut } from './scaleout/memory-scaleout.js';
+import { admission, IMPLEMENTED_TRANSPORTS, negotiate, offered, type Endpoint, type NegotiateHost } from './http/negotiate.js';
+import { countOpen } from './connection/connection-stats.js';
+import type { ConnectionStats } from './telemetry/metrics.js';
 import { resolveOptions, type HubServerOptions, type ResolvedOptions } from './options.js';
-import type { RawConnection, RawConnectionHandler } from './raw-endpoint.js';
+import type { RawConnection, RawConnectionHandler } from './hub/raw-endpoint.js';
 
-export { IMPLEMENTED_TRANSPORTS } from './negotiate.js';
-import { statefulReconnectSettings } from './stateful-reconnect.js';
-import { RequestInfo } from './request-info.js';
-import { ConnectionTokenCodec, type TokenClaims } from './token.js';
-import type { Transport } from './transport.js';
-import { bounceReattach, reattach, verdictForUnheld, wireHubSocket } from './websocket-reattach.js';
-import { webSocketFrameLimit, WebSocketTransport } from './websocket-transport.js';
+import { RequestInfo } from './http/request-info.js';
+import { refusals } from './refusals.js';
+import { ConnectionTokenCodec, type TokenClaims } from './http/token.js';
+import type { Transport } from './connection/transport.js';
+import { bounceReattach, verdictForUnheld } from './transports/websocket-reattach.js';
+import { webSocketFrameLimit, WebSocketTransport } from './transports/websocket-transport.js';
 
 /** Closed connection ids remembered to refuse token reuse (see `ended`). */
 const MAX_ENDED_TRACKED = 100_000;
 
-/** SB_CONNECTION_LIMIT: what negotiate, upgrades and first transport requests answer when the node is full. */
-const fullText = (max: number) => `SB_CONNECTION_LIMIT: this hub node holds its maximum of ${max} connections (maxConnections); try again later or connect to another node.`;
 /** Methods a connection URL takes (CORS preflights), and negotiate's. */
 const CONNECTION_METHODS = ['GET', 'POST', 'DELETE'] as const;
 const NEGOTIATE_METHODS = ['POST'] as const;
@@ -117,8 +117,16 @@ export class HubServer {
     const key = routeKey(typeof at === 'string' ? at : at.path);
     const name = hubNameOf(key);
     const scaleOut = this.options.scaleOut ? this.options.scaleOut(name) : new MemoryScaleOut();
-    const hub = new HubEndpoint<C>(name, key, definition, scaleOut, options.transports ?? IMPLEMENTED_TRANSPORTS, this.options.clientResultTimeoutMs, statefulReconnectSettings(options));
-    this.addEndpoint(key, { kind: 'hub', hub: hub as unknown as HubEndpoint, access: { requireUser: definition.requireUser === true, roles: definition.requireRoles } });
+    const hub = new HubEndpoint<C>({
+      name,
+      path: key,
+      definition,
+      scaleOut,
+      transports: options.transports ?? IMPLEMENTED_TRANSPORTS,
+      clientResultTimeoutMs: this.options.clientResultTimeoutMs,
+      statefulReconnect: statefulReconnectSettings(options),
+    });
+    this.addEndpoint(key, { kind: 'hub', hub, access: { requireUser: definition.requireUser === true, roles: definition.requireRoles } });
     // Other nodes forward SSE / long-polling requests for connections held here (no sticky sessions).
     hub.scaleOut.transports?.serveTransport((request) => this.http.serveForwarded(request, key));
     hub.watchBackplane(this.options.logger);
@@ -232,12 +240,12 @@ export class HubServer {
   private refuseIfFull(): string | undefined {
     const max = this.options.maxConnections;
     if (max === undefined || this.connections.size + this.rawConnections.size < max) return undefined;
-    const now = Date.now();
+    const now = this.options.now();
     if (now - this.lastFullLog >= 1000) {
       this.lastFullLog = now;
       this.options.logger.warn({ code: 'SB_CONNECTION_LIMIT', maxConnections: max }, 'refusing new connections: this node holds maxConnections');
     }
-    return fullText(max);
+    return refusals.full(max);
   }
 
   /** The claims of `token` when it is valid, unexpired and for `path`; otherwise undefined (logged). */
@@ -265,7 +273,7 @@ export class HubServer {
     const claims = token ? this.openToken(token, path, req) : undefined;
     if (!claims) {
       req.resume();
-      return token ? sendText(res, 404, 'No Connection with that ID') : sendText(res, 400, 'Connection ID required');
+      return token ? sendText(res, 404, refusals.noConnection) : sendText(res, 400, refusals.connectionIdRequired);
     }
     this.serveTransportRequest(req, res, url, endpoint, claims).catch((err) => {
       this.options.logger.error({ err, path }, 'transport request failed');
@@ -312,24 +320,24 @@ export class HubServer {
     let expiresAt = this.options.now() + this.options.tokenTtlMs;
     if (token) {
       const claims = this.openToken(token, path, req);
-      if (!claims) return refuseUpgrade(socket, 404, 'No Connection with that ID');
+      if (!claims) return refuseUpgrade(socket, 404, refusals.noConnection);
       const refused = this.userRefusal(claims, user, endpoint, req);
       if (refused) return refuseUpgrade(socket, refused[0], refused[1]);
       connectionId = claims.connectionId;
-      if (this.http.has(connectionId)) return refuseUpgrade(socket, 400, 'Cannot change transports mid-connection');
+      if (this.http.has(connectionId)) return refuseUpgrade(socket, 400, refusals.changeTransports);
       const existing = this.connections.get(connectionId);
       if (existing) {
         // A stateful-reconnect reattach takes the connection over (websocket-reattach.ts); otherwise a second socket.
-        if (!existing.resumable || !(existing.transport instanceof WebSocketTransport)) return refuseUpgrade(socket, 409, 'This connection already has an active WebSocket.');
+        if (!existing.resumable || !(existing.transport instanceof WebSocketTransport)) return refuseUpgrade(socket, 409, refusals.webSocketActive);
         const transport = existing.transport;
-        return void this.wss.handleUpgrade(req, socket, head, (ws) => reattach(ws, existing, transport, this.options.logger));
+        return void this.wss.handleUpgrade(req, socket, head, (ws) => reattachHubSocket(ws, existing, transport, this.options.logger));
       }
-      if (this.ended.has(connectionId)) return refuseUpgrade(socket, 404, 'No Connection with that ID');
+      if (this.ended.has(connectionId)) return refuseUpgrade(socket, 404, refusals.noConnection);
       if (endpoint.kind === 'hub' && endpoint.hub.statefulReconnect) {
         const verdict = await verdictForUnheld(endpoint.hub, connectionId, claims.issuedAt, this.options);
         if (verdict.kind === 'refuse') return refuseUpgrade(socket, verdict.status, verdict.text);
         if (verdict.kind === 'bounce') return void this.wss.handleUpgrade(req, socket, head, (ws) => bounceReattach(ws, connectionId, this.options.logger));
-        if (this.connections.has(connectionId)) return refuseUpgrade(socket, 409, 'This connection already has an active WebSocket.');
+        if (this.connections.has(connectionId)) return refuseUpgrade(socket, 409, refusals.webSocketActive);
       }
       expiresAt = claims.expiresAt;
     } else {
@@ -339,7 +347,7 @@ export class HubServer {
       connectionId = newConnectionId();
     }
     if (socket.destroyed) return;
-    if (this.draining) return refuseUpgrade(socket, 503, 'This hub node is shutting down; connect to another node.');
+    if (this.draining) return refuseUpgrade(socket, 503, refusals.draining);
     const full = this.refuseIfFull();
     if (full) return refuseUpgrade(socket, 503, full);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -365,20 +373,12 @@ export class HubServer {
   private attachHub(ws: WebSocket, connectionId: string, user: HubUser | undefined, hub: HubEndpoint, request: ConnectionRequestInfo, tokenExpiresAt: number, withToken: boolean): void {
     const transport = new WebSocketTransport(ws, withToken);
     const connection = this.openHubConnection(hub, transport, { connectionId, user, request }, tokenExpiresAt);
-    wireHubSocket(ws, connection, transport, this.options.logger);
+    attachHubSocket(ws, connection, transport, this.options.logger);
   }
 
   private attachRaw(ws: WebSocket, connectionId: string, handler: RawConnectionHandler): void {
-    const transport = new WebSocketTransport(ws);
-    const conn: RawConnection = { connectionId, send: (data, text) => transport.send(data, text), close: () => transport.close(1000) };
     this.rawConnections.add(ws);
-    ws.on('message', (data: Buffer, isBinary: boolean) => handler.onData(conn, data, !isBinary));
-    ws.on('close', () => {
-      this.rawConnections.delete(ws);
-      handler.onClosed?.(conn);
-    });
-    ws.on('error', () => ws.terminate());
-    handler.onConnected?.(conn);
+    attachRawSocket(ws, connectionId, handler, () => this.rawConnections.delete(ws));
   }
 
   private tick(): void {

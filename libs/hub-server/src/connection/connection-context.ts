@@ -1,6 +1,20 @@
-import type { CallerClients, GroupManager } from './clients.js';
-import type { HubConnection } from './connection.js';
-import type { ClientMethods, ConnectionRequestInfo, HubCallContext, HubUser } from './hub.js';
+import type { CallerClients, ClientMethods, GroupManager } from '../hub/clients.js';
+import type { HubEndpoint } from '../hub/hub-endpoint.js';
+import type { ConnectionRequestInfo, HubCallContext, HubUser } from '../hub/hub.js';
+
+/** What a context reads of its connection (HubConnection implements it; the context never imports it). */
+export interface ContextSource {
+  readonly connectionId: string;
+  readonly user: HubUser | undefined;
+  readonly transport: { readonly name: HubCallContext['transport'] };
+  /** Unset until the handshake chose one. */
+  readonly protocol: { readonly name: string } | undefined;
+  /** Aborted when the connection closes. */
+  readonly lifetimeSignal: AbortSignal;
+  readonly endpoint: Pick<HubEndpoint, 'callerClients' | 'groups'>;
+  /** Ends the connection (a Close without reconnect permission). */
+  close(options: object): void;
+}
 
 /**
  * The context every hub method and lifecycle hook of one connection receives.
@@ -18,7 +32,7 @@ export class ConnectionContext implements HubCallContext<ClientMethods> {
   private readonly base: ConnectionContext;
 
   constructor(
-    private readonly connection: HubConnection,
+    private readonly connection: ContextSource,
     readonly request: ConnectionRequestInfo,
   ) {
     this.base = this;

@@ -1,6 +1,6 @@
 import { MessageType, SwitchboardError, completionWithError, isTrackable, type CompletionMessage, type HubMessage, type HubProtocol } from '@switchboard/protocol';
-import type { HubEndpoint } from './hub-endpoint.js';
-import type { ResolvedOptions } from './options.js';
+import type { HubEndpoint } from '../hub/hub-endpoint.js';
+import type { ResolvedOptions } from '../options.js';
 import { joinQueue } from './outbound-batch.js';
 import type { StatefulReconnect } from './stateful-reconnect.js';
 import type { Transport } from './transport.js';

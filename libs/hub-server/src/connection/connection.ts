@@ -8,24 +8,19 @@ import {
   parseHandshake,
   selectProtocol,
   writeHandshakeError,
-  type CompletionMessage,
   type FrameReader,
   type HubMessage,
 } from '@switchboard/protocol';
-import { runInvocation } from './dispatcher.js';
-import type { HubEndpoint } from './hub-endpoint.js';
+import { runInvocation, type InvocationPort } from './dispatcher.js';
+import type { HubEndpoint } from '../hub/hub-endpoint.js';
 import { ConnectionContext } from './connection-context.js';
-import type { ConnectionRequestInfo, HubUser } from './hub.js';
-import type { ResolvedOptions } from './options.js';
-import type { LocalConnection } from './scaleout.js';
+import type { ConnectionRequestInfo, HubUser } from '../hub/hub.js';
+import type { ResolvedOptions } from '../options.js';
+import type { LocalConnection } from '../scaleout/scaleout.js';
 import { StatefulReconnect } from './stateful-reconnect.js';
 import type { Transport } from './transport.js';
-import type { UploadStream } from './upload-stream.js';
-import { Semaphore } from './semaphore.js';
-import { ClientResults } from './client-results.js';
 import { CLOSE_ERROR_TEXT, ConnectionOutput } from './connection-output.js';
-
-export { CLOSE_ERROR_TEXT } from './connection-output.js';
+import { Invocations } from './invocations.js';
 
 /** Reattach attempts sent back from other nodes before the client is refused (see `reattachElsewhere`). */
 const MAX_REATTACH_BOUNCES = 32;
@@ -41,7 +36,7 @@ export interface ConnectionInit {
  * results, stateful reconnect, closing. Transport-independent. Its output (queue, batched
  * writes) is ConnectionOutput's (connection-output.ts).
  */
-export class HubConnection extends ConnectionOutput implements LocalConnection {
+export class HubConnection extends ConnectionOutput implements LocalConnection, InvocationPort {
   readonly connectionId: string;
   readonly user: HubUser | undefined;
   readonly userId: string | undefined;
@@ -52,13 +47,9 @@ export class HubConnection extends ConnectionOutput implements LocalConnection {
   private readonly createdAt: number;
   private lastReceiveAt: number;
   private clientPinged = false;
-  // Created on first use (see `streams`, `uploads`, `invocationSlots`, `lifetimeSignal`): most
-  // connections never stream, upload or wait for a client result, and an idle connection should
-  // cost little memory.
-  private lazyStreams: Map<string, AbortController> | undefined;
-  private lazyUploads: Map<string, UploadStream> | undefined;
-  private lazySlots: Semaphore | undefined;
-  private clientResults: ClientResults | undefined;
+  // Created on first use (see `invocations`, `lifetimeSignal`): an idle connection should cost
+  // little memory.
+  private lazyInvocations: Invocations | undefined;
   private lifetime: AbortController | undefined;
   private heldChunks: Uint8Array[] | undefined = [];
   private pauseReasons = 0;
@@ -83,18 +74,9 @@ export class HubConnection extends ConnectionOutput implements LocalConnection {
     this.context = new ConnectionContext(this, init.request);
   }
 
-  /** Running server-to-client streams, by invocation id. */
-  get streams(): Map<string, AbortController> {
-    return (this.lazyStreams ??= new Map());
-  }
-
-  /** Open client-to-server streams, by stream id. */
-  get uploads(): Map<string, UploadStream> {
-    return (this.lazyUploads ??= new Map());
-  }
-
-  get invocationSlots(): Semaphore {
-    return (this.lazySlots ??= new Semaphore(this.options.maxParallelInvocations));
+  /** This connection's invocation state, both ways (see Invocations). */
+  get invocations(): Invocations {
+    return (this.lazyInvocations ??= new Invocations(this.options.maxParallelInvocations));
   }
 
   /** Aborted when the connection closes (already aborted if it has). */
@@ -211,12 +193,13 @@ export class HubConnection extends ConnectionOutput implements LocalConnection {
         void runInvocation(this, message);
         return;
       case MessageType.StreamItem:
-        this.lazyUploads?.get(message.invocationId)?.push(message.item);
+        this.lazyInvocations?.pushItem(message.invocationId, message.item);
         return;
       case MessageType.Completion:
-        return this.onCompletion(message);
+        this.lazyInvocations?.complete(message);
+        return;
       case MessageType.CancelInvocation:
-        this.lazyStreams?.get(message.invocationId)?.abort();
+        this.lazyInvocations?.cancel(message.invocationId);
         return;
       case MessageType.Ping:
         this.clientPinged = true;
@@ -235,20 +218,11 @@ export class HubConnection extends ConnectionOutput implements LocalConnection {
     }
   }
 
-  private onCompletion(message: CompletionMessage): void {
-    if (this.clientResults?.complete(message)) return;
-    const upload = this.lazyUploads?.get(message.invocationId);
-    if (upload) {
-      this.lazyUploads!.delete(message.invocationId);
-      upload.complete(message.error);
-    }
-  }
-
   invokeClient(target: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     if (this.state !== 'connected' && this.state !== 'connecting') {
       return Promise.reject(new SwitchboardError('SB_CONNECTION_CLOSED', `Connection '${this.connectionId}' disconnected.`));
     }
-    return (this.clientResults ??= new ClientResults()).start(target, timeoutMs, (invocationId) =>
+    return this.invocations.clientResults.start(target, timeoutMs, (invocationId) =>
       this.writeMessage({ type: MessageType.Invocation, invocationId, target, arguments: args }),
     );
   }
@@ -366,12 +340,7 @@ export class HubConnection extends ConnectionOutput implements LocalConnection {
     this.outQueue = [];
     if (closeTransport) this.transport.close(1000);
     this.lifetime?.abort();
-    if (this.lazyStreams) for (const c of this.lazyStreams.values()) c.abort();
-    if (this.lazyUploads) {
-      for (const u of this.lazyUploads.values()) u.complete(new SwitchboardError('SB_CONNECTION_CLOSED', 'The connection closed before the upload stream completed.'));
-      this.lazyUploads.clear();
-    }
-    this.clientResults?.rejectAll(this.connectionId);
+    this.lazyInvocations?.end(this.connectionId);
     this.onFinished(this);
     if (wasConnected) void this.disconnect(error);
   }

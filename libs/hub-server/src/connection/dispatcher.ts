@@ -3,14 +3,46 @@ import {
   isSwitchboardError,
   completionWithResult,
   voidCompletion,
+  type CompletionMessage,
+  type HubMessage,
   type InvocationMessage,
   type StreamInvocationMessage,
   type SwitchboardError,
 } from '@switchboard/protocol';
-import type { HubConnection } from './connection.js';
-import { admit } from './auth.js';
-import { HubError, type HubCallContext } from './hub.js';
+import { admit } from '../hub/access.js';
+import type { HubEndpoint } from '../hub/hub-endpoint.js';
+import { HubError, type HubCallContext, type HubUser } from '../hub/hub.js';
+import type { ResolvedOptions } from '../options.js';
+import type { ConnectionContext } from './connection-context.js';
+import type { Invocations } from './invocations.js';
 import { UploadStream } from './upload-stream.js';
+
+/**
+ * What the dispatcher needs of a connection (HubConnection implements it): who calls, the
+ * connection's invocation state, and four ways to act on it: write a message, complete an
+ * invocation, fail one, pause reading. The dispatcher never sees the connection itself, so the
+ * connection can import the dispatcher without an import cycle (ASP.NET's HubConnectionHandler
+ * hands messages to DefaultHubDispatcher the same way).
+ */
+export interface InvocationPort {
+  readonly connectionId: string;
+  readonly user: HubUser | undefined;
+  readonly endpoint: Pick<HubEndpoint, 'name' | 'methods'>;
+  readonly options: Pick<ResolvedOptions, 'logger' | 'metrics' | 'detailedErrors' | 'maxParallelInvocations' | 'maxPendingInvocations' | 'streamBufferCapacity'>;
+  /** The context hub methods get (per-stream contexts derive from it). */
+  readonly context: ConnectionContext;
+  /** The connection's invocation state (created on first use). */
+  readonly invocations: Invocations;
+  readonly isClosed: boolean;
+  /** Writes a hub message (a stream item). */
+  writeMessage(message: HubMessage): void;
+  /** Writes an invocation's Completion (never held back by write coalescing). */
+  sendCompletion(message: CompletionMessage): void;
+  /** Writes an error Completion when the invocation has an id (a `send()` gets no answer). */
+  completeWithError(invocationId: string | undefined, error: string): void;
+  /** Pauses (true) or resumes reading; pauses nest (upload stream backpressure). */
+  setPaused(paused: boolean): void;
+}
 
 /** The standard texts the official client and its tests expect (ASP.NET's ErrorMessageHelper). */
 export const invocationErrors = {
@@ -32,19 +64,6 @@ export const invocationErrors = {
     `Failed to invoke '${target}' due to an error on the server. HubException: SB_INVOCATION_LIMIT: this connection already has ${limit} invocations in flight (maxParallelInvocations + maxPendingInvocations); wait for results before sending more.`,
 };
 
-/**
- * Invocations in flight per connection (received, not finished: waiting for a slot, running,
- * streaming). Kept beside the connection rather than on it: only the dispatcher counts them.
- */
-const inFlight = new WeakMap<HubConnection, number>();
-/** Connections already warned about for the invocation limit (one log line each, not one per refusal). */
-const warnedLimit = new WeakSet<HubConnection>();
-
-/** Invocations of `conn` received and not finished yet. */
-export function invocationsInFlight(conn: HubConnection): number {
-  return inFlight.get(conn) ?? 0;
-}
-
 /** `An unexpected error occurred invoking '<t>' on the server.` plus the detail ASP.NET would add. */
 export function invocationFailure(target: string, err: unknown, detailed: boolean): string {
   return withDetail(`An unexpected error occurred invoking '${target}' on the server.`, err, detailed);
@@ -60,7 +79,7 @@ function backplaneFailure(err: unknown): SwitchboardError | undefined {
   return isSwitchboardError(err) && err.code.startsWith('SB_BACKPLANE_') ? err : undefined;
 }
 
-function logFailure(conn: HubConnection, target: string, err: unknown, what: string): void {
+function logFailure(conn: InvocationPort, target: string, err: unknown, what: string): void {
   if (err instanceof HubError) return;
   const entry = { connectionId: conn.connectionId, target, err };
   if (backplaneFailure(err)) conn.options.logger.warn(entry, what);
@@ -85,26 +104,26 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
  * connection's semaphore, so by default they run one at a time in arrival order; streaming and
  * upload methods run beside them (they must keep receiving while they run).
  */
-export async function runInvocation(conn: HubConnection, msg: InvocationMessage | StreamInvocationMessage): Promise<void> {
+export async function runInvocation(conn: InvocationPort, msg: InvocationMessage | StreamInvocationMessage): Promise<void> {
   // Bounded before anything else: a client that floods invocations gets errors, not unbounded memory.
   const limit = conn.options.maxParallelInvocations + conn.options.maxPendingInvocations;
-  const count = inFlight.get(conn) ?? 0;
-  if (count >= limit) {
-    if (!warnedLimit.has(conn)) {
-      warnedLimit.add(conn);
+  const state = conn.invocations;
+  if (state.inFlight >= limit) {
+    if (!state.warnedLimit) {
+      state.warnedLimit = true;
       conn.options.logger.warn({ connectionId: conn.connectionId, code: 'SB_INVOCATION_LIMIT', limit }, 'too many invocations in flight; refusing more from this connection');
     }
     return conn.completeWithError(msg.invocationId, invocationErrors.tooManyInvocations(msg.target, limit));
   }
-  inFlight.set(conn, count + 1);
+  state.inFlight++;
   try {
     await dispatchInvocation(conn, msg);
   } finally {
-    inFlight.set(conn, (inFlight.get(conn) ?? 1) - 1);
+    state.inFlight--;
   }
 }
 
-async function dispatchInvocation(conn: HubConnection, msg: InvocationMessage | StreamInvocationMessage): Promise<void> {
+async function dispatchInvocation(conn: InvocationPort, msg: InvocationMessage | StreamInvocationMessage): Promise<void> {
   const { target } = msg;
   const id = msg.invocationId;
   const method = conn.endpoint.methods.get(target.toLowerCase());
@@ -122,7 +141,7 @@ async function dispatchInvocation(conn: HubConnection, msg: InvocationMessage | 
   }
   // Authorization comes before the invocation-mode checks, as in ASP.NET's dispatcher.
   if (admit(method, conn.user) !== 'ok') {
-    log.info({ connectionId: conn.connectionId, target: method.name, user: conn.userId }, 'refused a hub method: the user lacks the required role (or is anonymous)');
+    log.info({ connectionId: conn.connectionId, target: method.name, user: conn.user?.id }, 'refused a hub method: the user lacks the required role (or is anonymous)');
     return conn.completeWithError(id, invocationErrors.unauthorized(target));
   }
   const isStreamCall = msg.type === MessageType.StreamInvocation;
@@ -135,10 +154,11 @@ async function dispatchInvocation(conn: HubConnection, msg: InvocationMessage | 
       invocationFailure(method.name, new HubError(`Client sent ${streamIds.length} stream(s), Hub method expects ${method.uploads}.`), false),
     );
   }
-  for (const sid of streamIds) if (conn.uploads.has(sid)) return conn.completeWithError(id, invocationErrors.idInUse(sid));
+  const state = conn.invocations;
+  for (const sid of streamIds) if (state.uploads.has(sid)) return conn.completeWithError(id, invocationErrors.idInUse(sid));
   const uploads = streamIds.map((sid) => {
     const s = new UploadStream(conn.options.streamBufferCapacity, (paused) => conn.setPaused(paused));
-    conn.uploads.set(sid, s);
+    state.uploads.set(sid, s);
     return s;
   });
   const args = [...msg.arguments, ...uploads];
@@ -151,7 +171,7 @@ async function dispatchInvocation(conn: HubConnection, msg: InvocationMessage | 
       ok = await runStream(conn, method.name, method.handler, id!, args);
       return;
     }
-    const slot = uploads.length ? undefined : conn.invocationSlots.acquire();
+    const slot = uploads.length ? undefined : state.slots.acquire();
     const holdsSlot = uploads.length === 0;
     if (slot) await slot;
     try {
@@ -161,7 +181,7 @@ async function dispatchInvocation(conn: HubConnection, msg: InvocationMessage | 
       ok = true;
       if (id) conn.sendCompletion(result === undefined ? voidCompletion(id) : completionWithResult(id, result));
     } finally {
-      if (holdsSlot) conn.invocationSlots.release();
+      if (holdsSlot) state.slots.release();
     }
   } catch (err) {
     logFailure(conn, method.name, err, 'hub method threw');
@@ -169,9 +189,9 @@ async function dispatchInvocation(conn: HubConnection, msg: InvocationMessage | 
   } finally {
     if (startedAt !== undefined) conn.options.metrics?.invocation?.(conn.endpoint.name, method.name, performance.now() - startedAt, ok);
     for (const sid of streamIds) {
-      const s = conn.uploads.get(sid);
+      const s = state.uploads.get(sid);
       if (s) {
-        conn.uploads.delete(sid);
+        state.uploads.delete(sid);
         s.complete();
       }
     }
@@ -180,18 +200,19 @@ async function dispatchInvocation(conn: HubConnection, msg: InvocationMessage | 
 
 /** Runs a server-to-client stream; resolves true when it completed without an error (or was cancelled). */
 async function runStream(
-  conn: HubConnection,
+  conn: InvocationPort,
   name: string,
   handler: (ctx: HubCallContext, ...args: unknown[]) => unknown,
   id: string,
   args: unknown[],
 ): Promise<boolean> {
-  if (conn.streams.has(id)) {
+  const streams = conn.invocations.streams;
+  if (streams.has(id)) {
     conn.completeWithError(id, invocationErrors.idInUse(id));
     return false;
   }
   const controller = new AbortController();
-  conn.streams.set(id, controller);
+  streams.set(id, controller);
   const ctx: HubCallContext = conn.context.withSignal(controller.signal);
   const aborted = new Promise<'aborted'>((resolve) => controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
   try {
@@ -224,6 +245,6 @@ async function runStream(
       return false;
     }
   } finally {
-    conn.streams.delete(id);
+    streams.delete(id);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSwitchboardError } from '@switchboard/protocol';
-import { DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE, StatefulReconnect, statefulReconnectSettings } from './stateful-reconnect.js';
+import { DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE, statefulReconnectSettings } from '../hub/hub-endpoint.js';
+import { StatefulReconnect } from './stateful-reconnect.js';
 
 /** A message of `size` bytes whose first byte names it. */
 const msg = (name: number, size = 10): Uint8Array => new Uint8Array(size).fill(name);

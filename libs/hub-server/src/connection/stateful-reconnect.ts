@@ -1,27 +1,5 @@
 import { SwitchboardError } from '@switchboard/protocol';
 
-/** What `mapHub(path, hub, options)` says about stateful reconnect, validated. */
-export interface StatefulReconnectSettings {
-  /** Bytes of sent, unacknowledged messages after which further messages wait for an Ack. */
-  readonly bufferSize: number;
-}
-
-/** Default `statefulReconnectBufferSize`, as ASP.NET's `StatefulReconnectBufferSize` and the client's `bufferSize`. */
-export const DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE = 100_000;
-
-/** Validates the endpoint options; undefined when the endpoint does not allow stateful reconnect. */
-export function statefulReconnectSettings(options: { allowStatefulReconnects?: boolean; statefulReconnectBufferSize?: number }): StatefulReconnectSettings | undefined {
-  const { allowStatefulReconnects, statefulReconnectBufferSize } = options;
-  if (allowStatefulReconnects !== undefined && typeof allowStatefulReconnects !== 'boolean') {
-    throw new SwitchboardError('SB_CONFIG_INVALID', `allowStatefulReconnects must be true or false, got ${JSON.stringify(allowStatefulReconnects)}.`);
-  }
-  const bufferSize = statefulReconnectBufferSize ?? DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE;
-  if (!Number.isInteger(bufferSize) || bufferSize <= 0) {
-    throw new SwitchboardError('SB_CONFIG_INVALID', `statefulReconnectBufferSize must be a positive integer (bytes), got ${JSON.stringify(statefulReconnectBufferSize)}.`);
-  }
-  return allowStatefulReconnects ? { bufferSize } : undefined;
-}
-
 interface Entry {
   readonly id: number;
   readonly bytes: Uint8Array;

@@ -1,4 +1,4 @@
-import { HubError } from './hub.js';
+import { HubError } from '../hub/hub.js';
 
 /**
  * A client-to-server stream as an AsyncIterable. Items arrive from StreamItem messages; a

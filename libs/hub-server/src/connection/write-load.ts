@@ -33,10 +33,8 @@ export interface WriteLoadOptions {
  * spent waiting to be scheduled counts: the time its loop was busy meanwhile (`activeMs`: write
  * passes, decoding the backplane's messages) is taken off. One long task is no reason to hold
  * output: a pass writes each connection with output once whatever the interval, so holding does
- * not shorten it, and counting such tasks kept the interval at the cap on a node busy a third of
- * the time, adding latency and capping its throughput (bench/README.md). What holding does cut is
- * the number of passes, so a loop busy more than `saturatedBusy` of a window counts as late
- * (saturated) too. Every `windowMs`, the mean of the lateness measured decides (the mean, not the
+ * not shorten it. What holding does cut is the number of passes, so a loop busy more than
+ * `saturatedBusy` of a window counts as late (saturated) too. Every `windowMs`, the mean of the lateness measured decides (the mean, not the
  * worst: one GC pause or preemption among calm probes is not load, while a machine short of cores
  * makes most probes late):
  * - above `highLagMs` (or the loop saturated): double the interval, up to the largest cap the
@@ -45,11 +43,10 @@ export interface WriteLoadOptions {
  * - below `lowLagMs` for `calmWindows` windows in a row: shrink it (×0.85 − 0.25 ms per window,
  *   ×0.7 − 0.25 ms under a third of `lowLagMs`; to 0), so a node that keeps up holds nothing back
  *   and adds no latency. Gently, because just under the interval a busy node needs it saturates
- *   again: probing down fast makes the interval, and the latency with it, swing. But halved
- *   (×0.5 − 0.25 ms) when the event loop was busy less than `idleBusy` of the window: halving
- *   the interval at most doubles the writes, which cannot saturate a loop that idle, and after a
- *   load drop the gentle steps kept messages waiting for ~1 s (12 ms → 0 now takes ~250 ms);
+ *   again. But halved (×0.5 − 0.25 ms) when the event loop was busy less than `idleBusy` of the
+ *   window: halving the interval at most doubles the writes, which cannot saturate a loop that idle;
  * - between, or after a window with long gaps between writes (no evidence either way): keep it.
+ * The measurements behind each rule: bench/README.md, "How the write-load controller got its rules".
  *
  * Contract: `intervalMs` is always a finite number in [0, ceilingMs]; `record` is called once per
  * write pass, `lag` with each lateness measured elsewhere, net of the `activeMs` that passed meanwhile.
@@ -102,9 +99,7 @@ export class WriteLoadController {
     const elapsed = end - this.windowStart;
     if (elapsed < windowMs) return;
     const busy = this.options.busySinceLastCall();
-    // A window much longer than windowMs had long gaps without writes: no evidence either way
-    // (shrinking over a quiet spell left a node that went from idle to busy with no coalescing
-    // just when its burst began, measured as a 250 ms latency spike).
+    // A window much longer than windowMs had long gaps without writes: no evidence either way.
     if (elapsed <= 2 * windowMs) this.adjust(this.lagCount ? this.lagSum / this.lagCount : 0, busy);
     this.windowStart = end;
     this.lagSum = this.lagCount = 0;
@@ -146,8 +141,7 @@ export class WriteLoadController {
       this.calm = 0;
       this.late++;
       // From nothing, only when two windows in a row were late (one GC pause or preemption is
-      // not load), and then at a quarter of the cap: doubling from 1 ms took five windows of
-      // saturation before coalescing caught up with a sudden burst.
+      // not load), and then at a quarter of the cap, so coalescing catches up with a sudden burst.
       if (next === 0) next = this.late >= 2 ? Math.max(1, this.ceilingMs / 4) : 0;
       else next *= 2;
     } else if (lateMs < lowLagMs) {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { HubServerMetrics } from './metrics.js';
+import type { HubServerMetrics } from '../telemetry/metrics.js';
 import { WriteLoadController } from './write-load.js';
 import { WriteScheduler, type SentTally, type Writable } from './write-scheduler.js';
 

@@ -1,4 +1,4 @@
-import type { HubServerMetrics } from './metrics.js';
+import type { HubServerMetrics } from '../telemetry/metrics.js';
 import { WriteLoadController } from './write-load.js';
 
 /**

@@ -2,7 +2,8 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { exportJWK, SignJWT, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { admit, bearerToken, JwtBearer, logRejections, NO_EXPIRATION, type JwtBearerOptions } from './auth.js';
+import { admit } from '../hub/access.js';
+import { bearerToken, JwtBearer, logRejections, NO_EXPIRATION, type JwtBearerOptions } from './jwt.js';
 
 const SECRET = 'a-shared-hs256-secret-of-32-bytes!';
 const NOW = 1_800_000_000_000;

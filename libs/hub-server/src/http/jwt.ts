@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { createPublicKey, createSecretKey, type JsonWebKeyInput, type KeyObject } from 'node:crypto';
 import { SwitchboardError } from '@switchboard/protocol';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { HubUser } from './hub.js';
-import type { Logger } from './logger.js';
+import type { HubUser } from '../hub/hub.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /**
  * Built-in JWT bearer validation (`HubServerOptions.jwt`). Exactly one key source: `secret`
@@ -232,22 +232,4 @@ export function logRejections(logger: Pick<Logger, 'debug' | 'warn'>, now: () =>
     lastWarned = now();
     logger.warn({ reason, remote }, 'access token refused: it has no exp claim (set AUTH_JWT_REQUIRE_EXP=false / jwt.requireExpiration: false to accept such tokens)');
   };
-}
-
-/** Who may use a hub or a method: any user, or users with at least one of `roles`. */
-export interface AccessRule {
-  readonly requireUser?: boolean | undefined;
-  /** At least one of these roles (implies `requireUser`). */
-  readonly roles?: readonly string[] | undefined;
-}
-
-/** `ok`, `unauthenticated` (no user: 401) or `forbidden` (a user without the role: 403). */
-export type Admission = 'ok' | 'unauthenticated' | 'forbidden';
-
-export function admit(rule: AccessRule, user: HubUser | undefined): Admission {
-  const roles = rule.roles;
-  if (!rule.requireUser && !roles?.length) return 'ok';
-  if (!user) return 'unauthenticated';
-  if (roles?.length && !roles.some((r) => user.roles?.includes(r))) return 'forbidden';
-  return 'ok';
 }

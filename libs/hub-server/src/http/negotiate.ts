@@ -1,19 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRANSPORT_FORMATS, type NegotiateResponseV1, type TransportName } from '@switchboard/protocol';
-import { admit, type AccessRule, type Admission } from './auth.js';
-import type { HubEndpoint } from './hub-endpoint.js';
-import type { HubUser } from './hub.js';
+import { admit, type AccessRule, type Admission } from '../hub/access.js';
+import type { HubEndpoint } from '../hub/hub-endpoint.js';
+import type { HubUser } from '../hub/hub.js';
 import { queryParam, sendJson, sendText } from './http-util.js';
 import { newConnectionId } from './ids.js';
-import type { Logger } from './logger.js';
-import type { RawConnectionHandler } from './raw-endpoint.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { RawConnectionHandler } from '../hub/raw-endpoint.js';
 import type { TokenClaims } from './token.js';
+import { refusals } from '../refusals.js';
 
 /** Transports this server implements, in the order negotiate offers them. */
 export const IMPLEMENTED_TRANSPORTS: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
 
 /** What is mounted at a path: a hub, or a raw (no hub protocol) connection handler. */
-export type Endpoint = { kind: 'hub'; hub: HubEndpoint; access: AccessRule } | { kind: 'raw'; path: string; handler: RawConnectionHandler; transports: readonly TransportName[] };
+/**
+ * A mapped path. A hub endpoint is held whatever its client interface: connections call its
+ * handlers with contexts whose client proxies serve any method name, which suits every `C`; the
+ * type checker cannot know that (a handler is contravariant in its context, so a
+ * `HubEndpoint<Chat>` is no `HubEndpoint<object>`), hence `HubEndpoint<any>` here rather than a
+ * cast where it is mapped.
+ */
+export type Endpoint =
+  // biome-ignore lint: see above; the one place a hub's client interface is erased.
+  | { kind: 'hub'; hub: HubEndpoint<any>; access: AccessRule }
+  | { kind: 'raw'; path: string; handler: RawConnectionHandler; transports: readonly TransportName[] };
 
 /** Whether `user` may connect to `endpoint` (raw endpoints have no rule). */
 export function admission(endpoint: Endpoint, user: HubUser | undefined): Admission {
@@ -49,7 +60,7 @@ export interface NegotiateHost {
 export async function negotiate(host: NegotiateHost, req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint): Promise<void> {
   if (req.method !== 'POST') return sendText(res, 405, 'Negotiate must be a POST request.', { Allow: 'POST' });
   req.resume();
-  if (host.draining) return sendText(res, 503, 'This hub node is shutting down; connect to another node.');
+  if (host.draining) return sendText(res, 503, refusals.draining);
   const rawVersion = queryParam(url.searchParams, 'negotiateVersion');
   const version = rawVersion === null ? 0 : Number(rawVersion);
   if (!Number.isInteger(version)) return sendText(res, 400, 'Invalid negotiateVersion: it must be an integer.');

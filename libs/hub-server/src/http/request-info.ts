@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { ConnectionRequestInfo } from './hub.js';
+import type { ConnectionRequestInfo } from '../hub/hub.js';
 import { parseCookies } from './http-util.js';
 
 /**

@@ -1,5 +1,15 @@
-import { OutboundMessage, type ScaleOut } from './scaleout.js';
-import type { ClientArgs, ClientMethods, ClientResult } from './hub.js';
+import { OutboundMessage, type ScaleOut } from '../scaleout/scaleout.js';
+
+/**
+ * A client interface: the methods the server may call on connected clients. Any object type
+ * (interfaces included); members that are not functions cannot be called.
+ */
+export type ClientMethods = object;
+
+/** The argument list of client method `K`. */
+export type ClientArgs<C, K extends keyof C> = C[K] extends (...args: infer A) => unknown ? A : never;
+/** The value a client-result call to `K` resolves with. */
+export type ClientResult<C, K extends keyof C> = C[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
 
 /** A typed proxy of the client interface: each call sends an invocation to the target. */
 export type ClientProxy<C extends ClientMethods> = {

@@ -2,7 +2,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import type { HubEndpoint } from './hub-endpoint.js';
 import { hubRef, type HubRef } from './hub-ref.js';
 import { defineHub, type HubCallContext } from './hub.js';
-import type { HubServer } from './server.js';
+import type { HubServer } from '../server.js';
 
 interface NotificationsClient {
   notify(text: string, level: 'info' | 'warn'): void;

@@ -1,5 +1,5 @@
 import { SwitchboardError } from '@switchboard/protocol';
-import type { ClientMethods } from './hub.js';
+import type { ClientMethods } from './clients.js';
 
 // Type-level only: never assigned, so nothing exists at run time (`declare` emits no code).
 declare const clientOf: unique symbol;

@@ -1,18 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TransportName } from '@switchboard/protocol';
-import type { CallerClients, ClientProxy, GroupManager } from './clients.js';
+import type { CallerClients, ClientMethods, ClientProxy, GroupManager } from './clients.js';
 import { maxPlainArguments } from './handler-params.js';
-
-/**
- * A client interface: the methods the server may call on connected clients. Any object type
- * (interfaces included); members that are not functions cannot be called.
- */
-export type ClientMethods = object;
-
-/** The argument list of client method `K`. */
-export type ClientArgs<C, K extends keyof C> = C[K] extends (...args: infer A) => unknown ? A : never;
-/** The value a client-result call to `K` resolves with. */
-export type ClientResult<C, K extends keyof C> = C[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
 
 /** Who is on the other end, as established by the server's `authenticate` hook. */
 export interface HubUser {
@@ -88,11 +77,8 @@ export interface MethodOptions {
 }
 
 function descriptorOptions(options: MethodOptions): Pick<HubMethodDescriptor, 'args' | 'requireUser' | 'roles'> {
-  return {
-    ...(options.args !== undefined ? { args: options.args } : {}),
-    ...(options.requireUser !== undefined ? { requireUser: options.requireUser } : {}),
-    ...(options.roles !== undefined ? { roles: [...options.roles] } : {}),
-  };
+  // Plain keys (exactOptionalPropertyTypes is off): readers test the values, never the keys.
+  return { args: options.args, requireUser: options.requireUser, roles: options.roles && [...options.roles] };
 }
 
 export type HubMethod<C extends ClientMethods = any> = HubHandler<C> | HubMethodDescriptor;
@@ -191,7 +177,7 @@ export function compileMethods(methods: Record<string, HubMethod>): Map<string, 
     const key = name.toLowerCase();
     if (out.has(key)) throw new Error(`Hub methods '${out.get(key)!.name}' and '${name}' differ only in case; method names are case-insensitive.`);
     const maxArgs = d.args === undefined ? maxPlainArguments(d.handler, d.uploads) : undefined;
-    out.set(key, { ...d, name, ...(maxArgs !== undefined ? { maxArgs } : {}) });
+    out.set(key, { ...d, name, maxArgs });
   }
   return out;
 }

@@ -1,5 +1,3 @@
-import type { HubConnection } from './connection.js';
-
 /**
  * Metrics hooks: the server calls these so an app can feed any metrics library (apps/hub uses
  * prom-client) without this package depending on one. Every callback is optional and is called
@@ -35,20 +33,4 @@ export interface ConnectionStats {
   readonly byHub: Readonly<Record<string, number>>;
   readonly byTransport: Readonly<Record<string, number>>;
   readonly byProtocol: Readonly<Record<string, number>>;
-}
-
-/** Counts the open connections (handshake done, not closed) by hub, transport and protocol. */
-export function countOpen(all: Iterable<HubConnection>): ConnectionStats {
-  const byHub: Record<string, number> = {};
-  const byTransport: Record<string, number> = {};
-  const byProtocol: Record<string, number> = {};
-  let connections = 0;
-  for (const c of all) {
-    if (!c.isOpen) continue;
-    connections++;
-    byHub[c.endpoint.name] = (byHub[c.endpoint.name] ?? 0) + 1;
-    byTransport[c.transport.name] = (byTransport[c.transport.name] ?? 0) + 1;
-    byProtocol[c.protocol.name] = (byProtocol[c.protocol.name] ?? 0) + 1;
-  }
-  return { connections, byHub, byTransport, byProtocol };
 }

@@ -1,7 +1,18 @@
 import { SwitchboardError, type ErrorCode } from '@switchboard/protocol';
-import { CLOSE_ERROR_TEXT, type HubConnection } from './connection.js';
-import type { RawConnection, RawConnectionHandler } from './raw-endpoint.js';
-import type { Transport } from './transport.js';
+import type { WebSocket } from 'ws';
+import type { HubConnection } from '../connection/connection.js';
+import { CLOSE_ERROR_TEXT } from '../connection/connection-output.js';
+import type { Transport } from '../connection/transport.js';
+import type { RawConnection, RawConnectionHandler } from '../hub/raw-endpoint.js';
+import type { Logger } from '../telemetry/logger.js';
+import { frameTooLargeError, WebSocketTransport } from './websocket-transport.js';
+
+/*
+ * Attaching a transport to a connection, for every transport and both kinds of connection, in one
+ * place: the events of a WebSocket (first socket or a stateful-reconnect reattach) and the sinks
+ * the HTTP transports (SSE, long polling) feed. A hub connection gets the transport's units and
+ * its end; a raw connection (no hub protocol) gets its handler called.
+ */
 
 /** A connection over an HTTP transport, as that transport drives it: a hub connection or a raw one. */
 export interface SessionSink {
@@ -39,4 +50,62 @@ export function rawSink(handler: RawConnectionHandler, transport: Transport, con
     transportClosed: end,
     fail: end,
   };
+}
+
+/**
+ * Connects a socket's events to a hub connection. Only the transport's current socket counts, so
+ * a replaced socket's late close or message is ignored. A close without a clean status (1000,
+ * 1001, or none) or a socket error reports an error: with stateful reconnect the connection then
+ * waits for a reattach instead of ending.
+ */
+export function attachHubSocket(ws: WebSocket, connection: HubConnection, transport: WebSocketTransport, logger: Logger): void {
+  // Runs inside ws's receiver 'error' emit: a throw there would be an uncaught exception.
+  transport.onFrameTooLarge ??= () => {
+    try {
+      connection.refuseInput(frameTooLargeError(connection.options.maxMessageSize));
+    } catch (err) {
+      logger.error({ connectionId: connection.connectionId, err }, 'answering an oversized WebSocket frame failed');
+    }
+  };
+  ws.on('message', (data: Buffer) => {
+    if (transport.socket === ws) connection.receive(data);
+  });
+  ws.on('close', (code: number) => {
+    if (transport.socket !== ws) return;
+    connection.transportClosed(code === 1000 || code === 1001 || code === 1005 ? undefined : new Error(`WebSocket closed with status code ${code}.`));
+  });
+  ws.on('error', (err) => {
+    if (transport.socket !== ws) return;
+    logger.warn({ connectionId: connection.connectionId, err }, 'WebSocket error');
+    connection.transportClosed(err);
+  });
+}
+
+/** Takes a connection over with a new socket (a reattach on the owning node). */
+export function reattachHubSocket(ws: WebSocket, connection: HubConnection, transport: WebSocketTransport, logger: Logger): void {
+  if (!connection.resumable) {
+    // It ended (or was refused) while the upgrade completed.
+    ws.on('error', () => ws.terminate());
+    ws.close(1000);
+    return;
+  }
+  transport.replaceSocket(ws);
+  attachHubSocket(ws, connection, transport, logger);
+  connection.reattached();
+}
+
+/**
+ * A raw connection over a WebSocket: every message goes to the handler as it came (text or
+ * binary), its close ends the connection; `onEnded` runs then (the server's bookkeeping).
+ */
+export function attachRawSocket(ws: WebSocket, connectionId: string, handler: RawConnectionHandler, onEnded: () => void): void {
+  const transport = new WebSocketTransport(ws);
+  const conn: RawConnection = { connectionId, send: (data, text) => transport.send(data, text), close: () => transport.close(1000) };
+  ws.on('message', (data: Buffer, isBinary: boolean) => handler.onData(conn, data, !isBinary));
+  ws.on('close', () => {
+    onEnded();
+    handler.onClosed?.(conn);
+  });
+  ws.on('error', () => ws.terminate());
+  handler.onConnected?.(conn);
 }

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SwitchboardError, isSwitchboardError, type TransportName } from '@switchboard/protocol';
-import type { ConnectionRequestInfo, HubUser } from './hub.js';
-import { readBody, sendText } from './http-util.js';
-import type { SessionSink } from './http-sinks.js';
+import type { ConnectionRequestInfo, HubUser } from '../hub/hub.js';
+import { readBody, sendText } from '../http/http-util.js';
+import type { SessionSink } from './attach.js';
 import { LongPollingTransport, pollData } from './long-polling-transport.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from '../options.js';
 import { SseTransport } from './sse-transport.js';
-import { TransportOp, type ForwardedRequest, type TransportReply, type TransportRouter } from './transport-routing.js';
+import { refusals } from '../refusals.js';
+import { TransportOp, type ForwardedRequest, type TransportReply, type TransportRouter } from '../scaleout/transport-routing.js';
 
 export type HttpTransport = SseTransport | LongPollingTransport;
 
@@ -58,14 +59,14 @@ interface Session {
   released: boolean;
 }
 
-const CHANGE_TRANSPORT = 'Cannot change transports mid-connection';
-const NOT_FOUND = textReply(404, 'No Connection with that ID');
+const CHANGE_TRANSPORT = refusals.changeTransports;
+const NOT_FOUND = textReply(404, refusals.noConnection);
 const OK = textReply(200, '');
 const ACCEPTED = textReply(202, '');
-const DRAINING = 'This hub node is shutting down; connect to another node.';
+const DRAINING = refusals.draining;
 const REATTACH_REPLIES = {
   retry: OK,
-  conflict: textReply(409, 'This connection already has an active WebSocket.'),
+  conflict: textReply(409, refusals.webSocketActive),
   gone: NOT_FOUND,
 } as const;
 /** How long a forwarded request other than a poll waits for the owning node. */
@@ -166,11 +167,11 @@ export class HttpTransports {
         return reply;
       }
       case TransportOp.Delete:
-        if (!(transport instanceof LongPollingTransport)) return textReply(400, 'Cannot terminate this connection using the DELETE endpoint.');
+        if (!(transport instanceof LongPollingTransport)) return textReply(400, refusals.deleteNotAllowed);
         this.dispose(session, undefined);
         return ACCEPTED;
       case TransportOp.Stream:
-        return transport instanceof SseTransport ? textReply(409, 'This connection already has an active Server-Sent Events stream.') : textReply(400, CHANGE_TRANSPORT);
+        return transport instanceof SseTransport ? textReply(409, refusals.sseActive) : textReply(400, CHANGE_TRANSPORT);
     }
   }
 
@@ -353,8 +354,8 @@ function operationOf(req: IncomingMessage): TransportOp | undefined {
 
 /** What an HTTP request gets for a connection this node holds over a WebSocket (as ASP.NET answers). */
 function webSocketConflict(op: TransportOp): TransportReply {
-  if (op === TransportOp.Send || op === TransportOp.Oversize) return textReply(405, 'POST requests are not allowed for WebSocket connections.');
-  if (op === TransportOp.Delete) return textReply(400, 'Cannot terminate this connection using the DELETE endpoint.');
+  if (op === TransportOp.Send || op === TransportOp.Oversize) return textReply(405, refusals.postOnWebSocket);
+  if (op === TransportOp.Delete) return textReply(400, refusals.deleteNotAllowed);
   return textReply(400, CHANGE_TRANSPORT);
 }
 

@@ -1,7 +1,7 @@
 import type { TransferFormat } from '@switchboard/protocol';
 import { HttpInbound } from './http-inbound.js';
-import type { Transport } from './transport.js';
-import type { TransportReply } from './transport-routing.js';
+import type { Transport } from '../connection/transport.js';
+import type { TransportReply } from '../scaleout/transport-routing.js';
 
 const EMPTY = new Uint8Array(0);
 const OCTETS = 'application/octet-stream';

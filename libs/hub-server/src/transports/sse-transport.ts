@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { TransferFormat } from '@switchboard/protocol';
 import { HttpInbound } from './http-inbound.js';
-import type { Transport } from './transport.js';
+import type { Transport } from '../connection/transport.js';
 
 const DATA = Buffer.from('data: ');
 const CRLF = Buffer.from('\r\n');

@@ -1,16 +1,15 @@
 import type { WebSocket } from 'ws';
-import type { HubConnection } from './connection.js';
-import type { HubEndpoint } from './hub-endpoint.js';
-import type { Logger } from './logger.js';
-import { TransportOp } from './transport-routing.js';
-import { frameTooLargeError, type WebSocketTransport } from './websocket-transport.js';
+import type { HubEndpoint } from '../hub/hub-endpoint.js';
+import type { Logger } from '../telemetry/logger.js';
+import { refusals } from '../refusals.js';
+import { TransportOp } from '../scaleout/transport-routing.js';
 
 /**
  * WebSocket upgrades under stateful reconnect (protocol doc section 6.3).
  *
  * A client whose socket dropped opens a new WebSocket at the same URL (same `?id=` token), sends
  * a Sequence and replays what we did not acknowledge; it sends no handshake. On the node that holds
- * the connection the new socket simply replaces the old one (`HubConnection.reattached`).
+ * the connection the new socket simply replaces the old one (`reattachHubSocket` in attach.ts).
  *
  * Behind a load balancer without sticky sessions the reattach may land on another node, which
  * cannot take a live connection over (its invocations, streams, timers and groups live in the
@@ -38,7 +37,7 @@ export type ReattachVerdict =
   | { readonly kind: 'bounce' }
   | { readonly kind: 'refuse'; readonly status: number; readonly text: string };
 
-const NOT_FOUND = { kind: 'refuse', status: 404, text: 'No Connection with that ID' } as const;
+const NOT_FOUND = { kind: 'refuse', status: 404, text: refusals.noConnection } as const;
 
 /**
  * Decides an upgrade with a valid token on an endpoint that grants stateful reconnect, for a
@@ -55,7 +54,7 @@ export async function verdictForUnheld(
     try {
       const reply = await router.forwardTransport({ op: TransportOp.Reattach, connectionId, signal: new AbortController().signal }, PROBE_TIMEOUT_MS);
       if (reply?.status === 200) return { kind: 'bounce' };
-      if (reply?.status === 409) return { kind: 'refuse', status: 409, text: 'This connection already has an active WebSocket.' };
+      if (reply?.status === 409) return { kind: 'refuse', status: 409, text: refusals.webSocketActive };
       if (reply) return NOT_FOUND;
     } catch (err) {
       // The backplane cannot tell: treat it as a first upgrade (the usual case), as without one.
@@ -80,46 +79,4 @@ export function bounceReattach(ws: WebSocket, connectionId: string, logger: Logg
   ws.once('message', close);
   ws.on('error', () => ws.terminate());
   logger.info({ connectionId }, 'stateful reconnect: the reattach reached a node that does not hold the connection; asking the client to try again');
-}
-
-/**
- * Connects a socket's events to a hub connection. Only the transport's current socket counts, so
- * a replaced socket's late close or message is ignored. A close without a clean status (1000,
- * 1001, or none) or a socket error reports an error: with stateful reconnect the connection then
- * waits for a reattach instead of ending.
- */
-export function wireHubSocket(ws: WebSocket, connection: HubConnection, transport: WebSocketTransport, logger: Logger): void {
-  // Runs inside ws's receiver 'error' emit: a throw there would be an uncaught exception.
-  transport.onFrameTooLarge ??= () => {
-    try {
-      connection.refuseInput(frameTooLargeError(connection.options.maxMessageSize));
-    } catch (err) {
-      logger.error({ connectionId: connection.connectionId, err }, 'answering an oversized WebSocket frame failed');
-    }
-  };
-  ws.on('message', (data: Buffer) => {
-    if (transport.socket === ws) connection.receive(data);
-  });
-  ws.on('close', (code: number) => {
-    if (transport.socket !== ws) return;
-    connection.transportClosed(code === 1000 || code === 1001 || code === 1005 ? undefined : new Error(`WebSocket closed with status code ${code}.`));
-  });
-  ws.on('error', (err) => {
-    if (transport.socket !== ws) return;
-    logger.warn({ connectionId: connection.connectionId, err }, 'WebSocket error');
-    connection.transportClosed(err);
-  });
-}
-
-/** Takes a connection over with a new socket (a reattach on the owning node). */
-export function reattach(ws: WebSocket, connection: HubConnection, transport: WebSocketTransport, logger: Logger): void {
-  if (!connection.resumable) {
-    // It ended (or was refused) while the upgrade completed.
-    ws.on('error', () => ws.terminate());
-    ws.close(1000);
-    return;
-  }
-  transport.replaceSocket(ws);
-  wireHubSocket(ws, connection, transport, logger);
-  connection.reattached();
 }

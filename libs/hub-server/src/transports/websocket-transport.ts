@@ -1,6 +1,7 @@
 import { SwitchboardError, type TransferFormat } from '@switchboard/protocol';
 import type { WebSocket } from 'ws';
-import type { Transport } from './transport.js';
+import type { Transport } from '../connection/transport.js';
+import { FRAME_TOO_LARGE_CODE, idleSocket, prependReceiverErrorListener, receiverOf, replyNormalClosure } from './ws-internals.js';
 
 /** Shared by every transport object (a per-connection array is memory for nothing). */
 const BOTH_FORMATS: readonly TransferFormat[] = Object.freeze(['Text', 'Binary'] as const);
@@ -36,17 +37,6 @@ function frameOf(data: Uint8Array, text: boolean): Buffer {
   lastText = text;
   lastFrame = frame;
   return frame;
-}
-
-/**
- * The raw socket under a `ws` WebSocket when nothing of ws's is queued in front of it (ws queues
- * only while compressing or reading a Blob, neither of which this transport does), so a frame
- * written to it keeps its place; undefined otherwise (then `ws.send` is used).
- */
-function idleSocket(ws: WebSocket): NodeJS.WritableStream | undefined {
-  const internals = ws as unknown as { _socket?: NodeJS.WritableStream; _sender?: { _state?: number; _queue?: unknown[] } };
-  const sender = internals._sender;
-  return sender && sender._state === 0 && sender._queue?.length === 0 ? internals._socket : undefined;
 }
 
 /**
@@ -146,36 +136,6 @@ export class WebSocketTransport implements Transport {
   }
 }
 
-/**
- * When a client closes without a status code (the official client's `stop()` and a browser's
- * `close()` do), `ws` answers with an empty close frame, which the client reports as 1005.
- * ASP.NET answers 1000 and the official tests expect `code 1000, wasClean`; so answer 1000.
- * This reaches into ws's receiver ('conclude' event), a stable part of ws 8.
- */
-function replyNormalClosure(ws: WebSocket): void {
-  const receiver = (ws as unknown as { _receiver?: NodeJS.EventEmitter })._receiver;
-  if (!receiver) return;
-  const [original] = receiver.listeners('conclude') as ConcludeListener[];
-  if (!original) return;
-  receiver.removeListener('conclude', original);
-  receiver.on('conclude', normalClosureWrapper(original));
-}
-
-type ConcludeListener = (this: unknown, code: number, reason: Buffer) => void;
-/** ws registers the same module-level listener on every socket: one wrapper serves them all. */
-const wrappers = new WeakMap<ConcludeListener, ConcludeListener>();
-
-function normalClosureWrapper(original: ConcludeListener): ConcludeListener {
-  let wrapper = wrappers.get(original);
-  if (!wrapper) {
-    wrapper = function (this: unknown, code: number, reason: Buffer) {
-      original.call(this, code === 1005 ? 1000 : code, reason);
-    };
-    wrappers.set(original, wrapper);
-  }
-  return wrapper;
-}
-
 /** The socket and transport of each watched receiver (one shared listener serves every socket). */
 const oversizeOwners = new WeakMap<object, { readonly ws: WebSocket; readonly transport: WebSocketTransport }>();
 
@@ -186,18 +146,17 @@ const oversizeOwners = new WeakMap<object, { readonly ws: WebSocket; readonly tr
  * A listener put in front of ws's on the receiver runs while the socket is still open, so the
  * transport's `onFrameTooLarge` can write the SignalR error Close first; the official client then
  * reports `Server returned an error on close: ...` instead of `WebSocket closed with status code:
- * 1009`. Reaches into ws's receiver (`_receiver`, an EventEmitter of ws 8) as `replyNormalClosure`
- * does; without it the socket only gets ws's 1009, as before.
+ * 1009`. Reaches into ws's receiver (ws-internals.ts); without it the socket only gets ws's 1009.
  */
 function watchOversizedFrames(ws: WebSocket, transport: WebSocketTransport): void {
-  const receiver = (ws as unknown as { _receiver?: NodeJS.EventEmitter })._receiver;
+  const receiver = receiverOf(ws);
   if (!receiver) return;
-  if (!oversizeOwners.has(receiver)) receiver.prependListener('error', onReceiverError);
+  if (!oversizeOwners.has(receiver)) prependReceiverErrorListener(receiver, onReceiverError);
   oversizeOwners.set(receiver, { ws, transport });
 }
 
 function onReceiverError(this: object, err: Error & { code?: string }): void {
-  if (err.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return;
+  if (err.code !== FRAME_TOO_LARGE_CODE) return;
   const owner = oversizeOwners.get(this);
   // Only the transport's current socket speaks for the connection (a replaced one is ignored).
   if (!owner || owner.transport.socket !== owner.ws || owner.ws.readyState !== owner.ws.OPEN) return;

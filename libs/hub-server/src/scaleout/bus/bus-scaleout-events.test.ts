@@ -1,8 +1,8 @@
 import { jsonHubProtocol } from '@switchboard/protocol';
 import { describe, expect, it, vi } from 'vitest';
-import { defineHub } from '../hub.js';
-import { HubEndpoint } from '../hub-endpoint.js';
-import type { Logger } from '../logger.js';
+import { defineHub } from '../../hub/hub.js';
+import { HubEndpoint } from '../../hub/hub-endpoint.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { OutboundMessage, type RestoredScope } from '../scaleout.js';
 import type { Bus } from './bus.js';
 import { BusScaleOut } from './bus-scaleout.js';
@@ -219,7 +219,7 @@ describe('backplane restore', () => {
         for (const g of groups) await localGroup(g).jobUpdated({ seq: g === 'job:1' ? 1 : 2 });
       },
     });
-    const endpoint = new HubEndpoint('jobs', '/hubs/jobs', definition, n.scaleOut, ['WebSockets'], 1000);
+    const endpoint = new HubEndpoint({ name: 'jobs', path: '/hubs/jobs', definition, scaleOut: n.scaleOut, transports: ['WebSockets'], clientResultTimeoutMs: 1000 });
     const log = logger();
     endpoint.watchBackplane(log);
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { SwitchboardError, isSwitchboardError, jsonHubProtocol, messagePackHubProtocol, type HubProtocol } from '@switchboard/protocol';
+import { refusals } from '../../refusals.js';
 import { LocalConnectionStore } from '../local-connections.js';
-import { silentLogger, type Logger } from '../logger.js';
+import { silentLogger, type Logger } from '../../telemetry/logger.js';
 import { OutboundMessage, type LocalConnection, type RestoredScope, type ScaleOut } from '../scaleout.js';
 import type { ForwardedRequest, TransportReply, TransportRequestHandler, TransportRouter } from '../transport-routing.js';
 import type { Bus } from './bus.js';
@@ -346,7 +347,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     try {
       reply = this.transportHandler
         ? await this.transportHandler({ op: e.op, connectionId: e.connectionId, ...(e.body ? { body: e.body } : {}), signal: controller.signal })
-        : { status: 404, body: Buffer.from('No Connection with that ID'), contentType: 'text/plain; charset=utf-8' };
+        : { status: 404, body: Buffer.from(refusals.noConnection), contentType: 'text/plain; charset=utf-8' };
     } catch (err) {
       this.logger.error({ err, connectionId: e.connectionId }, 'backplane: serving a forwarded transport request failed');
       reply = { status: 500, body: Buffer.from('The hub node holding the connection failed; see its log.'), contentType: 'text/plain; charset=utf-8' };

@@ -3,9 +3,10 @@ import { ERROR_CODES, SwitchboardError, type ErrorCode } from '@switchboard/prot
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
 /**
- * Requests a scale-out sent to another node (group changes, client results, forwarded transport
- * requests), waiting for their Reply envelope: each settles once, by its reply, its timeout
- * (SB_BACKPLANE_TIMEOUT) or `rejectAll`.
+ * Requests waiting for an answer, each under a prefixed id: those a scale-out sent to another node
+ * (group changes, client results, forwarded transport requests) waiting for their Reply envelope,
+ * and a connection's own client results waiting for the client's Completion (ClientResults). Each
+ * settles exactly once: by its answer (`settle`), its timeout, or `rejectAll`.
  */
 export class PendingReplies {
   private readonly pending = new Map<string, Pending>();
@@ -14,13 +15,17 @@ export class PendingReplies {
   /** `prefix` starts every id, so two of these can share a reply channel (PendingSums uses `n`). */
   constructor(private readonly prefix = '') {}
 
-  /** A new request id and the promise of its reply; `timedOut` gives the SB_BACKPLANE_TIMEOUT message when the timeout fires. */
-  open(timeoutMs: number, timedOut: () => string): { id: string; result: Promise<unknown> } {
+  /**
+   * A new request id and the promise of its reply. When the timeout fires, `timedOut` gives the
+   * error: a string is the message of an SB_BACKPLANE_TIMEOUT, an Error is used as it is.
+   */
+  open(timeoutMs: number, timedOut: () => string | Error): { id: string; result: Promise<unknown> } {
     const id = `${this.prefix}${++this.counter}`;
     const result = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new SwitchboardError('SB_BACKPLANE_TIMEOUT', timedOut()));
+        const error = timedOut();
+        reject(typeof error === 'string' ? new SwitchboardError('SB_BACKPLANE_TIMEOUT', error) : error);
       }, timeoutMs);
       timer.unref();
       this.pending.set(id, { resolve, reject, timer });

@@ -1,5 +1,5 @@
 import type { HubProtocol } from '@switchboard/protocol';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import type { Bus } from './bus.js';
 
 export interface BusScaleOutOptions {

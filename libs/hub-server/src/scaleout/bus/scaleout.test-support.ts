@@ -1,6 +1,6 @@
 import { jsonHubProtocol, messagePackHubProtocol, type HubProtocol, type InvocationMessage } from '@switchboard/protocol';
 import { vi } from 'vitest';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { OutboundMessage, type LocalConnection } from '../scaleout.js';
 import { BusScaleOut } from './bus-scaleout.js';
 import type { Bus } from './bus.js';
