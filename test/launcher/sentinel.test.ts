@@ -70,7 +70,7 @@ describe('npm start with REDIS_SENTINELS (apps/launcher)', () => {
     }
     expect(state).toBe('completed');
     // The job's record is on the Sentinel group's master.
-    const keys = execFileSync('redis-cli', ['-p', String(await sentinel.masterPort()), '--scan', '--pattern', `launchsentinel${port}:*`]).toString();
+    const keys = execFileSync('redis-cli', ['-p', String(await sentinel.masterPort()), '--scan', '--pattern', `*launchsentinel${port}:*`]).toString();
     expect(keys).toContain(jobId);
     l.child.kill('SIGINT');
     expect(await l.exited).toBe(0);
