@@ -151,7 +151,6 @@ describe(`job outages (${N} jobs × 2 watchers, real processes)`, () => {
     for (const p of [...d.hubs, ...d.workers]) {
       const lines = p.output().split('\n').filter((l) => l.trim());
       expect(lines.filter((l) => /Unhandled error event/.test(l))).toEqual([]);
-      expect(lines.filter((l) => l.startsWith('{')).length).toBeGreaterThan(0);
       expect(lines.filter((l) => !l.startsWith('{') && !/^(listening on|worker ready)/.test(l))).toEqual([]);
     }
   }, 120_000);

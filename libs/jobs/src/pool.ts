@@ -55,9 +55,17 @@ export class TaskPool {
       });
     }
     const request: TaskRequest = { moduleUrl: task.moduleUrl, input, port: port2 };
+    // The thread closes its end when the task returns; progress posted before that arrives first.
+    // The result comes on another channel (piscina's), so wait for the close before closing ours,
+    // or the last progress reports could be dropped.
+    const drained = new Promise<void>((resolve) => port1.once('close', () => resolve()));
     this.#inFlight++;
     try {
-      return (await pool.run(request, { transferList: [port2], ...(options.signal ? { signal: options.signal } : {}) })) as O;
+      const output = (await pool.run(request, { transferList: [port2], ...(options.signal ? { signal: options.signal } : {}) })) as O;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+      clearTimeout(timer);
+      return output;
     } finally {
       this.#inFlight--;
       port1.close();
