@@ -63,16 +63,18 @@ export async function startJobsDeployment(
     await Promise.allSettled([...workers, ...hubs].map((p) => p.stop('SIGTERM', 3000)));
     await redis.stop();
   };
-  try {
-    const started = await Promise.all([
-      startNodeProcess('apps/hub/dist/main.js', { ...common, PORT: '0', HOST: '127.0.0.1', HUB_SECRET: secret, ...options.hubEnv }),
-      startNodeProcess('apps/hub/dist/main.js', { ...common, PORT: '0', HOST: '127.0.0.1', HUB_SECRET: secret, ...options.hubEnv }),
-      ...(options.workers ?? []).map((env) => startWorker(env)),
-    ]);
-    hubs.push(started[0]!, started[1]!);
-  } catch (err) {
+  // allSettled: when one process fails to start, the others that did are stopped too (a worker
+  // left behind would retry its dead Redis forever).
+  const results = await Promise.allSettled([
+    startNodeProcess('apps/hub/dist/main.js', { ...common, PORT: '0', HOST: '127.0.0.1', HUB_SECRET: secret, ...options.hubEnv }),
+    startNodeProcess('apps/hub/dist/main.js', { ...common, PORT: '0', HOST: '127.0.0.1', HUB_SECRET: secret, ...options.hubEnv }),
+    ...(options.workers ?? []).map((env) => startWorker(env)),
+  ]);
+  for (const r of results.slice(0, 2)) if (r.status === 'fulfilled') hubs.push(r.value);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     await stop();
-    throw err;
+    throw failed.reason;
   }
   return { redis, prefix, hubA: hubs[0]!, hubB: hubs[1]!, workers, startWorker, stop };
 }
