@@ -87,7 +87,12 @@ describe(`Redis Sentinel failover (${N} jobs × 2 watchers, real processes)`, ()
     const promoted = await d.sentinel.waitForFailover(killed.port, 30_000);
     const failoverMs = Date.now() - killed.at;
 
-    await waitFor('every watcher to see every job end', () => countOutcomes(d!.watchers, ids).waiting === 0, 90_000, 100);
+    await waitFor('every watcher to see every job end', () => countOutcomes(d!.watchers, ids).waiting === 0, 90_000, 100).catch(async (err: Error) => {
+      // Say which jobs are stuck and where their records are, for the next time this happens.
+      const waiting = ids.filter((id) => d!.watchers.some((w) => !w.final.has(id)));
+      const snapshots = await Promise.all(waiting.slice(0, 5).map((id) => fetch(`${d!.hubs[0]!.url}/api/jobs/${id}`).then((r) => r.text(), (e: Error) => e.message)));
+      throw new Error(`${err.message}; ${waiting.length} job(s) not ended at some watcher, first records: ${snapshots.join(' | ')}`);
+    });
     const c = countOutcomes(d.watchers, ids);
     const states = new Map<string, number>();
     for (const w of d.watchers) for (const u of w.final.values()) states.set(u.state, (states.get(u.state) ?? 0) + 1);
