@@ -55,15 +55,18 @@ export class TaskPool {
       });
     }
     const request: TaskRequest = { moduleUrl: task.moduleUrl, input, port: port2 };
-    // The thread closes its end when the task returns; progress posted before that arrives first.
-    // The result comes on another channel (piscina's), so wait for the close before closing ours,
-    // or the last progress reports could be dropped.
-    const drained = new Promise<void>((resolve) => port1.once('close', () => resolve()));
+    // The result comes on piscina's channel, progress on ours: the thread posts `done` on ours
+    // after the task returned, so waiting for it delivers every progress report posted before.
+    let markDone!: () => void;
+    const drained = new Promise<void>((resolve) => (markDone = resolve));
+    port1.on('message', (m: TaskMessage) => {
+      if (m.type === 'done') markDone();
+    });
     this.#inFlight++;
     try {
       const output = (await pool.run(request, { transferList: [port2], ...(options.signal ? { signal: options.signal } : {}) })) as O;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+      await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 200)))]);
       clearTimeout(timer);
       return output;
     } finally {

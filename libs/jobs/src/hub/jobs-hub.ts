@@ -17,6 +17,22 @@ async function clientErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Reads a snapshot for the resync. The backplane may be back before the jobs connection is (they
+ * reconnect on their own schedules): a read that fails with Redis unavailable is tried again for
+ * about 10 s, so one slow reconnect does not cost the watchers their final state.
+ */
+async function peekPatiently(jobs: JobsService, id: string) {
+  for (let n = 0; ; n++) {
+    try {
+      return await jobs.peek(id);
+    } catch (err) {
+      if (n >= 6 || !isSwitchboardError(err, 'SB_BACKPLANE_UNAVAILABLE')) throw err;
+      await new Promise((r) => setTimeout(r, 150 * 2 ** n));
+    }
+  }
+}
+
 /** Snapshots read from Redis at a time when resyncing after a backplane outage. */
 const RESYNC_BATCH = 50;
 
@@ -118,7 +134,7 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
         await Promise.all(
           ids.slice(i, i + RESYNC_BATCH).map(async (id) => {
             // A job whose record is gone (Redis came back empty) ends `lost` for its watchers.
-            const snapshot = (await jobs.peek(id)) ?? lostUpdate(id);
+            const snapshot = (await peekPatiently(jobs, id)) ?? lostUpdate(id);
             await localGroup(jobGroup(id)).jobUpdated(snapshot);
           }),
         );

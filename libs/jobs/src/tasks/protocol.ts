@@ -8,4 +8,4 @@ export interface TaskRequest {
 }
 
 /** Messages a thread posts on its progress port. */
-export type TaskMessage = { type: 'progress'; percent: number };
+export type TaskMessage = { type: 'progress'; percent: number } | { type: 'done' };

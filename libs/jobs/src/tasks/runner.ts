@@ -44,6 +44,9 @@ export default async function runTask(request: TaskRequest): Promise<unknown> {
     const fn = await load(request.moduleUrl);
     return await fn(request.input, ctx);
   } finally {
+    // After every progress report: the pool waits for it before it drops the port.
+    const done: TaskMessage = { type: 'done' };
+    port.postMessage(done);
     port.close();
   }
 }
