@@ -35,13 +35,19 @@ export interface RedisBusOptions {
    */
   connectTimeoutMs?: number;
   /**
-   * The most a publish, subscribe or unsubscribe waits for Redis's answer. A Redis that keeps its
-   * connections but answers nothing (frozen, overloaded) would otherwise hold a send, a new
-   * connection's handshake or a group change for as long as it lasts. A publish past it fails with
-   * SB_BACKPLANE_UNAVAILABLE; a (un)subscribe past it resolves (logged) and completes when Redis
-   * answers. @defaultValue 2000
+   * The most a publish waits for Redis's answer; past it the send fails with
+   * SB_BACKPLANE_UNAVAILABLE. A Redis that keeps its connections but answers nothing (frozen,
+   * overloaded) would otherwise hold every send for as long as it lasts. @defaultValue 2000
    */
   commandTimeoutMs?: number;
+  /**
+   * The most a subscribe or unsubscribe waits for Redis's answer; past it, it resolves (logged)
+   * and completes when Redis answers, so a frozen Redis does not hold a new connection's handshake
+   * or a group change forever. Longer than `commandTimeoutMs`: until it passes, an add that
+   * resolved means the channel is subscribed, which a slow but working Redis (a loaded Cluster)
+   * must keep. @defaultValue 10000
+   */
+  subscribeTimeoutMs?: number;
 }
 
 type Client = Redis | Cluster;
@@ -90,10 +96,12 @@ export class RedisBus implements Bus {
   private readonly detachPub: () => void;
 
   private readonly commandTimeoutMs: number;
+  private readonly subscribeTimeoutMs: number;
 
   constructor(private readonly options: RedisBusOptions) {
     this.logger = options.logger ?? silentLogger;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
+    this.subscribeTimeoutMs = options.subscribeTimeoutMs ?? 10_000;
     const target = options.redis;
     if (typeof target === 'string') {
       this.pub = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: false });
@@ -269,9 +277,9 @@ export class RedisBus implements Bus {
           : on
             ? (sub as Redis).subscribe(channel)
             : (sub as Redis).unsubscribe(channel);
-        if ((await withinMs(command, this.commandTimeoutMs)) === LATE) {
+        if ((await withinMs(command, this.subscribeTimeoutMs)) === LATE) {
           command.catch(() => {});
-          this.logger.warn({ channel, timeoutMs: this.commandTimeoutMs }, `backplane: Redis has not answered a ${on ? 'subscribe' : 'unsubscribe'} within the timeout (frozen or overloaded?); going on, it completes when Redis answers`);
+          this.logger.warn({ channel, timeoutMs: this.subscribeTimeoutMs }, `backplane: Redis has not answered a ${on ? 'subscribe' : 'unsubscribe'} within the timeout (frozen or overloaded?); going on, it completes when Redis answers`);
         }
       } catch (err) {
         this.logger.warn({ channel, error: (err as Error).message }, `backplane: ${on ? 'subscribe' : 'unsubscribe'} failed; it is retried when Redis reconnects`);
