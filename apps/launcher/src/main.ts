@@ -30,7 +30,7 @@ for (const script of [HUB_SCRIPT, WORKER_SCRIPT]) {
 
 let redis: RedisChoice;
 try {
-  redis = options.sentinels ? await chooseSentinel(options.sentinels, process.env) : await chooseRedis(options.redisUrl, options.defaultRedis);
+  redis = options.sentinels ? await chooseSentinel(options.sentinels) : await chooseRedis(options.redisUrl, options.defaultRedis);
 } catch (err) {
   console.error(`start: ${(err as Error).message}`);
   process.exit(1);

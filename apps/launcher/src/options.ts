@@ -1,3 +1,4 @@
+import { isSentinelTarget, redisTargetFromEnv, type RedisSentinelTarget, type RedisTarget } from '@switchboard/backplane-redis';
 /** What `npm start` runs; from the command line and the environment (validated, named in errors). */
 export interface LaunchOptions {
   /** Hub node processes sharing one port (`--hubs`, HUBS). @defaultValue 2 */
@@ -23,9 +24,8 @@ export interface LaunchOptions {
 export interface SentinelSettings {
   /** The variable as given (`host:port,host:port`), passed on to the processes unchanged. */
   readonly raw: string;
-  readonly addresses: readonly { host: string; port: number }[];
-  /** REDIS_SENTINEL_NAME: the master group name. */
-  readonly name: string;
+  /** The sentinels, the master group name and the passwords, as every process reads them. */
+  readonly target: RedisSentinelTarget;
 }
 
 export class UsageError extends Error {
@@ -59,9 +59,7 @@ export function parseLaunchOptions(argv: readonly string[], env: NodeJS.ProcessE
     flags.set(m[1]!, value);
   }
   const port = count(env['PORT'], 'PORT', 3000, 0, 65535);
-  const redisUrl = env['REDIS_URL'] || undefined;
-  const sentinels = sentinelSettings(env);
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new UsageError(`REDIS_URL must start with redis:// or rediss://, got '${redisUrl}'.`);
+  const { redisUrl, sentinels } = redisFromEnv(env);
   return {
     hubs: count(flags.get('hubs') ?? env['HUBS'], flags.has('hubs') ? '--hubs' : 'HUBS', 2, 1),
     workers: count(flags.get('workers') ?? env['WORKERS'], flags.has('workers') ? '--workers' : 'WORKERS', 2, 0),
@@ -74,30 +72,17 @@ export function parseLaunchOptions(argv: readonly string[], env: NodeJS.ProcessE
 }
 
 /**
- * REDIS_SENTINELS and REDIS_SENTINEL_NAME, checked as the hub nodes and workers will check them
- * (@switchboard/backplane-redis redisTargetFromEnv), so a mistake stops npm start with one message
- * instead of every process exiting on it. The launcher keeps no dependency on that package.
+ * The Redis variables, read by the same function the hub nodes and workers use
+ * (`redisTargetFromEnv`), so a mistake stops npm start with one message instead of every process
+ * exiting on it. REDIS_CLUSTER_NODES is not for npm start (main.ts drops it).
  */
-function sentinelSettings(env: NodeJS.ProcessEnv): SentinelSettings | undefined {
-  const raw = env['REDIS_SENTINELS'];
-  if (!raw) {
-    for (const v of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD']) {
-      if (env[v]) throw new UsageError(`${v} is set but REDIS_SENTINELS is not; it applies only to Redis Sentinel. Set REDIS_SENTINELS or unset ${v}.`);
-    }
-    return undefined;
+function redisFromEnv(env: NodeJS.ProcessEnv): { redisUrl: string | undefined; sentinels: SentinelSettings | undefined } {
+  let target: RedisTarget | undefined;
+  try {
+    target = redisTargetFromEnv({ ...env, REDIS_CLUSTER_NODES: '' });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
-  const name = env['REDIS_SENTINEL_NAME']?.trim();
-  if (!name) throw new UsageError("REDIS_SENTINEL_NAME is required with REDIS_SENTINELS: the master group name of the sentinels' `sentinel monitor <name> ...`, e.g. mymaster.");
-  const addresses = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const m = /^\[?([^\]\s/]+?)\]?:(\d+)$/.exec(entry);
-      const port = m ? Number(m[2]) : 0;
-      if (!m || port < 1 || port > 65535) throw new UsageError(`REDIS_SENTINELS must be a comma-separated list of host:port (port 1-65535), got '${entry}'.`);
-      return { host: m[1]!, port };
-    });
-  if (!addresses.length) throw new UsageError('REDIS_SENTINELS is set but lists no host:port.');
-  return { raw, addresses, name };
+  if (isSentinelTarget(target)) return { redisUrl: undefined, sentinels: { raw: env['REDIS_SENTINELS']!.trim(), target } };
+  return { redisUrl: typeof target === 'string' ? target : undefined, sentinels: undefined };
 }

@@ -95,12 +95,11 @@ const urlChoice = (url: string, source: RedisChoice['source'], owned?: OwnedRedi
  * REDIS_SENTINELS and REDIS_SENTINEL_NAME; the passwords reach them through the environment they
  * inherit. REDIS_URL is cleared for them so the logs show one Redis, not two.
  */
-export async function chooseSentinel(s: SentinelSettings, env: NodeJS.ProcessEnv): Promise<RedisChoice> {
-  const sentinelPassword = env['REDIS_SENTINEL_PASSWORD'] || undefined;
-  const password = env['REDIS_PASSWORD'] || undefined;
+export async function chooseSentinel(s: SentinelSettings): Promise<RedisChoice> {
+  const { sentinels, name, sentinelPassword, password } = s.target;
   const client = new Redis({
-    sentinels: s.addresses.map((a) => ({ ...a })),
-    name: s.name,
+    sentinels: sentinels.map((a) => ({ ...a })),
+    name,
     ...(sentinelPassword ? { sentinelPassword } : {}),
     ...(password ? { password } : {}),
     lazyConnect: true,
@@ -112,16 +111,16 @@ export async function chooseSentinel(s: SentinelSettings, env: NodeJS.ProcessEnv
     enableOfflineQueue: false,
   });
   client.on('error', () => {});
-  const shown = `sentinel master '${s.name}' via ${s.raw}`;
+  const shown = `sentinel master '${name}' via ${s.raw}`;
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw new Error(`REDIS_SENTINELS=${s.raw} (REDIS_SENTINEL_NAME=${s.name}) does not lead to a master that answers: ${(err as Error).message}. Check the sentinels, the name and the passwords, or unset REDIS_SENTINELS.`);
+    throw new Error(`REDIS_SENTINELS=${s.raw} (REDIS_SENTINEL_NAME=${name}) does not lead to a master that answers: ${(err as Error).message}. Check the sentinels, the name and the passwords, or unset REDIS_SENTINELS.`);
   } finally {
     client.disconnect();
   }
-  return { env: { REDIS_SENTINELS: s.raw, REDIS_SENTINEL_NAME: s.name, REDIS_URL: '' }, shown, source: 'REDIS_SENTINELS' };
+  return { env: { REDIS_SENTINELS: s.raw, REDIS_SENTINEL_NAME: name, REDIS_URL: '' }, shown, source: 'REDIS_SENTINELS' };
 }
 
 /**

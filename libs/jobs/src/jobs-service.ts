@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { EnqueueOptions, EnqueueResult, JobListChange, JobListPage, JobNameOf, JobNamed, JobSetShape, JobSnapshot, JobTypeInfo, JobsOf, JobUpdate } from '@switchboard/contracts';
 import type { RedisTarget } from '@switchboard/backplane-redis';
 import { SwitchboardError, isSwitchboardError } from '@switchboard/protocol';
-import { Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
+import type { JobDefinition } from './define-job.js';
 import { JobCatalog, type JobSet } from './job-set.js';
 import { JobList, type ListScope } from './job-list.js';
 import { describeJobTypes } from './job-types.js';
@@ -120,15 +121,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
         now,
       );
       if (!created.created) return { jobId: created.jobId, duplicate: true };
-      await this.queue.add(job.name, job.data, {
-        jobId,
-        attempts: def.attempts,
-        ...(def.backoffMs ? { backoff: { type: 'fixed', delay: def.backoffMs } } : {}),
-        ...(opts.delayMs ? { delay: opts.delayMs } : {}),
-        ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
-        removeOnComplete: { age: 3600, count: 1000 },
-        removeOnFail: { age: 24 * 3600, count: 1000 },
-      });
+      await this.queue.add(job.name, job.data, bullOptions(jobId, def, opts));
       return { jobId };
     });
   }
@@ -157,15 +150,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
         jobs.map((j) => ({
           name: j.name,
           data: j.data,
-          opts: {
-            jobId: j.jobId,
-            attempts: j.definition.attempts,
-            ...(j.definition.backoffMs ? { backoff: { type: 'fixed', delay: j.definition.backoffMs } } : {}),
-            ...(j.opts.delayMs ? { delay: j.opts.delayMs } : {}),
-            ...(j.opts.priority !== undefined ? { priority: j.opts.priority } : {}),
-            removeOnComplete: { age: 3600, count: 1000 },
-            removeOnFail: { age: 24 * 3600, count: 1000 },
-          },
+          opts: bullOptions(j.jobId, j.definition, j.opts),
         })),
       );
       return { jobIds: jobs.map((j) => j.jobId) };
@@ -358,6 +343,19 @@ function checkId(jobId: unknown): string {
 
 function unavailable(what: string, reason: string): SwitchboardError {
   return new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis is unreachable (${what}: ${reason}); jobs cannot be enqueued, read or cancelled until it is back. Try again in a few seconds.`);
+}
+
+/** BullMQ's options for one job: its id, the definition's retry policy, the enqueue options, retention. */
+function bullOptions(jobId: string, definition: JobDefinition, opts: EnqueueOptions): JobsOptions {
+  return {
+    jobId,
+    attempts: definition.attempts,
+    ...(definition.backoffMs ? { backoff: { type: 'fixed', delay: definition.backoffMs } } : {}),
+    ...(opts.delayMs ? { delay: opts.delayMs } : {}),
+    ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: { age: 24 * 3600, count: 1000 },
+  };
 }
 
 function conflict(message: string): SwitchboardError {
