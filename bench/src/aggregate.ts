@@ -2,6 +2,7 @@ import type { FanoutResult, FanoutStack, RatePhase } from './fanout.js';
 import type { IdleResult, IdleStack } from './idle.js';
 import { aggregateJobs } from './jobs-aggregate.js';
 import type { JobsScenarioOptions, JobsScenarioResult } from './jobs-scenario.js';
+import type { ModeratePoint } from './moderate.js';
 import { median, round, spreadPercent } from './stats.js';
 
 /**
@@ -23,6 +24,8 @@ export interface Run {
   fanout: Partial<Record<FanoutStack | 'redis', FanoutResult>>;
   idle: Partial<Record<IdleStack, IdleResult>>;
   jobs?: JobsScenarioResult;
+  /** The moderate-rate points (moderate.ts), this checkout's and `--compare`'s. */
+  moderate?: ModeratePoint[];
 }
 
 export interface Figure {

@@ -9,6 +9,8 @@ import { aggregate, type Run } from './aggregate.js';
 import { runFanout, runRedisLimit, type FanoutOptions, type FanoutStack } from './fanout.js';
 import { runIdle, type IdleOptions } from './idle.js';
 import { runJobsScenario, type JobsScenarioOptions } from './jobs-scenario.js';
+import { runModerate, type ModerateOptions } from './moderate.js';
+import { aggregateModerate, renderModerate } from './moderate-report.js';
 import { cpuSpeedMs, loadAverage, redisPid } from './proc.js';
 import { renderMarkdown, type ReportHeader } from './report-markdown.js';
 import { PAD } from './roles/source.js';
@@ -17,7 +19,7 @@ import { round } from './stats.js';
 /**
  * `npm run bench` (full: 3 runs), `-- --quick` (1 smaller run), `-- --smoke` (about 30 s, what CI
  * runs so the benchmark cannot rot; no figure is judged). Options: `--runs=N`,
- * `--only=fanout,limits,idle,jobs`, `--profile` (hub and Socket.IO nodes, and the jobs scenarios'
+ * `--only=fanout,moderate,limits,idle,jobs`, `--profile` (hub and Socket.IO nodes, and the jobs scenarios'
  * hub nodes and workers, write CPU profiles to bench/results/profiles/), `--compare=<dir>
  * [--compare-label=x]` (Switchboard from another built checkout too, for before/after). Every role
  * runs in its own process (bench/README.md). Writes bench/results/latest.{json,md} (full, 3+ runs,
@@ -29,7 +31,7 @@ const args = process.argv.slice(2);
 const mode: Mode = args.includes('--smoke') ? 'smoke' : args.includes('--quick') ? 'quick' : 'full';
 const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const runs = Number(arg('runs') ?? (mode === 'full' ? 3 : 1));
-const only = new Set((arg('only') ?? 'fanout,limits,idle,jobs').split(','));
+const only = new Set((arg('only') ?? 'fanout,moderate,limits,idle,jobs').split(','));
 const profile = args.includes('--profile');
 /** `--compare=<dir>`: also run Switchboard's fan-out and idle scenarios with hub nodes and publisher from another (built) checkout, in the same runs, for before/after figures. */
 const compareRoot = arg('compare');
@@ -43,10 +45,14 @@ const compareLabel = arg('compare-label') ?? 'compare';
  */
 const JOBS_COMMON = { workers: 2, concurrency: 50, poolSize: 1, hubs: 2, clientProcesses: 2, connectionsPerProcess: 50, window: 400, bullWindow: 1000, bullBatch: 250 };
 
-const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: JobsScenarioOptions }> = {
+/** The moderate-rate scenario (moderate.ts, issue 17): the same for every stack, 20,000 deliveries/s at C = 1,000 and 5,000. */
+const MODERATE: ModerateOptions = { clients: [1000, 5000], groups: 10, clientProcesses: 2, ratePerSecond: 20_000, warmupMs: 1000, measureMs: 3000, stacks: ['raw-ws', 'socketio', 'switchboard-json'] };
+
+const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: JobsScenarioOptions; moderate: ModerateOptions }> = {
   full: {
     fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 1000, measureMs: 4000, rateWarmupMs: 1000, rateMs: 3000, window: 20_000, budget: { budgetMs: 20, probes: 2, warmupMs: 500, measureMs: 800 } },
     idle: { connections: 4000, groups: 10, clientProcesses: 2, settleMs: 700 },
+    moderate: MODERATE,
     jobs: {
       ...JOBS_COMMON,
       warmupMs: 2000,
@@ -60,12 +66,14 @@ const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: Job
   quick: {
     fanout: { clients: 1000, groups: 10, clientProcesses: 2, warmupMs: 400, measureMs: 1500, rateWarmupMs: 400, rateMs: 1000, window: 20_000, budget: { budgetMs: 20, probes: 1, warmupMs: 300, measureMs: 700 } },
     idle: { connections: 2500, groups: 10, clientProcesses: 2, settleMs: 400 },
+    moderate: { ...MODERATE, warmupMs: 500, measureMs: 2000 },
     // Worker scaling (a restart of the workers per point) only in full mode: quick stays near 90 s.
     jobs: { ...JOBS_COMMON, warmupMs: 500, measureMs: 1500, firstWarmupMs: 1000, drainMs: 20_000, progress: { jobs: 1000, warmupMs: 500, measureMs: 1500 }, scaling: { workers: [], hubs: [1, 2] } },
   },
   smoke: {
     fanout: { clients: 40, groups: 4, clientProcesses: 1, warmupMs: 100, measureMs: 300, rateWarmupMs: 100, rateMs: 300, window: 2000, budget: { budgetMs: 20, probes: 1, warmupMs: 100, measureMs: 200 } },
     idle: { connections: 100, groups: 4, clientProcesses: 1, settleMs: 200 },
+    moderate: { ...MODERATE, clients: [40], groups: 4, clientProcesses: 1, ratePerSecond: 2000, warmupMs: 100, measureMs: 300 },
     jobs: {
       ...JOBS_COMMON,
       clientProcesses: 1,
@@ -83,11 +91,15 @@ const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: Job
   },
 };
 const config = CONFIG[mode];
+// `--moderate-clients=1000,5000`, `--moderate-stacks=switchboard-json,raw-ws`: a subset of the moderate-rate points.
+if (arg('moderate-clients')) config.moderate.clients = arg('moderate-clients')!.split(',').map(Number);
+if (arg('moderate-stacks')) config.moderate.stacks = arg('moderate-stacks')!.split(',') as FanoutStack[];
 const profileDir = new URL('../results/profiles/', import.meta.url);
 if (profile) {
   mkdirSync(profileDir, { recursive: true });
   config.fanout.serverNodeOptions = `--import=${new URL('./roles/cpu-profile.js', import.meta.url).href}`;
   config.jobs.nodeOptions = config.fanout.serverNodeOptions;
+  config.moderate.serverNodeOptions = config.fanout.serverNodeOptions;
   process.env['BENCH_PROFILE_DIR'] = profileDir.pathname;
 }
 
@@ -133,6 +145,10 @@ async function oneRun(i: number): Promise<Run> {
         run.fanout.redis = await runRedisLimit(config.fanout, env, envelopeBytes());
       }
     }
+    if (only.has('moderate')) {
+      run.moderate = await runModerate(config.moderate, env, (s) => log(`run ${i}: ${s}`));
+      if (compareRoot) run.moderate.push(...(await runModerate(config.moderate, env, (s) => log(`run ${i}: ${s}`), { root: compareRoot, label: compareLabel }, ['switchboard-json'])));
+    }
     if (only.has('idle')) {
       for (const stack of ['socketio', 'switchboard', 'raw-ws'] as const) {
         log(`run ${i}: idle connections, ${stack}`);
@@ -175,6 +191,8 @@ function redisVersion(): string {
 }
 const hubServerUrl = new URL('../../libs/hub-server/package.json', import.meta.url).href;
 
+const moderateRuns = results.flatMap((r) => (r.moderate ? [r.moderate] : []));
+const moderate = moderateRuns.length ? aggregateModerate(moderateRuns, config.moderate, mode !== 'smoke') : undefined;
 const agg = aggregate(results, { mode, idleConnections: config.idle.connections, jobs: config.jobs, ...(compareRoot ? { compareRoot } : {}), compareLabel });
 const header: ReportHeader = {
   date: new Date().toISOString(),
@@ -200,10 +218,11 @@ const report = {
   idle: { setup: config.idle, stacks: agg.idle },
   targets: agg.targets,
   ...(agg.jobs ? { jobs: agg.jobs } : {}),
+  ...(moderate ? { moderate } : {}),
   ...(agg.compare ? { compare: agg.compare } : {}),
 };
 
-const md = renderMarkdown(header, agg, { fanout: config.fanout, idle: config.idle, jobs: config.jobs, tickJsonBytes });
+const md = renderMarkdown(header, agg, { fanout: config.fanout, idle: config.idle, jobs: config.jobs, tickJsonBytes }) + (moderate ? `\n${renderModerate(moderate, runs).join('\n')}` : '');
 const dir = new URL('../results/', import.meta.url);
 mkdirSync(dir, { recursive: true });
 const base = compareRoot ? `compare-${mode}` : mode === 'full' && !arg('only') && runs >= 3 ? 'latest' : mode;
@@ -219,6 +238,9 @@ for (const r of results) {
     if (!(f.maxDeliveredPerSecond > 0)) problems.push(`${stack}: nothing delivered at the maximum rate`);
     if (f.maxDeliveredRatio < 1) problems.push(`${stack}: ${(1 - f.maxDeliveredRatio) * 100}% lost at the maximum rate`);
     for (const p of [f.halfLoad, f.quarterLoad, f.commonLoad]) if (p && !(p.deliveredRatio >= 1)) problems.push(`${stack}: delivered/expected ${p.deliveredRatio} at ${Math.round(p.targetPerSecond)}/s`);
+  }
+  for (const p of r.moderate ?? []) {
+    if (!(p.phase.deliveredRatio >= 1)) problems.push(`moderate, ${p.stack}${p.checkout ? ` (${p.checkout})` : ''}, C = ${p.clients}: delivered/expected ${p.phase.deliveredRatio}`);
   }
   for (const [stack, i] of Object.entries(r.idle)) if (!Number.isFinite(i.bytesPerConnection)) problems.push(`${stack}: no idle memory reading`);
   if (r.jobs) {

@@ -36,6 +36,21 @@ describe('WriteLoadController.adjust', () => {
     expect(c.intervalMs).toBe(0);
   });
 
+  it('ignores lateness while its own loop is nearly idle (other processes hold the cores): never starts, and shrinks a held interval', () => {
+    const { c } = controller();
+    for (let i = 0; i < 6; i++) c.adjust(10, 0.1);
+    expect(c.intervalMs).toBe(0);
+    const held = controller().c;
+    held.intervalMs = 12;
+    held.adjust(10, 0.1);
+    expect(held.intervalMs).toBe(12); // one calm window is not enough
+    held.adjust(10, 0.1);
+    expect(held.intervalMs).toBeCloseTo(12 * 0.5 - 0.25);
+    // The same lateness with the loop doing real work does raise it.
+    held.adjust(10, 0.4);
+    expect(held.intervalMs).toBeCloseTo((12 * 0.5 - 0.25) * 2);
+  });
+
   it('starts from 1 ms when a quarter of the cap is less', () => {
     const { c } = controller(2);
     c.adjust(10);

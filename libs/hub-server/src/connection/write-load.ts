@@ -37,14 +37,16 @@ export interface WriteLoadOptions {
  * `saturatedBusy` of a window counts as late (saturated) too. Every `windowMs`, the mean of the lateness measured decides (the mean, not the
  * worst: one GC pause or preemption among calm probes is not load, while a machine short of cores
  * makes most probes late):
- * - above `highLagMs` (or the loop saturated): double the interval, up to the largest cap the
+ * - above `highLagMs` while the loop is busy at least `idleBusy` (or the loop saturated): double the interval, up to the largest cap the
  *   servers set (`maxWriteDelayMs`): fewer, larger writes free the CPU whose lack made the loop
  *   late. From 0 it takes two late windows in a row and starts at a quarter of the cap;
  * - below `lowLagMs` for `calmWindows` windows in a row: shrink it (×0.85 − 0.25 ms per window,
  *   ×0.7 − 0.25 ms under a third of `lowLagMs`; to 0), so a node that keeps up holds nothing back
  *   and adds no latency. Gently, because just under the interval a busy node needs it saturates
  *   again. But halved (×0.5 − 0.25 ms) when the event loop was busy less than `idleBusy` of the
- *   window: halving the interval at most doubles the writes, which cannot saturate a loop that idle;
+ *   window, late or not: halving the interval at most doubles the writes, which cannot saturate a
+ *   loop that idle, and lateness there is other processes holding the cores (the node's own work
+ *   does not demand holding; a real-time node at a moderate rate must not pay latency for it);
  * - between, or after a window with long gaps between writes (no evidence either way): keep it.
  * The measurements behind each rule: bench/README.md, "How the write-load controller got its rules".
  *
@@ -137,14 +139,18 @@ export class WriteLoadController {
   adjust(lateMs: number, busy = 0.5): void {
     const { highLagMs, lowLagMs, calmWindows, idleBusy, saturatedBusy } = this.options;
     let next = Math.min(this.intervalMs, this.ceilingMs);
-    if (lateMs > highLagMs || busy > saturatedBusy) {
+    // Lateness counts only when this node's own work fills the loop: a loop busy less than
+    // idleBusy that still runs late is waiting for cores other processes hold (a load generator,
+    // Redis, other services). Holding its writes would add latency and save almost nothing.
+    const ownWork = busy >= idleBusy;
+    if (busy > saturatedBusy || (lateMs > highLagMs && ownWork)) {
       this.calm = 0;
       this.late++;
       // From nothing, only when two windows in a row were late (one GC pause or preemption is
       // not load), and then at a quarter of the cap, so coalescing catches up with a sudden burst.
       if (next === 0) next = this.late >= 2 ? Math.max(1, this.ceilingMs / 4) : 0;
       else next *= 2;
-    } else if (lateMs < lowLagMs) {
+    } else if (lateMs < lowLagMs || !ownWork) {
       this.late = 0;
       // Faster when the loop is nowhere near late.
       if (++this.calm >= calmWindows) {
