@@ -224,12 +224,12 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       }
       if (values.name === '') throw new UsageError('--name needs a value', usage);
       if (values.cursor === '') throw new UsageError('--cursor needs a value', usage);
-      const query: JobListQuery = {
-        ...(state !== undefined ? { state } : {}),
-        ...(values.name !== undefined ? { name: values.name } : {}),
-        ...(values.limit !== undefined ? { limit: positiveInt('limit', values.limit, usage, 200) } : {}),
-        ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
-      };
+      // Only the keys given: the query is sent to the hub as it is (MessagePack would send an undefined as nil).
+      const query: { -readonly [K in keyof JobListQuery]: JobListQuery[K] } = {};
+      if (state !== undefined) query.state = state;
+      if (values.name !== undefined) query.name = values.name;
+      if (values.limit !== undefined) query.limit = positiveInt('limit', values.limit, usage, 200);
+      if (values.cursor !== undefined) query.cursor = values.cursor;
       command = { kind, query, all: values.all ?? false };
       break;
     }

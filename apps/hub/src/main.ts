@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { createServer } from 'node:http';
 import type { SystemClient } from '@switchboard/contracts';
-import { createRedisBackplane, describeTarget } from '@switchboard/backplane-redis';
+import { createRedisBackplane, describeTarget, quitClient } from '@switchboard/backplane-redis';
 import { HubServer, parseRequestUrl, type HubDefinition, type HubEndpoint } from '@switchboard/hub-server';
-import { DEMO_JOBS_MODULE, JobKeys, JobsService, SystemRegistry, failFastClient, jobGroup, loadJobsModule, queueCounter, quit, type JobCatalog } from '@switchboard/jobs';
+import { DEMO_JOBS_MODULE, JobKeys, JobsService, SystemRegistry, failFastClient, jobGroup, loadJobsModule, queueCounter, type JobCatalog } from '@switchboard/jobs';
 import { createJobsHub, handleJobsApi, type JobsApiHost } from '@switchboard/jobs/hub';
 import { isSwitchboardError } from '@switchboard/protocol';
 import { benchHub } from './bench-hub.js';
@@ -187,7 +187,7 @@ async function shutdown(signal: string): Promise<void> {
   const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   await Promise.allSettled([jobsService?.close(), queue?.close()]);
-  await Promise.allSettled([statusClient ? quit(statusClient) : undefined, backplane?.close()]);
+  await Promise.allSettled([statusClient ? quitClient(statusClient) : undefined, backplane?.close()]);
   await httpClosed;
   logger.info({}, 'stopped');
   process.exit(0);

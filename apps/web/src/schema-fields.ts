@@ -142,10 +142,10 @@ export function fieldOf(key: string, raw: unknown, required: boolean): FieldSpec
     return {
       ...base,
       kind: type,
-      ...(bound(inner['minimum']) !== undefined ? { minimum: bound(inner['minimum']) } : {}),
-      ...(bound(inner['maximum']) !== undefined ? { maximum: bound(inner['maximum']) } : {}),
-      ...(bound(inner['exclusiveMinimum']) !== undefined ? { exclusiveMinimum: bound(inner['exclusiveMinimum']) } : {}),
-      ...(bound(inner['exclusiveMaximum']) !== undefined ? { exclusiveMaximum: bound(inner['exclusiveMaximum']) } : {}),
+      minimum: bound(inner['minimum']),
+      maximum: bound(inner['maximum']),
+      exclusiveMinimum: bound(inner['exclusiveMinimum']),
+      exclusiveMaximum: bound(inner['exclusiveMaximum']),
       ...(multipleOf !== undefined && multipleOf > 0 ? { multipleOf } : {}),
     };
   }
@@ -153,8 +153,8 @@ export function fieldOf(key: string, raw: unknown, required: boolean): FieldSpec
     return {
       ...base,
       kind: 'string',
-      ...(num(inner['minLength']) !== undefined ? { minLength: num(inner['minLength']) } : {}),
-      ...(num(inner['maxLength']) !== undefined ? { maxLength: num(inner['maxLength']) } : {}),
+      minLength: num(inner['minLength']),
+      maxLength: num(inner['maxLength']),
       ...(str(inner['pattern']) ? { pattern: str(inner['pattern']) } : {}),
       ...(str(inner['format']) ? { format: str(inner['format']) } : {}),
     };
@@ -166,8 +166,8 @@ export function fieldOf(key: string, raw: unknown, required: boolean): FieldSpec
     ...base,
     kind: 'json',
     ...(jsonType ? { jsonType } : {}),
-    ...(num(inner['minItems']) !== undefined ? { minItems: num(inner['minItems']) } : {}),
-    ...(num(inner['maxItems']) !== undefined ? { maxItems: num(inner['maxItems']) } : {}),
+    minItems: num(inner['minItems']),
+    maxItems: num(inner['maxItems']),
     ...(jsonType === 'object' && Array.isArray(inner['required']) ? { requiredKeys: inner['required'].filter((k): k is string => typeof k === 'string') } : {}),
     example: JSON.stringify(exampleOf(inner)),
   };

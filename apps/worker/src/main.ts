@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import type { Server } from 'node:http';
+import { quitClient } from '@switchboard/backplane-redis';
 import type { JobsClient } from '@switchboard/contracts';
 import { createHubContext } from '@switchboard/hub-context';
-import { DEMO_JOBS_MODULE, JobKeys, JobsWorker, SystemRegistry, failFastClient, jobGroup, loadJobsModule, quit, type JobCatalog } from '@switchboard/jobs';
+import { DEMO_JOBS_MODULE, JobKeys, JobsWorker, SystemRegistry, failFastClient, jobGroup, loadJobsModule, type JobCatalog } from '@switchboard/jobs';
 import { isSwitchboardError } from '@switchboard/protocol';
 import { loadConfig, type WorkerConfig } from './config.js';
 import { Heartbeat } from './heartbeat.js';
@@ -100,7 +101,7 @@ async function shutdown(signal: string): Promise<void> {
   await heartbeat.stop();
   metricsServer?.close();
   metricsServer?.closeAllConnections();
-  await Promise.allSettled([hub.close(), quit(statusClient)]);
+  await Promise.allSettled([hub.close(), quitClient(statusClient)]);
   logger.info({}, 'stopped');
   process.exit(0);
 }

@@ -16,6 +16,8 @@ export {
   ACCEPTED_REDIS_TARGETS,
 } from './client-shape.js';
 export { sentinelOptions } from './sentinel.js';
+export { createRedisClient, type RedisClientOptions, type RedisConnectTarget } from './redis-client.js';
+export { quitClient, reconnectBackoff } from './client-lifecycle.js';
 
 export interface RedisBackplaneOptions {
   redis: RedisTarget;
@@ -45,8 +47,8 @@ export function createRedisBackplane(options: RedisBackplaneOptions): RedisBackp
       new BusScaleOut({
         bus,
         hubName,
-        ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
-        ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
+        prefix: options.prefix,
+        ackTimeoutMs: options.ackTimeoutMs,
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.metrics ? { metrics: options.metrics } : {}),
       }),

@@ -1,10 +1,11 @@
 import { SwitchboardError } from '@switchboard/protocol';
 import type { BackplaneMetrics, Bus } from '@switchboard/hub-server/backplane';
 import { silentLogger, type Logger } from '@switchboard/hub-server/backplane';
-import { Cluster, Redis, type ClusterNode } from 'ioredis';
-import { assertClusterSeeds, isClusterClient, isRedisClient, isSentinelTarget } from './client-shape.js';
+import type { Cluster, Redis } from 'ioredis';
+import { quitClient, reconnectBackoff } from './client-lifecycle.js';
+import { isClusterClient, isRedisClient } from './client-shape.js';
+import { createRedisClient } from './redis-client.js';
 import { describeTarget, type RedisTarget } from './redis-config.js';
-import { sentinelOptions } from './sentinel.js';
 
 /**
  * Counters the bus reports (apps/hub feeds prom-client with them), and the scale-outs over it
@@ -65,9 +66,6 @@ async function withinMs<T>(work: Promise<T>, ms: number): Promise<T | typeof LAT
   }
 }
 
-/** Reconnect forever with a capped backoff: a hub node outlives any Redis outage. */
-const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
-
 /**
  * The Bus over Redis pub/sub. Standalone Redis (and the master of a Sentinel group) uses PUBLISH/SUBSCRIBE; a Redis Cluster uses
  * sharded pub/sub (SPUBLISH/SSUBSCRIBE), so each channel lives on the shard of its slot.
@@ -103,28 +101,18 @@ export class RedisBus implements Bus {
     this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
     this.subscribeTimeoutMs = options.subscribeTimeoutMs ?? 10_000;
     const target = options.redis;
-    if (typeof target === 'string') {
-      this.pub = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: false });
-      this.ownsPub = true;
-      this.sharded = false;
-    } else if (isRedisClient(target)) {
-      this.pub = target;
-      this.ownsPub = false;
-      this.sharded = isClusterClient(target);
-    } else if (isSentinelTarget(target)) {
-      // The master of a Sentinel group: plain PUBLISH/SUBSCRIBE, like a standalone Redis. After a
-      // failover both connections find the new master through the sentinels, and the subscriber's
-      // 'ready' below restores the channels and fires onRestored, as after any outage.
-      this.pub = new Redis({ ...sentinelOptions(target), enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: false });
-      this.ownsPub = true;
-      this.sharded = false;
-    } else {
-      // Anything else must be cluster seeds; a wrong value fails here instead of retrying forever.
-      assertClusterSeeds(target);
-      this.pub = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1 } });
-      this.ownsPub = true;
-      this.sharded = true;
-    }
+    // A caller's client is used as it is (and stays the caller's). The master of a Sentinel group is
+    // used like a standalone Redis (plain PUBLISH/SUBSCRIBE): after a failover both connections find
+    // the new master through the sentinels, and the subscriber's 'ready' below restores the
+    // channels and fires onRestored, as after any outage. A Cluster uses sharded pub/sub.
+    this.pub = isRedisClient(target)
+      ? target
+      : createRedisClient(target, {
+          redis: { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: reconnectBackoff, lazyConnect: false },
+          cluster: { enableOfflineQueue: false, clusterRetryStrategy: reconnectBackoff, redisOptions: { maxRetriesPerRequest: 1 } },
+        });
+    this.ownsPub = this.pub !== target;
+    this.sharded = isClusterClient(this.pub);
     const onPubError = (err: Error) => this.onError('publisher', err);
     const onPubReady = () => {
       if (this.wasDown) this.logger.info({ redis: describeTarget(target) }, 'backplane: Redis is reachable again');
@@ -151,8 +139,8 @@ export class RedisBus implements Bus {
     if (this.sub) return this.sub;
     const sub: Client =
       isClusterClient(this.pub)
-        ? this.pub.duplicate(undefined, { shardedSubscribers: true, clusterRetryStrategy: retryStrategy })
-        : this.pub.duplicate({ autoResubscribe: false, enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy });
+        ? this.pub.duplicate(undefined, { shardedSubscribers: true, clusterRetryStrategy: reconnectBackoff })
+        : this.pub.duplicate({ autoResubscribe: false, enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy: reconnectBackoff });
     sub.on('error', (err: Error) => this.onError('subscriber', err));
     const onMessage = (channel: Buffer, message: Buffer) => {
       this.options.metrics?.received?.(message.length);
@@ -324,16 +312,8 @@ export class RedisBus implements Bus {
     this.closed = true;
     this.listeners.clear();
     this.restoredListeners.clear();
-    const quit = async (c: Client) => {
-      try {
-        await Promise.race([c.quit(), new Promise((r) => setTimeout(r, 1000))]);
-      } catch {
-        // already closed
-      }
-      c.disconnect();
-    };
-    if (this.sub) await quit(this.sub);
-    if (this.ownsPub) await quit(this.pub);
+    if (this.sub) await quitClient(this.sub);
+    if (this.ownsPub) await quitClient(this.pub);
     else this.detachPub();
   }
 }

@@ -1,9 +1,7 @@
 import type { RedisOptions } from 'ioredis';
+import { reconnectBackoff } from './client-lifecycle.js';
 import { assertSentinelTarget } from './client-shape.js';
 import type { RedisSentinelTarget } from './redis-config.js';
-
-/** Ask the sentinels again forever with a capped backoff (up to 2 s), like every other reconnect here. */
-const sentinelRetryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
 
 /**
  * The ioredis options that reach the master of a Sentinel group; every client builder spreads its
@@ -27,7 +25,8 @@ export function sentinelOptions(target: RedisSentinelTarget, option = 'redis'): 
     role: 'master',
     ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
     ...(target.password ? { password: target.password } : {}),
-    sentinelRetryStrategy,
+    // Ask the sentinels again forever with a capped backoff, like every other reconnect here.
+    sentinelRetryStrategy: reconnectBackoff,
     sentinelCommandTimeout: 2000,
   };
 }

@@ -31,7 +31,7 @@ export function buildConnection(url: string, options: ClientOptions): Connection
   };
   const builder = new signalR.HubConnectionBuilder()
     .withUrl(url, {
-      ...(options.transport !== undefined ? { transport: options.transport } : {}),
+      transport: options.transport,
       ...(options.skipNegotiation ? { skipNegotiation: true } : {}),
       ...(options.accessTokenFactory ? { accessTokenFactory: options.accessTokenFactory } : {}),
     })

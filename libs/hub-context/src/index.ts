@@ -81,7 +81,7 @@ export function createHubContext<C extends ClientMethods>(options: HubContextOpt
     role: 'publisher',
     prefix,
     metrics: { sendPublished: (_hub, target, receivers) => unheard.published(target, receivers) },
-    ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
+    ackTimeoutMs: options.ackTimeoutMs,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   let closed = false;

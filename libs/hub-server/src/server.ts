@@ -22,13 +22,11 @@ import type { RawConnection, RawConnectionHandler } from './hub/raw-endpoint.js'
 
 import { RequestInfo } from './http/request-info.js';
 import { refusals } from './refusals.js';
-import { ConnectionTokenCodec, type TokenClaims } from './http/token.js';
+import type { TokenClaims } from './http/token.js';
+import { TokenGate } from './http/token-gate.js';
 import type { Transport } from './connection/transport.js';
 import { bounceReattach, verdictForUnheld } from './transports/websocket-reattach.js';
 import { webSocketFrameLimit, WebSocketTransport } from './transports/websocket-transport.js';
-
-/** Closed connection ids remembered to refuse token reuse (see `ended`). */
-const MAX_ENDED_TRACKED = 100_000;
 
 /** Methods a connection URL takes (CORS preflights), and negotiate's. */
 const CONNECTION_METHODS = ['GET', 'POST', 'DELETE'] as const;
@@ -41,7 +39,8 @@ const NEGOTIATE_METHODS = ['POST'] as const;
  */
 export class HubServer {
   readonly options: ResolvedOptions;
-  private readonly tokens: ConnectionTokenCodec;
+  /** Connection tokens: minting, the checks of every transport request, and the connections that ended here. */
+  private readonly tokens: TokenGate;
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly connections = new Map<string, HubConnection>();
   private readonly rawConnections = new Set<WebSocket>();
@@ -49,11 +48,6 @@ export class HubServer {
   /** Server-Sent Events and long polling (http-transports.ts). */
   private readonly http: HttpTransports;
   private readonly heartbeat: NodeJS.Timeout;
-  /**
-   * Connection ids that ended here, until their token would expire: a token is single-use per
-   * node, so a leaked token cannot reopen a closed connection (with its id) on this node.
-   */
-  private readonly ended = new Map<string, number>();
   private closed = false;
   /** Set by `stopAccepting` (and `close`): negotiate and new transports are refused with 503. */
   private draining = false;
@@ -66,7 +60,7 @@ export class HubServer {
 
   constructor(options: HubServerOptions) {
     this.options = resolveOptions(options);
-    this.tokens = new ConnectionTokenCodec(this.options.secret);
+    this.tokens = new TokenGate(this.options.secret, this.options);
     const logger = this.options.logger;
     this.authenticator = this.options.jwt
       ? new JwtBearer({ onRejected: logRejections(logger), ...this.options.jwt }).authenticate
@@ -82,7 +76,7 @@ export class HubServer {
       },
       refuseIfFull: () => this.refuseIfFull(),
       hasWebSocket: (id) => this.connections.get(id)?.transport.name === 'WebSockets',
-      hasEnded: (id) => this.ended.has(id),
+      hasEnded: (id) => this.tokens.hasEnded(id),
       reattachElsewhere: (id) => {
         const c = this.connections.get(id);
         if (c?.transport.name !== 'WebSockets') return 'gone';
@@ -248,29 +242,11 @@ export class HubServer {
     return refusals.full(max);
   }
 
-  /** The claims of `token` when it is valid, unexpired and for `path`; otherwise undefined (logged). */
-  private openToken(token: string, path: string, req: IncomingMessage): TokenClaims | undefined {
-    const claims = this.tokens.open(token, this.options.now());
-    if (claims && claims.endpoint === path) return claims;
-    this.options.logger.warn({ path, remote: req.socket.remoteAddress }, 'refused a transport request with an invalid or expired connection token');
-    return undefined;
-  }
-
-  /** Why `user` may not use the connection of `claims` (status and text; logged), or undefined. Every request checks it. */
-  private userRefusal(claims: TokenClaims, user: HubUser | undefined, endpoint: Endpoint, req: IncomingMessage): [number, string] | undefined {
-    if ((user?.id ?? null) !== claims.userId) {
-      this.options.logger.warn({ path: claims.endpoint, connectionId: claims.connectionId, remote: req.socket.remoteAddress }, 'refused a transport request: the user differs from the one the connection token was issued to');
-      // No user at all (an access token that expired): 401 makes the official client get a new token and retry.
-      return user ? [403, 'The connection token was issued to another user.'] : [401, 'Unauthorized: this connection needs the access token of the user it was opened for.'];
-    }
-    return admission(endpoint, user) === 'forbidden' ? [403, 'The user lacks the role this hub requires.'] : undefined;
-  }
-
   /** Non-upgrade requests at a connection URL: SSE, long polling, POST sends, DELETE (http-transports.ts). */
   private handleTransportRequest(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint): void {
     const token = queryParam(url.searchParams, 'id');
     const path = endpoint.kind === 'hub' ? endpoint.hub.path : endpoint.path;
-    const claims = token ? this.openToken(token, path, req) : undefined;
+    const claims = token ? this.tokens.open(token, path, req) : undefined;
     if (!claims) {
       req.resume();
       return token ? sendText(res, 404, refusals.noConnection) : sendText(res, 400, refusals.connectionIdRequired);
@@ -284,7 +260,7 @@ export class HubServer {
   /** Every transport request is authenticated again and must carry the token's user (as the upgrade). */
   private async serveTransportRequest(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: Endpoint, claims: TokenClaims): Promise<void> {
     const user = await this.authenticate(req);
-    const refused = this.userRefusal(claims, user, endpoint, req);
+    const refused = this.tokens.userRefusal(claims, user, endpoint, req);
     if (refused) {
       req.resume();
       return sendText(res, refused[0], refused[1]);
@@ -319,9 +295,9 @@ export class HubServer {
     let connectionId: string;
     let expiresAt = this.options.now() + this.options.tokenTtlMs;
     if (token) {
-      const claims = this.openToken(token, path, req);
+      const claims = this.tokens.open(token, path, req);
       if (!claims) return refuseUpgrade(socket, 404, refusals.noConnection);
-      const refused = this.userRefusal(claims, user, endpoint, req);
+      const refused = this.tokens.userRefusal(claims, user, endpoint, req);
       if (refused) return refuseUpgrade(socket, refused[0], refused[1]);
       connectionId = claims.connectionId;
       if (this.http.has(connectionId)) return refuseUpgrade(socket, 400, refusals.changeTransports);
@@ -332,7 +308,7 @@ export class HubServer {
         const transport = existing.transport;
         return void this.wss.handleUpgrade(req, socket, head, (ws) => reattachHubSocket(ws, existing, transport, this.options.logger));
       }
-      if (this.ended.has(connectionId)) return refuseUpgrade(socket, 404, refusals.noConnection);
+      if (this.tokens.hasEnded(connectionId)) return refuseUpgrade(socket, 404, refusals.noConnection);
       if (endpoint.kind === 'hub' && endpoint.hub.statefulReconnect) {
         const verdict = await verdictForUnheld(endpoint.hub, connectionId, claims.issuedAt, this.options);
         if (verdict.kind === 'refuse') return refuseUpgrade(socket, verdict.status, verdict.text);
@@ -360,9 +336,7 @@ export class HubServer {
   private openHubConnection(hub: HubEndpoint, transport: Transport, init: ConnectionInit, tokenExpiresAt: number, onEnded?: () => void): HubConnection {
     const connection = new HubConnection(hub, transport, this.options, init, (c) => {
       if (this.connections.get(c.connectionId) === c) this.connections.delete(c.connectionId);
-      this.ended.set(c.connectionId, tokenExpiresAt);
-      // Bounded: under heavy churn the oldest entries go first (best effort, memory first).
-      if (this.ended.size > MAX_ENDED_TRACKED) this.ended.delete(this.ended.keys().next().value!);
+      this.tokens.end(c.connectionId, tokenExpiresAt);
       onEnded?.();
     });
     this.connections.set(init.connectionId, connection);
@@ -385,7 +359,7 @@ export class HubServer {
     const now = this.options.now();
     for (const c of this.connections.values()) c.heartbeat(now);
     this.http.tick(now);
-    for (const [id, expiresAt] of this.ended) if (expiresAt <= now) this.ended.delete(id);
+    this.tokens.prune(now);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { HasJobShape } from '@switchboard/contracts';
 import { SwitchboardError } from '@switchboard/protocol';
 import { describe, type TaskDefinition } from './define-task.js';
+import { definedOnly } from './defined-only.js';
 
 /**
  * A schema for a job's data: a zod schema (`z.object({...})`), or anything with zod's `safeParse`.
@@ -119,17 +120,18 @@ export function defineJob<const N extends string, Z extends DataSchema, const S 
   if (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > 100) throw invalid(`${where}: attempts must be an integer from 1 to 100, got ${describe(attempts)}.`);
   const backoffMs = spec.backoffMs ?? 0;
   if (!Number.isSafeInteger(backoffMs) || backoffMs < 0 || backoffMs > 86_400_000) throw invalid(`${where}: backoffMs must be an integer from 0 to 86400000, got ${describe(backoffMs)}.`);
-  return Object.freeze({
+  type Definition = JobDefinition<N, SchemaInput<Z>, S, Awaited<R>, SchemaOutput<Z>>;
+  return Object.freeze(definedOnly<Definition>({
     '~switchboard': JOB_BRAND,
     name: spec.name,
     schema: spec.schema as DataSchema<SchemaOutput<Z>>,
     stages: Object.freeze([...stages]),
     attempts,
     backoffMs,
-    ...(spec.title !== undefined ? { title: String(spec.title) } : {}),
-    ...(spec.description !== undefined ? { description: String(spec.description) } : {}),
-    process: spec.process as JobDefinition<N, SchemaInput<Z>, S, Awaited<R>, SchemaOutput<Z>>['process'],
-  });
+    title: spec.title === undefined ? undefined : String(spec.title),
+    description: spec.description === undefined ? undefined : String(spec.description),
+    process: spec.process as Definition['process'],
+  }));
 }
 
 /** True for a job definition from any copy of this package. */

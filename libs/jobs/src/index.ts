@@ -7,7 +7,7 @@ export { JobsWorker, type JobsWorkerOptions, type JobRunEnd, type JobRunOutcome 
 export { JobStore, parseSnapshot, lostUpdate, TERMINAL, type JobPatch } from './job-store.js';
 export { JobKeys, SystemKeys, jobGroup, jobIdOfGroup, JOB_ID_PATTERN } from './keys.js';
 export { SystemRegistry, queueCounter, type SystemRegistryOptions, type QueueCounter } from './system-registry.js';
-export { commandClient, failFastClient, quit } from './redis-client.js';
+export { commandClient, failFastClient } from './redis-client.js';
 export { TaskPool, type TaskPoolOptions, type RunOptions } from './pool.js';
 export { ProgressThrottle } from './progress-throttle.js';
 export { z } from 'zod';

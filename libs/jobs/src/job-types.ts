@@ -1,6 +1,7 @@
 import type { JobTypeInfo } from '@switchboard/contracts';
 import { z } from 'zod';
 import type { JobDefinition } from './define-job.js';
+import { definedOnly } from './defined-only.js';
 
 /**
  * What clients learn about a job set (`jobTypes()`, `GET /api/job-types`): names, titles, stages,
@@ -10,14 +11,16 @@ import type { JobDefinition } from './define-job.js';
  * (anything): the hub validates with the real schema anyway.
  */
 export function describeJobTypes(definitions: readonly JobDefinition[]): JobTypeInfo[] {
-  return definitions.map((d) => ({
-    name: d.name,
-    ...(d.title !== undefined ? { title: d.title } : {}),
-    ...(d.description !== undefined ? { description: d.description } : {}),
-    stages: [...d.stages],
-    attempts: d.attempts,
-    schema: jsonSchemaOf(d.schema),
-  }));
+  return definitions.map((d) =>
+    definedOnly({
+      name: d.name,
+      title: d.title,
+      description: d.description,
+      stages: [...d.stages],
+      attempts: d.attempts,
+      schema: jsonSchemaOf(d.schema),
+    }),
+  );
 }
 
 function jsonSchemaOf(schema: unknown): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EnqueueOptions, EnqueueResult, JobListChange, JobListPage, JobNameOf, JobNamed, JobSetShape, JobSnapshot, JobTypeInfo, JobsOf, JobUpdate } from '@switchboard/contracts';
-import type { RedisTarget } from '@switchboard/backplane-redis';
+import { quitClient, type RedisTarget } from '@switchboard/backplane-redis';
 import { SwitchboardError, isSwitchboardError } from '@switchboard/protocol';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { JobDefinition } from './define-job.js';
@@ -9,8 +9,9 @@ import { JobList, type ListScope } from './job-list.js';
 import { describeJobTypes } from './job-types.js';
 import { JOB_ID_PATTERN, JobKeys } from './keys.js';
 import { JobStore, TERMINAL } from './job-store.js';
+import { definedOnly } from './defined-only.js';
 import { SILENT, type JobsLogger } from './outage-log.js';
-import { quit, requestClient } from './redis-client.js';
+import { requestClient } from './redis-client.js';
 
 export interface JobsServiceOptions<S extends JobSetShape = JobSetShape> {
   /** The job set this deployment runs (the same as the workers'): an array of defineJob results, or a loaded catalog. */
@@ -117,7 +118,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
         jobId,
         job.name,
         owner,
-        { ...(opts.delayMs ? { dueAt: now + opts.delayMs } : {}), ...(opts.priority !== undefined ? { priority: opts.priority } : {}), ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}) },
+        { dueAt: opts.delayMs ? now + opts.delayMs : undefined, priority: opts.priority, idempotencyKey: opts.idempotencyKey },
         now,
       );
       if (!created.created) return { jobId: created.jobId, duplicate: true };
@@ -145,7 +146,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
       }
     });
     return this.bounded('enqueue', async () => {
-      await this.store.createMany(jobs.map((j) => ({ jobId: j.jobId, name: j.name, owner, options: { ...(j.opts.delayMs ? { dueAt: now + j.opts.delayMs } : {}), ...(j.opts.priority !== undefined ? { priority: j.opts.priority } : {}) } })), now);
+      await this.store.createMany(jobs.map((j) => ({ jobId: j.jobId, name: j.name, owner, options: { dueAt: j.opts.delayMs ? now + j.opts.delayMs : undefined, priority: j.opts.priority } })), now);
       await this.queue.addBulk(
         jobs.map((j) => ({
           name: j.name,
@@ -330,7 +331,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
 
   async close(): Promise<void> {
     await this.queue.close();
-    if (this.owned) await quit(this.redis);
+    if (this.owned) await quitClient(this.redis);
   }
 }
 
@@ -347,15 +348,15 @@ function unavailable(what: string, reason: string): SwitchboardError {
 
 /** BullMQ's options for one job: its id, the definition's retry policy, the enqueue options, retention. */
 function bullOptions(jobId: string, definition: JobDefinition, opts: EnqueueOptions): JobsOptions {
-  return {
+  return definedOnly<JobsOptions>({
     jobId,
     attempts: definition.attempts,
     ...(definition.backoffMs ? { backoff: { type: 'fixed', delay: definition.backoffMs } } : {}),
     ...(opts.delayMs ? { delay: opts.delayMs } : {}),
-    ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+    priority: opts.priority,
     removeOnComplete: { age: 3600, count: 1000 },
     removeOnFail: { age: 24 * 3600, count: 1000 },
-  };
+  });
 }
 
 function conflict(message: string): SwitchboardError {
@@ -374,7 +375,8 @@ function checkOptions(options: unknown): EnqueueOptions {
   if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey))) throw optionsInvalid(`idempotencyKey must be 1-200 printable characters without spaces, got ${JSON.stringify(idempotencyKey)}`);
   const watch = (options as Record<string, unknown>)['watch'];
   if (watch !== undefined && typeof watch !== 'boolean') throw optionsInvalid(`watch must be true or false, got ${JSON.stringify(watch)}`);
-  return { ...(delayMs !== undefined ? { delayMs: delayMs as number } : {}), ...(priority !== undefined ? { priority: priority as number } : {}), ...(idempotencyKey !== undefined ? { idempotencyKey: idempotencyKey as string } : {}) };
+  // Only the options given: enqueueMany refuses any `'idempotencyKey' in opts`.
+  return definedOnly({ delayMs: delayMs as number | undefined, priority: priority as number | undefined, idempotencyKey: idempotencyKey as string | undefined });
 }
 
 function optionsInvalid(message: string): SwitchboardError {

@@ -1,5 +1,5 @@
 import type { JobUpdate } from '@switchboard/contracts';
-import type { RedisTarget } from '@switchboard/backplane-redis';
+import { quitClient, type RedisTarget } from '@switchboard/backplane-redis';
 import { SwitchboardError } from '@switchboard/protocol';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
@@ -10,7 +10,7 @@ import { JobStore, type JobPatch } from './job-store.js';
 import { TaskPool } from './pool.js';
 import { logOutages, SILENT, type JobsLogger } from './outage-log.js';
 import { ProgressThrottle } from './progress-throttle.js';
-import { commandClient, duplicateClient, quit } from './redis-client.js';
+import { commandClient, duplicateClient } from './redis-client.js';
 
 export interface JobsWorkerOptions {
   /** The job set this worker runs (the same as the hub nodes'): an array of defineJob results, or a loaded catalog. */
@@ -82,7 +82,7 @@ export class JobsWorker {
     this.redis = client;
     this.owned = owned;
     this.store = new JobStore(client, this.keys);
-    this.pool = new TaskPool(options.poolSize !== undefined ? { size: options.poolSize } : {});
+    this.pool = new TaskPool({ size: options.poolSize });
     this.log = options.logger ?? SILENT;
     if (this.owned) logOutages(this.redis, this.log, 'job store connection');
     this.worker = new Worker(this.keys.queueName, (job, token, signal) => this.process(job, token, signal), {
@@ -226,7 +226,7 @@ export class JobsWorker {
         this.log.info({ jobId }, 'handed a running job back to the queue (shutdown)');
         throw new WaitingError();
       }
-      const where = { progress: reached.p, ...(reached.stage !== undefined ? { stage: reached.stage } : {}) };
+      const where = { progress: reached.p, stage: reached.stage };
       if (abort.signal.aborted || cancelRequested) {
         await write({ state: 'cancelled', ...where });
         ended('cancelled');
@@ -264,7 +264,7 @@ export class JobsWorker {
     }
     await closing;
     await this.pool.destroy();
-    await quit(this.subscriber);
-    if (this.owned) await quit(this.redis);
+    await quitClient(this.subscriber);
+    if (this.owned) await quitClient(this.redis);
   }
 }

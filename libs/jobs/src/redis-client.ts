@@ -1,22 +1,19 @@
-import { assertClusterSeeds, isClusterClient, isRedisClient, isSentinelTarget, sentinelOptions, type RedisTarget } from '@switchboard/backplane-redis';
-import { Cluster, Redis, type ClusterNode } from 'ioredis';
+import { createRedisClient, isClusterClient, isRedisClient, reconnectBackoff, type RedisTarget } from '@switchboard/backplane-redis';
+import type { Cluster, Redis } from 'ioredis';
+
+// The job queue's connection settings. Opening a client for each target form (URL, cluster seeds,
+// Sentinel group), the reconnect backoff and closing (`quitClient`) are @switchboard/backplane-redis'
+// helpers; what is here is only which options each use gets. A Sentinel client finds the new
+// master after a failover.
 
 /**
  * A command connection for BullMQ and the job store. BullMQ needs `maxRetriesPerRequest: null`
  * (blocking commands must survive reconnects). Returns whether the caller owns (must close) it.
- * Every builder here takes each target form (URL, caller's client, cluster seeds, Sentinel group)
- * and keeps its own options for each; a Sentinel client finds the new master after a failover.
  */
 export function commandClient(target: RedisTarget): { client: Redis | Cluster; owned: boolean } {
-  if (typeof target === 'string') return { client: new Redis(target, { maxRetriesPerRequest: null }), owned: true };
   if (isRedisClient(target)) return { client: target, owned: false };
-  if (isSentinelTarget(target)) return { client: new Redis({ ...sentinelOptions(target), maxRetriesPerRequest: null }), owned: true };
-  assertClusterSeeds(target);
-  return { client: new Cluster(target.cluster as ClusterNode[], { redisOptions: { maxRetriesPerRequest: null } }), owned: true };
+  return { client: createRedisClient(target, { redis: { maxRetriesPerRequest: null }, cluster: { redisOptions: { maxRetriesPerRequest: null } } }), owned: true };
 }
-
-/** Reconnect forever with a capped backoff (up to 2 s between attempts). */
-const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
 
 /**
  * A connection for status work (heartbeats, the system view, readiness): no offline queue, so
@@ -25,13 +22,13 @@ const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(tim
  */
 export function failFastClient(target: RedisTarget): Redis | Cluster {
   let client: Redis | Cluster;
-  if (typeof target === 'string') client = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
-  else if (isClusterClient(target)) client = target.duplicate(undefined, { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy });
-  else if (isRedisClient(target)) client = target.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
-  else if (isSentinelTarget(target)) client = new Redis({ ...sentinelOptions(target), enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+  if (isClusterClient(target)) client = target.duplicate(undefined, { enableOfflineQueue: false, clusterRetryStrategy: reconnectBackoff });
+  else if (isRedisClient(target)) client = target.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: reconnectBackoff });
   else {
-    assertClusterSeeds(target);
-    client = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1 } });
+    client = createRedisClient(target, {
+      redis: { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: reconnectBackoff },
+      cluster: { enableOfflineQueue: false, clusterRetryStrategy: reconnectBackoff, redisOptions: { maxRetriesPerRequest: 1 } },
+    });
   }
   // Failures surface as rejected commands and as `status`; without a listener ioredis would print
   // every connection error of an outage to the console.
@@ -44,15 +41,6 @@ export function duplicateClient(client: Redis | Cluster): Redis | Cluster {
   return isClusterClient(client) ? client.duplicate() : client.duplicate({ maxRetriesPerRequest: null });
 }
 
-export async function quit(client: Redis | Cluster): Promise<void> {
-  try {
-    await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1000))]);
-  } catch {
-    // already closed
-  }
-  client.disconnect();
-}
-
 /**
  * The connection for request paths (JobsService: REST, the jobs hub, the CLI): no offline queue, so a
  * command fails at once while Redis is unreachable instead of queueing for the whole outage (what
@@ -61,14 +49,11 @@ export async function quit(client: Redis | Cluster): Promise<void> {
  * owns (must close) it; a caller's own client is used as it is.
  */
 export function requestClient(target: RedisTarget, timeoutMs: number): { client: Redis | Cluster; owned: boolean } {
-  if (typeof target !== 'string' && isRedisClient(target)) return { client: target, owned: false };
-  let client: Redis | Cluster;
-  if (typeof target === 'string') client = new Redis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: timeoutMs, retryStrategy });
-  else if (isSentinelTarget(target)) client = new Redis({ ...sentinelOptions(target), enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: timeoutMs, retryStrategy });
-  else {
-    assertClusterSeeds(target);
-    client = new Cluster(target.cluster as ClusterNode[], { enableOfflineQueue: false, clusterRetryStrategy: retryStrategy, redisOptions: { maxRetriesPerRequest: 1, commandTimeout: timeoutMs } });
-  }
+  if (isRedisClient(target)) return { client: target, owned: false };
+  const client = createRedisClient(target, {
+    redis: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: timeoutMs, retryStrategy: reconnectBackoff },
+    cluster: { enableOfflineQueue: false, clusterRetryStrategy: reconnectBackoff, redisOptions: { maxRetriesPerRequest: 1, commandTimeout: timeoutMs } },
+  });
   // Failures reach the caller as rejected commands; without a listener ioredis would print every
   // connection error of an outage to the console (not as JSON).
   client.on('error', () => {});

@@ -8,6 +8,7 @@ import type { ForwardedRequest, TransportReply, TransportRequestHandler, Transpo
 import type { Bus } from './bus.js';
 import type { BusScaleOutOptions, SendTarget } from './scaleout-options.js';
 import { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
+import { ChannelSubscriptions } from './channel-subscriptions.js';
 import { PendingReplies, PendingSums } from './pending-replies.js';
 import { wallClockMs } from './wall-clock.js';
 import { EnvelopeKind, GroupAction, SEND_TARGET_NAMES, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
@@ -42,19 +43,13 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private readonly sendPublished: ((hub: string, target: SendTarget, receivers: number) => void) | undefined;
   private readonly pending = new PendingReplies();
   private readonly sums = new PendingSums();
-  /**
-   * The latest (un)subscribe started per group/user channel, until it settles. A member added
-   * while another member's subscribe is still in flight waits for it, so every add resolves only
-   * once the channel is live (as ASP.NET's RedisSubscriptionManager does under its lock).
-   */
-  private readonly inflight = new Map<string, Promise<void>>();
+  /** The group, user and connection channels subscribed, and their subscribes in flight. */
+  private readonly subscriptions: ChannelSubscriptions;
   private readonly allSubscribed: Promise<void>;
   private readonly removeListener: () => void;
   private readonly removeRestored: () => void;
   private readonly restoredListeners = new Set<(scope: RestoredScope) => void>();
   private returnsReady: Promise<void> | undefined;
-  /** Holders of each connection channel (the hub connection, its HTTP transport); subscribed while > 0. */
-  private readonly connectionHolds = new Map<string, number>();
   private transportHandler: TransportRequestHandler | undefined;
   /** Transport requests forwarded to this node and not answered yet, by `${replyTo} ${requestId}`. */
   private readonly served = new Map<string, AbortController>();
@@ -62,6 +57,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
 
   constructor(options: BusScaleOutOptions) {
     this.bus = options.bus;
+    this.subscriptions = new ChannelSubscriptions(options.bus);
     this.channels = new BackplaneChannels(options.prefix ?? DEFAULT_CHANNEL_PREFIX, options.hubName);
     this.serverId = options.serverId ?? randomBytes(12).toString('base64url');
     this.protocols = options.protocols ?? [jsonHubProtocol, messagePackHubProtocol];
@@ -92,15 +88,15 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     await Promise.all([
       this.allSubscribed,
       this.holdConnection(connection.connectionId),
-      user === undefined ? undefined : newUser ? this.track(user, true) : this.inflight.get(user),
+      user === undefined ? undefined : newUser ? this.subscriptions.track(user, true) : this.subscriptions.inFlight(user),
     ]);
   }
 
   async onDisconnected(connection: LocalConnection): Promise<void> {
     const groups = this.local.remove(connection);
     const drops = [this.releaseConnection(connection.connectionId)];
-    for (const g of groups) if (!this.local.hasGroup(g)) drops.push(this.track(this.channels.group(g), false));
-    if (connection.userId !== undefined && !this.local.hasUser(connection.userId)) drops.push(this.track(this.channels.user(connection.userId), false));
+    for (const g of groups) if (!this.local.hasGroup(g)) drops.push(this.subscriptions.track(this.channels.group(g), false));
+    if (connection.userId !== undefined && !this.local.hasUser(connection.userId)) drops.push(this.subscriptions.track(this.channels.user(connection.userId), false));
     await Promise.all(drops);
   }
 
@@ -202,18 +198,11 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   }
 
   holdConnection(connectionId: string): Promise<void> {
-    const holds = this.connectionHolds.get(connectionId) ?? 0;
-    this.connectionHolds.set(connectionId, holds + 1);
-    const channel = this.channels.connection(connectionId);
-    // A later holder waits for the first holder's subscribe if it is still in flight.
-    return holds === 0 ? this.track(channel, true) : (this.inflight.get(channel) ?? Promise.resolve());
+    return this.subscriptions.hold(this.channels.connection(connectionId));
   }
 
-  async releaseConnection(connectionId: string): Promise<void> {
-    const holds = (this.connectionHolds.get(connectionId) ?? 0) - 1;
-    if (holds > 0) return void this.connectionHolds.set(connectionId, holds);
-    this.connectionHolds.delete(connectionId);
-    await this.track(this.channels.connection(connectionId), false);
+  releaseConnection(connectionId: string): Promise<void> {
+    return this.subscriptions.release(this.channels.connection(connectionId));
   }
 
   async forwardTransport(request: ForwardedRequest, timeoutMs: number): Promise<TransportReply | undefined> {
@@ -255,22 +244,11 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private async addLocal(conn: LocalConnection, group: string): Promise<void> {
     const channel = this.channels.group(group);
     // Not the first member: the first one's subscribe may still be in flight; wait for it.
-    await (this.local.addToGroup(conn, group) ? this.track(channel, true) : this.inflight.get(channel));
+    await (this.local.addToGroup(conn, group) ? this.subscriptions.track(channel, true) : this.subscriptions.inFlight(channel));
   }
 
   private async removeLocal(conn: LocalConnection, group: string): Promise<void> {
-    if (this.local.removeFromGroup(conn, group)) await this.track(this.channels.group(group), false);
-  }
-
-  /** (Un)subscribes a group or user channel, remembered in `inflight` until it settles. */
-  private track(channel: string, subscribe: boolean): Promise<void> {
-    const op = subscribe ? this.bus.subscribe(channel) : this.bus.unsubscribe(channel);
-    this.inflight.set(channel, op);
-    const done = () => {
-      if (this.inflight.get(channel) === op) this.inflight.delete(channel);
-    };
-    op.then(done, done);
-    return op;
+    if (this.local.removeFromGroup(conn, group)) await this.subscriptions.track(this.channels.group(group), false);
   }
 
   private async publishSend(channel: string, target: TargetKind, name: string, message: OutboundMessage, excluded?: readonly string[]): Promise<void> {
