@@ -61,6 +61,9 @@ export function renderMarkdown(report: ReportHeader, agg: Aggregate, setup: Repo
     `Benchmark, ${mode} mode, ${runs} run(s), ${report.date}, ${report.durationSeconds} s: ${report.machine.cpus} vCPUs (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, Redis ${report.versions.redis}, ws ${report.versions.ws}, socket.io ${report.versions['socket.io']}, @socket.io/redis-adapter ${report.versions['@socket.io/redis-adapter']}, @socket.io/redis-emitter ${report.versions['@socket.io/redis-emitter']}, ioredis ${report.versions.ioredis}.`,
     `Load average (1 min) before/after each run: ${report.loadAverage.map((l) => `${l.before}/${l.after}`).join(', ')}. CPU speed at the start of each run (a fixed single-threaded workload, ms, lower is faster; compare runs only at similar speeds): ${report.cpuSpeedMs.join(', ')}. Cells: median ±spread ((max − min) / median) over the runs.`,
     '',
+  ];
+  // Sections of scenarios this run did not include (`--only`) are left out.
+  if (Object.keys(fanoutReport).length) lines.push(
     `### Fan-out: ${f.clients.toLocaleString('en-US')} clients in ${f.groups} groups over 2 nodes, ${f.clientProcesses} client processes, 1 publisher process, ~${tickJsonBytes}-byte JSON frames`,
     '',
     '| stack | max delivered msg/s | delivered/expected at max | p50 / p99 ms at half its max | delivered/expected at half | p50 / p99 ms at a quarter of its max | p50 / p99 ms at Socket.IO’s half | server CPU µs/delivery at max | client CPU µs/delivery at max | CPU % at max: servers / clients / publisher / Redis |',
@@ -83,6 +86,8 @@ export function renderMarkdown(report: ReportHeader, agg: Aggregate, setup: Repo
     '|---|---|---|',
     ...Object.entries(ratios).map(([k, v]) => `| ${k} | ${v ? fmt(v.median) : 'n/a'} | ${v ? v.runs.join(', ') : ''} |`),
     '',
+  );
+  if (Object.keys(idleReport).length) lines.push(
     `### Idle connections: memory per connection on one node (${setup.idle.connections.toLocaleString('en-US')} connections after ${warmConnections(setup.idle.connections).toLocaleString('en-US')} warm ones, each in one group; growth after a full GC / connections)`,
     '',
     '| stack | RSS bytes per connection | runs | JS heap + external bytes per connection | runs |',
@@ -91,13 +96,16 @@ export function renderMarkdown(report: ReportHeader, agg: Aggregate, setup: Repo
       ([k, v]) => `| ${k} | ${cell(v.bytesPerConnection, 0)} | ${v.bytesPerConnection?.runs.join(', ') ?? ''} | ${cell(v.heapBytesPerConnection, 0)} | ${v.heapBytesPerConnection?.runs.join(', ') ?? ''} |`,
     ),
     '',
+  );
+  const measured = targets.filter((t) => !t.value.startsWith('n/a'));
+  if (measured.length) lines.push(
     `### Targets${judged ? '' : ' (smoke mode: not judged)'}`,
     '',
     '| target | value (median) | met |',
     '|---|---|---|',
-    ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met === null ? '-' : t.met ? 'yes' : '**no**'} |`),
+    ...measured.map((t) => `| ${t.target} | ${t.value} | ${t.met === null ? '-' : t.met ? 'yes' : '**no**'} |`),
     '',
-  ];
+  );
   if (agg.compare) {
     const c = agg.compare;
     const row = (name: string, now: Figure | undefined, then: Figure | undefined, ratio: Figure | undefined, d = 2) =>
