@@ -36,8 +36,9 @@ describe('system hub /hubs/system: whoami, stats, live systemStats across nodes 
     [a, b, one, two] = await startAll([
       startHubNode({ ...env, HUB_SECRET: secret, NODE_ID: 'hub-a' }),
       startHubNode({ ...env, HUB_SECRET: secret, NODE_ID: 'hub-b' }),
-      startWorkerProcess({ ...env, NODE_ID: 'worker-one', JOB_LOCK_MS: '30000' }),
-      startWorkerProcess({ ...env, NODE_ID: 'worker-two', JOB_LOCK_MS: '30000' }),
+      // One job at a time each (the default is 50): the busy check below counts 2 active, 2 waiting.
+      startWorkerProcess({ ...env, NODE_ID: 'worker-one', JOB_LOCK_MS: '30000', WORKER_CONCURRENCY: '1' }),
+      startWorkerProcess({ ...env, NODE_ID: 'worker-two', JOB_LOCK_MS: '30000', WORKER_CONCURRENCY: '1' }),
     ]);
   });
   afterAll(async () => {

@@ -35,7 +35,7 @@ describe('worker SIGTERM: running jobs finish or are handed back; the process ex
 
   async function worker(id: string, shutdownMs: number): Promise<{ p: StartedProcess; metrics: string }> {
     const port = await freePort();
-    const p = await startWorkerProcess({ ...env, NODE_ID: id, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: String(shutdownMs) });
+    const p = await startWorkerProcess({ ...env, NODE_ID: id, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: String(shutdownMs), WORKER_CONCURRENCY: '1' });
     workers.push(p);
     expect(p.output()).toContain(`worker metrics on http://127.0.0.1:${port}/metrics`);
     return { p, metrics: `http://127.0.0.1:${port}` };

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { redisTargetFromEnv, type RedisTarget } from '@switchboard/backplane-redis';
 import { ConfigError, intFromEnv, logLevelFromEnv, nodeIdFromEnv, type LogLevel } from '@switchboard/logging';
+import { DEFAULT_WORKER_CONCURRENCY } from '@switchboard/jobs';
 
 /** Worker configuration; the only place this app reads the environment. */
 export interface WorkerConfig {
@@ -8,7 +9,10 @@ export interface WorkerConfig {
   readonly prefix: string;
   /** POOL_SIZE: piscina threads. @defaultValue available CPUs */
   readonly poolSize: number;
-  /** WORKER_CONCURRENCY: jobs run at once. @defaultValue POOL_SIZE */
+  /**
+   * WORKER_CONCURRENCY: jobs run at once. Independent of POOL_SIZE: jobs waiting on I/O hold no
+   * thread, and CPU steps queue for the POOL_SIZE threads. @defaultValue 50
+   */
   readonly concurrency: number;
   /** JOB_LOCK_MS: lock lifetime; a dead worker's job is resumed elsewhere after about this. @defaultValue 10000 */
   readonly lockDurationMs: number;
@@ -53,7 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     redis,
     prefix: env['REDIS_PREFIX'] ?? 'sb:',
     poolSize,
-    concurrency: intFromEnv(env, 'WORKER_CONCURRENCY', poolSize, 1, 10_000),
+    concurrency: intFromEnv(env, 'WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, 1, 10_000),
     lockDurationMs: intFromEnv(env, 'JOB_LOCK_MS', 10_000, 1000),
     stalledIntervalMs: intFromEnv(env, 'JOB_STALLED_INTERVAL_MS', 5_000, 500),
     logLevel,

@@ -3,7 +3,7 @@ export { defineTask, isTaskDefinition, type TaskDefinition, type TaskFunction, t
 export { JobCatalog, type JobSet } from './job-set.js';
 export { loadJobsModule, DEMO_JOBS_MODULE } from './jobs-module.js';
 export { JobsService, type JobsServiceOptions, type JobRequester } from './jobs-service.js';
-export { JobsWorker, type JobsWorkerOptions, type JobRunEnd, type JobRunOutcome } from './jobs-worker.js';
+export { JobsWorker, DEFAULT_WORKER_CONCURRENCY, type JobsWorkerOptions, type JobRunEnd, type JobRunOutcome } from './jobs-worker.js';
 export { JobStore, parseSnapshot, lostUpdate, TERMINAL, type JobPatch } from './job-store.js';
 export { JobKeys, SystemKeys, jobGroup, jobIdOfGroup, JOB_ID_PATTERN } from './keys.js';
 export { SystemRegistry, queueCounter, type SystemRegistryOptions, type QueueCounter } from './system-registry.js';

@@ -59,6 +59,14 @@ describe('the list index: JobStore keeps it, JobList pages it (private redis-ser
     expect([...p1.jobs, ...p2.jobs, ...p3.jobs].map((j) => j.jobId)).toEqual(made.map((m) => m.id).reverse());
     expect(p3.nextCursor).toBeUndefined();
 
+    // A state's page by rank within its band, 2 at a time; past its end, nothing.
+    const q1 = await list.page(every, { state: 'queued', limit: 2 });
+    const q2 = await list.page(every, { state: 'queued', limit: 2, cursor: q1.nextCursor });
+    expect([...q1.jobs, ...q2.jobs].map((j) => j.jobId)).toEqual([made[6]!, made[5]!, made[4]!, made[2]!].map((m) => m.id));
+    expect(q2.nextCursor).toBeUndefined();
+    expect((await list.page(every, { state: 'active', cursor: '1' })).jobs).toEqual([]);
+    expect((await list.page(every, { state: 'cancelled' })).jobs).toEqual([]);
+
     // By state (waiting = queued), by name, by owner, by owner and name.
     expect((await list.page(every, { state: 'waiting' })).jobs.map((j) => j.jobId)).toEqual([made[6]!, made[5]!, made[4]!, made[2]!].map((m) => m.id));
     expect((await list.page(every, { state: 'failed' })).jobs.map((j) => j.jobId)).toEqual([made[3]!.id]);
@@ -96,7 +104,7 @@ describe('the list index: JobStore keeps it, JobList pages it (private redis-ser
   it('an idempotency key returns the first job for 24 h and creates nothing', async () => {
     const a = newId();
     const b = newId();
-    expect(await store.create(a, 'report', 'dee', { idempotencyKey: 'order-17' })).toEqual({ created: true, jobId: a });
+    expect(await store.create(a, 'report', 'dee', { idempotencyKey: 'order-17' })).toMatchObject({ created: true, jobId: a, snapshot: { jobId: a, owner: 'dee', seq: 1 } });
     expect(await store.create(b, 'report', 'dee', { idempotencyKey: 'order-17' })).toEqual({ created: false, jobId: a });
     expect(await store.get(b)).toBeUndefined();
     expect(await redis.ttl(keys.idempotency('order-17'))).toBeGreaterThan(86_000);

@@ -2,7 +2,8 @@ import { LISTED_JOB_STATES, type JobListChange, type JobListPage, type JobListQu
 import { SwitchboardError } from '@switchboard/protocol';
 import type { Cluster, Redis } from 'ioredis';
 import type { JobStore } from './job-store.js';
-import { indexKey, type JobKeys } from './keys.js';
+import { indexKeys, type JobKeys } from './keys.js';
+import { bandRange, PAGE_SCRIPT, runScript } from './store-scripts.js';
 
 /** Who lists: every job (admins), one owner's, or the anonymous jobs (owner undefined). */
 export interface ListScope {
@@ -15,8 +16,9 @@ const DEFAULT_LIMIT = 50;
 
 /**
  * The operator's view of the jobs, paged from the list index (store-scripts.ts): newest first,
- * by state and job name, within the caller's scope. Nothing reads more than one page: a page is a
- * ZREVRANGE of `limit` ids plus the counts (ZCARD per state), then the page's snapshots.
+ * by state and job name, within the caller's scope. Nothing reads more than one page: a page is
+ * one read-only script (the six counts, ZCOUNT per state, and `limit` ids by rank) plus the page's
+ * snapshots.
  */
 export class JobList {
   constructor(
@@ -47,30 +49,30 @@ export class JobList {
   async page(scope: ListScope, query: unknown): Promise<JobListPage> {
     const q = JobList.parse(query);
     const pick = { ...scope, name: q.name };
-    const pipeline = this.redis.pipeline();
-    pipeline.zrevrange(indexKey(this.keys, q.state, pick), q.offset, q.offset + q.limit);
-    for (const s of LISTED_JOB_STATES) pipeline.zcard(indexKey(this.keys, s, pick));
-    const replies = (await pipeline.exec()) ?? [];
-    const failed = replies.find(([err]) => err);
-    if (failed) throw failed[0];
-    const ids = replies[0]![1] as string[];
+    const sets = indexKeys(this.keys, pick);
+    const band = q.state === 'all' ? 'all' : LISTED_JOB_STATES.indexOf(q.state);
+    const reply = (await runScript(this.redis, PAGE_SCRIPT, [sets.state, sets.time], [band, q.offset, q.limit + 1])) as (number | string)[];
+    const ids = reply.slice(LISTED_JOB_STATES.length) as string[];
     const more = ids.length > q.limit;
     const pageIds = ids.slice(0, q.limit);
     const snapshots = await this.store.getMany(pageIds);
     // An id whose record expired (24 h after its last update) is dropped from the index here.
     const gone = pageIds.filter((_, i) => !snapshots[i]);
     if (gone.length) this.forget(gone, pick).catch(() => {});
-    const counts = Object.fromEntries(LISTED_JOB_STATES.map((s, i) => [s, Number(replies[i + 1]![1])])) as Record<ListedJobState, number>;
+    const counts = Object.fromEntries(LISTED_JOB_STATES.map((s, i) => [s, Number(reply[i])])) as Record<ListedJobState, number>;
     const jobs = snapshots.filter((s): s is JobSnapshot => s !== undefined);
     return more ? { jobs, counts, nextCursor: String(q.offset + q.limit) } : { jobs, counts };
   }
 
-  /** The counts per state within a scope, every job name. */
+  /** The counts per state within a scope, every job name: one ZCOUNT per state band. */
   async counts(scope: ListScope): Promise<JobListChange['counts']> {
+    const { state } = indexKeys(this.keys, scope);
     const pipeline = this.redis.pipeline();
-    for (const s of LISTED_JOB_STATES) pipeline.zcard(indexKey(this.keys, s, scope));
+    LISTED_JOB_STATES.forEach((_, b) => pipeline.zcount(state, ...bandRange(b)));
     const replies = (await pipeline.exec()) ?? [];
-    return Object.fromEntries(LISTED_JOB_STATES.map((s, i) => [s, Number(replies[i]?.[1] ?? 0)])) as Record<ListedJobState, number>;
+    const failed = replies.find(([err]) => err);
+    if (failed) throw failed[0];
+    return Object.fromEntries(LISTED_JOB_STATES.map((s, i) => [s, Number(replies[i]![1])])) as Record<ListedJobState, number>;
   }
 
   /** Bumped by every index change: hub nodes poll it to know when to push list changes. */
@@ -78,10 +80,10 @@ export class JobList {
     return (await this.redis.get(`${this.keys.index}version`)) ?? '0';
   }
 
+  /** Drops ids whose record is gone from the scope's sets (the other scopes' sets are not known without the record). */
   private async forget(ids: readonly string[], scope: ListScope & { name?: string | undefined }): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (const s of [...LISTED_JOB_STATES, 'all']) pipeline.zrem(indexKey(this.keys, s, scope), ...ids);
-    await pipeline.exec();
+    const sets = indexKeys(this.keys, scope);
+    await this.redis.pipeline().zrem(sets.state, ...ids).zrem(sets.time, ...ids).exec();
   }
 }
 

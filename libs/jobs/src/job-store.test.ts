@@ -25,8 +25,10 @@ describe('JobStore (private redis-server)', () => {
 
   it('create: seq 1, queued, progress 0, attempt 1, with a retention TTL', async () => {
     const id = newId();
-    expect(await store.create(id, 'hash', undefined, {}, 1234)).toEqual({ created: true, jobId: id });
-    expect(await store.get(id)).toEqual({ jobId: id, name: 'hash', seq: 1, state: 'queued', progress: 0, attempt: 1, createdAt: 1234, updatedAt: 1234 });
+    const snapshot = { jobId: id, name: 'hash', seq: 1, state: 'queued', progress: 0, attempt: 1, createdAt: 1234, updatedAt: 1234 };
+    // The answer carries the snapshot as written: what a read would return.
+    expect(await store.create(id, 'hash', undefined, {}, 1234)).toEqual({ created: true, jobId: id, snapshot });
+    expect(await store.get(id)).toEqual(snapshot);
     const ttl = await redis.ttl(keys.snapshot(id));
     expect(ttl).toBeGreaterThan(590);
     expect(ttl).toBeLessThanOrEqual(600);
@@ -80,6 +82,17 @@ describe('JobStore (private redis-server)', () => {
       expect(await store.update(other, { state: terminal })).toMatchObject({ state: terminal, seq: 2 });
       expect(await store.update(other, { progress: 1 })).toBeUndefined();
     }
+  });
+
+  it('runs its scripts by SHA, and sends them again when Redis lost them (SCRIPT FLUSH, a restart)', async () => {
+    const id = newId();
+    await store.create(id, 'hash', undefined);
+    await redis.script('FLUSH');
+    expect(await store.update(id, { state: 'active' })).toMatchObject({ state: 'active', seq: 2 });
+    const before = Number(/calls=(\d+)/.exec((await redis.info('commandstats')).split('\n').find((l) => l.startsWith('cmdstat_eval:')) ?? 'calls=0')![1]);
+    expect(await store.update(id, { progress: 5 })).toMatchObject({ seq: 3, progress: 5 });
+    const after = Number(/calls=(\d+)/.exec((await redis.info('commandstats')).split('\n').find((l) => l.startsWith('cmdstat_eval:')) ?? 'calls=0')![1]);
+    expect(after).toBe(before); // loaded again by the first EVAL: EVALSHA from then on
   });
 
   it('update of an unknown job returns undefined and creates nothing', async () => {

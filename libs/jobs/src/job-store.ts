@@ -1,7 +1,7 @@
 import type { JobSnapshot, JobState } from '@switchboard/contracts';
 import type { Cluster, Redis } from 'ioredis';
 import { indexName, indexOwner, type JobKeys } from './keys.js';
-import { CANCEL_SCRIPT, CREATE_SCRIPT, REMOVE_SCRIPT, REOPEN_SCRIPT, UPDATE_SCRIPT } from './store-scripts.js';
+import { CANCEL_SCRIPT, CREATE_SCRIPT, REMOVE_SCRIPT, REOPEN_SCRIPT, runScript, UPDATE_SCRIPT } from './store-scripts.js';
 
 export const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled', 'lost']);
 
@@ -26,6 +26,8 @@ export function lostUpdate(jobId: string, now = Date.now()): JobSnapshot {
 
 /** Per-second finished-job counters live this long (the rate reads the last 10 s). */
 const FINISHED_COUNTER_TTL_SECONDS = 60;
+/** Finished jobs are counted in memory and added to Redis this often (one INCRBY per second counted). */
+const FINISHED_FLUSH_MS = 200;
 
 /** What `create` records besides name and owner. */
 export interface CreateOptions {
@@ -55,6 +57,10 @@ type Client = Redis | Cluster;
  * Every update goes through `update`, which orders them by `seq` and stops at the terminal state.
  */
 export class JobStore {
+  /** Finished jobs per epoch second, not yet added to Redis (see countFinished). */
+  private readonly finished = new Map<number, number>();
+  private finishedTimer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly redis: Client,
     private readonly keys: JobKeys,
@@ -64,23 +70,32 @@ export class JobStore {
 
   /**
    * Writes a new job's snapshot (`queued`, or `delayed` with `dueAt`; seq 1) and indexes it, in one
-   * script. With an idempotency key already used in the last 24 h nothing is written and
-   * `created` is false, with the first job's id.
+   * script. Answers the snapshot as written (what an enqueue-and-watch returns). With an
+   * idempotency key already used in the last 24 h nothing is written and `created` is false, with
+   * the first job's id.
    */
-  async create(jobId: string, name: string, owner: string | undefined, options: CreateOptions = {}, now = Date.now()): Promise<{ created: boolean; jobId: string }> {
+  async create(jobId: string, name: string, owner: string | undefined, options: CreateOptions = {}, now = Date.now()): Promise<{ created: true; jobId: string; snapshot: JobSnapshot } | { created: false; jobId: string }> {
     const fields = this.fields(jobId, name, owner, options, now);
     const idem = options.idempotencyKey !== undefined ? this.keys.idempotency(options.idempotencyKey) : '';
-    const [created, id] = (await this.redis.eval(CREATE_SCRIPT, 2, this.keys.snapshot(jobId), idem, String(this.retentionSeconds), this.keys.index, jobId, ...Object.entries(fields).flat())) as [number, string];
-    return { created: created === 1, jobId: id };
+    const [created, id] = (await runScript(this.redis, CREATE_SCRIPT, [this.keys.snapshot(jobId), idem], [this.retentionSeconds, this.keys.index, jobId, ...Object.entries(fields).flat()])) as [number, string];
+    return created === 1 ? { created: true, jobId: id, snapshot: parseSnapshot(fields)! } : { created: false, jobId: id };
   }
 
-  /** Creates many snapshots in one pipeline (no idempotency keys). */
+  /** Creates many snapshots in one pipeline (no idempotency keys); by SHA, sent again with the script's text if Redis lacks it. */
   async createMany(jobs: readonly { jobId: string; name: string; owner: string | undefined; options?: Omit<CreateOptions, 'idempotencyKey'> }[], now = Date.now()): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (const j of jobs) pipeline.eval(CREATE_SCRIPT, 2, this.keys.snapshot(j.jobId), '', String(this.retentionSeconds), this.keys.index, j.jobId, ...Object.entries(this.fields(j.jobId, j.name, j.owner, j.options ?? {}, now)).flat());
-    const replies = (await pipeline.exec()) ?? [];
-    const failed = replies.find(([err]) => err);
-    if (failed) throw failed[0];
+    const send = async (byText: boolean) => {
+      const pipeline = this.redis.pipeline();
+      for (const j of jobs) {
+        const args = [this.keys.snapshot(j.jobId), '', this.retentionSeconds, this.keys.index, j.jobId, ...Object.entries(this.fields(j.jobId, j.name, j.owner, j.options ?? {}, now)).flat()];
+        if (byText) pipeline.eval(CREATE_SCRIPT.body, 2, ...args);
+        else pipeline.evalsha(CREATE_SCRIPT.sha, 2, ...args);
+      }
+      return ((await pipeline.exec()) ?? []).find(([err]) => err)?.[0];
+    };
+    let failed = await send(false);
+    // Creating a job twice writes the same fields again: harmless.
+    if (failed && /NOSCRIPT/.test(failed.message)) failed = await send(true);
+    if (failed) throw failed;
   }
 
   private fields(jobId: string, name: string, owner: string | undefined, options: CreateOptions, now: number): Record<string, string> {
@@ -114,7 +129,7 @@ export class JobStore {
   async update(jobId: string, patch: JobPatch, now?: number): Promise<JobSnapshot | undefined>;
   async update(jobId: string, patch: JobPatch, now: number | undefined, options: { unlessCancelRequested: true }): Promise<JobSnapshot | 'cancel-requested' | undefined>;
   async update(jobId: string, patch: JobPatch, now = Date.now(), options: { unlessCancelRequested?: boolean } = {}): Promise<JobSnapshot | 'cancel-requested' | undefined> {
-    const args: string[] = [String(this.retentionSeconds), this.keys.index, ...(options.unlessCancelRequested ? ['?unless-cancel-requested'] : []), 'updatedAt', String(now)];
+    const args: string[] = [String(this.retentionSeconds), this.keys.index, options.unlessCancelRequested ? 'unless-cancel-requested' : '', 'updatedAt', String(now)];
     if (patch.state !== undefined) args.push('state', patch.state);
     if (patch.state !== undefined && TERMINAL.has(patch.state)) args.push('finishedAt', String(now));
     if (patch.progress !== undefined) args.push('progress', String(Math.max(0, Math.min(100, Math.round(patch.progress * 10) / 10))));
@@ -123,8 +138,7 @@ export class JobStore {
     if (patch.error !== undefined) args.push('error', patch.error ?? '');
     if (patch.attempt !== undefined) args.push('attempt', String(patch.attempt));
     if (patch.startedAt !== undefined) args.push('startedAt', String(patch.startedAt));
-    const key = this.keys.snapshot(jobId);
-    const reply = (await this.redis.eval(UPDATE_SCRIPT, 1, key, ...args)) as string[] | string | null;
+    const reply = (await runScript(this.redis, UPDATE_SCRIPT, [this.keys.snapshot(jobId)], args)) as string[] | string | null;
     if (!reply) return undefined;
     if (reply === 'cancel-requested') return reply;
     if (typeof reply === 'string') return undefined;
@@ -135,30 +149,40 @@ export class JobStore {
   }
 
   /**
-   * Adds one to the current second's finished-jobs counter (what `jobsPerSecond` sums). Best
-   * effort and not awaited: a lost count only skews the rate shown; the update itself succeeded.
-   * A separate command, not part of the script, because on a Cluster the counter lives in
+   * Counts one finished job in the current second (what `jobsPerSecond` sums). Counted in memory
+   * and added to Redis within FINISHED_FLUSH_MS, one INCRBY per second counted, not one command
+   * per job. Best effort: a count lost (Redis down, the process killed before the flush) only
+   * skews the rate shown. Not part of the update script: on a Cluster the counters live in
    * another slot than the job's hash.
    */
   private countFinished(now: number): void {
-    const key = this.keys.system.finished(Math.floor(now / 1000));
-    this.redis
-      .multi()
-      .incr(key)
-      .expire(key, FINISHED_COUNTER_TTL_SECONDS)
-      .exec()
-      .catch(() => {});
+    const second = Math.floor(now / 1000);
+    this.finished.set(second, (this.finished.get(second) ?? 0) + 1);
+    if (this.finishedTimer) return;
+    this.finishedTimer = setTimeout(() => void this.flushFinished(), FINISHED_FLUSH_MS);
+    this.finishedTimer.unref?.();
+  }
+
+  /** Adds the finished-job counts not yet in Redis (called by the timer, and on close). */
+  async flushFinished(): Promise<void> {
+    clearTimeout(this.finishedTimer);
+    this.finishedTimer = undefined;
+    if (!this.finished.size) return;
+    const pipeline = this.redis.pipeline();
+    for (const [second, n] of this.finished) pipeline.incrby(this.keys.system.finished(second), n).expire(this.keys.system.finished(second), FINISHED_COUNTER_TTL_SECONDS);
+    this.finished.clear();
+    await pipeline.exec().catch(() => {});
   }
 
   /** Records a cancel request; returns the state found, or undefined for an unknown job. */
   async requestCancel(jobId: string): Promise<JobState | undefined> {
-    const state = (await this.redis.eval(CANCEL_SCRIPT, 1, this.keys.snapshot(jobId))) as JobState | null;
+    const state = (await runScript(this.redis, CANCEL_SCRIPT, [this.keys.snapshot(jobId)], [])) as JobState | null;
     return state ?? undefined;
   }
 
   /** Reopens a failed job for a retry (`queued`, seq + 1). The state found when it is not failed; undefined when unknown. */
   async reopen(jobId: string, now = Date.now()): Promise<{ snapshot: JobSnapshot } | { state: JobState } | undefined> {
-    const reply = (await this.redis.eval(REOPEN_SCRIPT, 1, this.keys.snapshot(jobId), String(this.retentionSeconds), this.keys.index, String(now))) as string[] | string | null;
+    const reply = (await runScript(this.redis, REOPEN_SCRIPT, [this.keys.snapshot(jobId)], [this.retentionSeconds, this.keys.index, now])) as string[] | string | null;
     if (reply === null) return undefined;
     if (typeof reply === 'string') return { state: reply as JobState };
     return { snapshot: parseSnapshot(pairs(reply))! };
@@ -166,7 +190,7 @@ export class JobStore {
 
   /** Deletes a finished job's snapshot and index entries: true, the state found when not finished, or undefined when unknown. */
   async remove(jobId: string): Promise<true | JobState | undefined> {
-    const reply = (await this.redis.eval(REMOVE_SCRIPT, 1, this.keys.snapshot(jobId), this.keys.index)) as number | string | null;
+    const reply = (await runScript(this.redis, REMOVE_SCRIPT, [this.keys.snapshot(jobId)], [this.keys.index])) as number | string | null;
     if (reply === null) return undefined;
     return reply === 1 ? true : (reply as JobState);
   }

@@ -97,7 +97,8 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
    * `delayed` until `delayMs` passed) with seq 1 when this resolves. With an `idempotencyKey` used
    * in the last 24 h it enqueues nothing and answers the first job's id with `duplicate: true`.
    * `owner`: the authenticated user who enqueues (the hub's `ctx.user.id`); only they and admins
-   * may see the job.
+   * may see the job. With `beforeWrite` (enqueue-and-watch) a new job's answer carries its
+   * snapshot as written (`snapshot`: seq 1), so the caller needs no read after the enqueue.
    */
   async enqueue<N extends JobNameOf<S>>(
     name: N,
@@ -123,7 +124,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
       );
       if (!created.created) return { jobId: created.jobId, duplicate: true };
       await this.queue.add(job.name, job.data, bullOptions(jobId, def, opts));
-      return { jobId };
+      return beforeWrite ? { jobId, snapshot: created.snapshot } : { jobId };
     });
   }
 
@@ -330,6 +331,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
   }
 
   async close(): Promise<void> {
+    await this.store.flushFinished();
     await this.queue.close();
     if (this.owned) await quitClient(this.redis);
   }

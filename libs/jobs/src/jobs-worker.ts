@@ -20,7 +20,10 @@ export interface JobsWorkerOptions {
   prefix?: string;
   /** Delivers an update to the job's watchers (a hub context group send). */
   publish: (update: JobUpdate) => Promise<void>;
-  /** Jobs this process runs at once. @defaultValue the pool size */
+  /**
+   * Jobs this process runs at once. Not tied to the pool: jobs that wait on I/O hold no thread,
+   * and CPU steps (`ctx.run`) queue for the pool's `poolSize` threads. @defaultValue 50 (DEFAULT_WORKER_CONCURRENCY)
+   */
   concurrency?: number;
   /** piscina threads. @defaultValue os.availableParallelism() */
   poolSize?: number;
@@ -34,6 +37,9 @@ export interface JobsWorkerOptions {
   /** Called once per run of a job (per attempt) when it ends; for metrics. Must not throw. */
   onJobEnd?: (run: JobRunEnd) => void;
 }
+
+/** Jobs a worker process runs at once unless told otherwise (WORKER_CONCURRENCY in apps/worker). */
+export const DEFAULT_WORKER_CONCURRENCY = 50;
 
 /**
  * How one run of a job ended: `completed`, `failed` and `cancelled` are final; `retry` means this
@@ -88,7 +94,7 @@ export class JobsWorker {
     this.worker = new Worker(this.keys.queueName, (job, token, signal) => this.process(job, token, signal), {
       connection: duplicateClient(client),
       prefix: this.keys.bullPrefix,
-      concurrency: options.concurrency ?? this.pool.size,
+      concurrency: options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
       lockDuration: options.lockDurationMs ?? 10_000,
       stalledInterval: options.stalledIntervalMs ?? 5_000,
       maxStalledCount: 3,
@@ -161,15 +167,28 @@ export class JobsWorker {
     const { abort } = running;
     const jobId = job.id!;
 
-    // All writes of this job go through one chain so `seq` order equals publish order.
+    // All writes of this job go through one chain so `seq` order equals publish order. A progress
+    // report that finds the previous one still waiting for its turn (Redis or the publish is
+    // slower than the throttle) takes its place instead of queueing behind it: the latest value
+    // wins and a backlog cannot build up. Only progress merges, never a state, and never across a
+    // stage change (every stage is still written, in order).
     let chain: Promise<unknown> = Promise.resolve();
+    let last: { patch: JobPatch; started: boolean; done: Promise<void> } | undefined;
     const write = (patch: JobPatch): Promise<void> => {
-      const next = chain.then(async () => {
-        const update = await this.store.update(jobId, patch);
+      const progressOnly = (p: JobPatch) => Object.keys(p).every((k) => k === 'progress' || k === 'stage');
+      if (last && !last.started && progressOnly(last.patch) && progressOnly(patch) && (patch.stage === undefined || patch.stage === last.patch.stage)) {
+        if (patch.progress !== undefined) last.patch.progress = patch.progress;
+        return last.done;
+      }
+      const entry = { patch: { ...patch }, started: false, done: Promise.resolve() };
+      entry.done = chain.then(async () => {
+        entry.started = true;
+        const update = await this.store.update(jobId, entry.patch);
         if (update) await this.options.publish(update).catch((err) => this.log.warn({ jobId, err }, 'publishing a job update failed'));
       });
-      chain = next.catch(() => {});
-      return next;
+      chain = entry.done.catch(() => {});
+      last = entry;
+      return entry.done;
     };
 
     // `active`, unless a cancel was requested before it started: one round trip for both.
@@ -264,6 +283,7 @@ export class JobsWorker {
     }
     await closing;
     await this.pool.destroy();
+    await this.store.flushFinished();
     await quitClient(this.subscriber);
     if (this.owned) await quitClient(this.redis);
   }

@@ -74,15 +74,16 @@ export function indexName(name: string): string {
 }
 
 /**
- * The index set of `state` ('all' for every state) within a scope: every job (`owner` undefined and
- * `everyOwner`), one owner's (or the anonymous jobs: `owner` undefined), optionally one job name.
- * Must name sets exactly as store-scripts.ts's `variants` does.
+ * The list index's two sorted sets of a scope (see store-scripts.ts): every job (`everyOwner`,
+ * `owner` ignored), one owner's (or the anonymous jobs: `owner` undefined), optionally one job name.
+ * `state`: by state band, then `createdAt`; `time`: by `createdAt`. Must name sets exactly as
+ * store-scripts.ts's `index` does.
  */
-export function indexKey(keys: JobKeys, state: string, scope: { everyOwner: boolean; owner?: string | undefined; name?: string | undefined }): string {
-  let key = `${keys.index}${state}`;
-  if (!scope.everyOwner) key += `:o:${indexOwner(scope.owner)}`;
-  if (scope.name !== undefined) key += `:n:${indexName(scope.name)}`;
-  return key;
+export function indexKeys(keys: JobKeys, scope: { everyOwner: boolean; owner?: string | undefined; name?: string | undefined }): { state: string; time: string } {
+  let suffix = '';
+  if (!scope.everyOwner) suffix += `:o:${indexOwner(scope.owner)}`;
+  if (scope.name !== undefined) suffix += `:n:${indexName(scope.name)}`;
+  return { state: `${keys.index}state${suffix}`, time: `${keys.index}time${suffix}` };
 }
 
 /** The hub group a job's watchers join. */

@@ -1,27 +1,78 @@
+import { createHash } from 'node:crypto';
+import { LISTED_JOB_STATES } from '@switchboard/contracts';
+import type { Cluster, Redis } from 'ioredis';
+
 /**
  * The job store's Lua scripts. Every key they touch shares the `{<prefix>jobs}` hash tag (the
- * snapshot, the list index and BullMQ's own keys), so they run on one Redis Cluster slot.
+ * snapshot, the list index and BullMQ's own keys), so they run on one Redis Cluster slot. Each
+ * script reads the snapshot once, writes it with one HSET (and at most one HDEL), and is called by
+ * SHA (`runScript`): a state change costs one round trip and nine commands inside the script,
+ * five of them the list index (four ZADDs and the version).
  *
- * The list index: one sorted set per (state, scope) with the job's `createdAt` as score, newest
- * first by ZREVRANGE. Scopes: every job, by job name (`:n:<name>`), by owner (`:o:<owner>`), and by
- * both (`:o:<owner>:n:<name>`), with `all` as a state holding every job whatever its state. Owner
- * and name are stored encoded in the snapshot (`_o`, `_n`) so a script can name the sets. Every
- * change of membership bumps `<idx>version`, which hub nodes poll to push list changes.
+ * The list index: two sorted sets per scope. Scopes (key suffixes): every job (''), one job name
+ * (`:n:<name>`), one owner (`:o:<owner>`), both (`:o:<owner>:n:<name>`); owner and name are stored
+ * encoded in the snapshot (`_o`, `_n`) so a script can name the sets.
+ * - `<idx>time<scope>`: every job of the scope, score `createdAt`; written when the job is created
+ *   and when it is removed, never on a state change. Pages of every state come from it.
+ * - `<idx>state<scope>`: every job of the scope, score `band × 10^13 + createdAt`, the band being
+ *   the state's place in LISTED_JOB_STATES (`queued, delayed, active, completed, failed, cancelled`: 0-5). A state
+ *   change is one ZADD per scope (the new score replaces the old one), so the four scopes cost
+ *   four commands per change. A state's jobs are one score range (ZCOUNT gives its count, exact)
+ *   and, newest first, one run of reverse ranks (a page is a ZREVRANGE by rank, see PAGE_SCRIPT).
+ *   10^13 ms is the year 2286: `createdAt` never reaches the next band.
+ * Every change of membership (create, state change, remove) bumps `<idx>version`, which hub nodes
+ * poll to push list changes.
  */
 
-/** Shared functions: `variants(idx, state, o, n)` and `move(key, idx, from, to)` (from/to false = none). */
+/** A script and its SHA1, for EVALSHA. */
+export interface LuaScript {
+  readonly body: string;
+  readonly sha: string;
+}
+
+function lua(body: string): LuaScript {
+  return { body, sha: createHash('sha1').update(body).digest('hex') };
+}
+
+/**
+ * Runs a script by its SHA (EVALSHA: the script's text is not sent again), falling back to EVAL
+ * when Redis does not hold it yet (a new or restarted server, SCRIPT FLUSH, a failover), which
+ * also loads it. One round trip in the usual case.
+ */
+export async function runScript(client: Redis | Cluster, script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  try {
+    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+  } catch (err) {
+    if (!/NOSCRIPT/.test((err as Error)?.message ?? '')) throw err;
+    return client.eval(script.body, keys.length, ...keys, ...args);
+  }
+}
+
+/** Score range of a state band in the `state` sets, for ZCOUNT: `[band × 10^13, (band + 1) × 10^13)`. */
+export function bandRange(band: number): [string, string] {
+  return [`${band}0000000000000`, `(${band + 1}0000000000000`];
+}
+
+/**
+ * Shared functions. `index(idx, id, o, n, at, state, created)`: puts the job in its four scopes'
+ * `state` sets with the band of `state` (and in the `time` sets too when `created`), or takes it
+ * out of all eight sets when `state` is false; then bumps the version. Does nothing for a record
+ * without id, owner, name or createdAt.
+ */
 const PRELUDE = `
-local function variants(idx, st, o, n)
-  return { idx .. st, idx .. st .. ':n:' .. n, idx .. st .. ':o:' .. o, idx .. st .. ':o:' .. o .. ':n:' .. n }
-end
-local function move(key, idx, from, to)
-  local f = redis.call('HMGET', key, 'jobId', '_o', '_n', 'createdAt')
-  local id, o, n, score = f[1], f[2], f[3], f[4]
-  if not id or not o or not n then return end
-  if from then for _, k in ipairs(variants(idx, from, o, n)) do redis.call('ZREM', k, id) end end
-  if to then for _, k in ipairs(variants(idx, to, o, n)) do redis.call('ZADD', k, score, id) end end
-  if not from then for _, k in ipairs(variants(idx, 'all', o, n)) do redis.call('ZADD', k, score, id) end end
-  if not to then for _, k in ipairs(variants(idx, 'all', o, n)) do redis.call('ZREM', k, id) end end
+local BAND = { ${LISTED_JOB_STATES.map((s, i) => `${s} = ${i}`).join(', ')} }
+local function index(idx, id, o, n, at, state, created)
+  if not (id and o and n and at) then return end
+  local t = tonumber(at)
+  for _, s in ipairs({ '', ':n:' .. n, ':o:' .. o, ':o:' .. o .. ':n:' .. n }) do
+    if state then
+      if created then redis.call('ZADD', idx .. 'time' .. s, t, id) end
+      redis.call('ZADD', idx .. 'state' .. s, (BAND[state] or 9) * 1e13 + t, id)
+    else
+      redis.call('ZREM', idx .. 'time' .. s, id)
+      redis.call('ZREM', idx .. 'state' .. s, id)
+    end
+  end
   redis.call('INCR', idx .. 'version')
 end
 local function terminal(s) return s == 'completed' or s == 'failed' or s == 'cancelled' end
@@ -29,79 +80,122 @@ local function terminal(s) return s == 'completed' or s == 'failed' or s == 'can
 
 /**
  * Creates a job's snapshot and indexes it. KEYS[1] snapshot, KEYS[2] idempotency key ('' for none);
- * ARGV[1] retention s, ARGV[2] index prefix, ARGV[3] job id, then field/value pairs. With an
- * idempotency key seen in the last 24 h: returns {0, first job id} and writes nothing.
+ * ARGV[1] retention s, ARGV[2] index prefix, ARGV[3] job id, then field/value pairs (with `state`,
+ * `createdAt`, `_o` and `_n`). With an idempotency key seen in the last 24 h: returns {0, first job
+ * id} and writes nothing; else {1, job id}.
  */
-export const CREATE_SCRIPT = `${PRELUDE}
+export const CREATE_SCRIPT = lua(`${PRELUDE}
 if KEYS[2] ~= '' then
   local first = redis.call('GET', KEYS[2])
   if first then return { 0, first } end
   redis.call('SET', KEYS[2], ARGV[3], 'EX', 86400)
 end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-move(KEYS[1], ARGV[2], false, redis.call('HGET', KEYS[1], 'state'))
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local h = {}
+for i = 4, #ARGV, 2 do h[ARGV[i]] = ARGV[i + 1] end
+index(ARGV[2], ARGV[3], h._o, h._n, h.createdAt, h.state, true)
 return { 1, ARGV[3] }
-`;
+`);
 
 /**
- * Applies an update atomically: refuses it when the job is unknown or already terminal (so no
- * progress can follow the final state, whoever wins a race), bumps `seq`, sets the given fields
- * (an empty value deletes the field), renews the retention, moves the job in the list index when
- * its state changed, and returns the whole hash. One round trip per update.
- * ARGV[1] retention s, ARGV[2] index prefix, then optionally '?unless-cancel-requested' (returns
+ * Applies an update atomically: refuses it (false) when the job is unknown or already terminal,
+ * so no progress can follow the final state, whoever wins a race; sets `seq` + 1 and the given
+ * fields (an empty value deletes the field), renews the retention, moves the job in the list
+ * index when its state changed, and returns the whole hash. Reads the hash once (HGETALL) and
+ * answers it with the changes applied, so an update is HGETALL, HSET, EXPIRE (and HDEL when a
+ * field to delete exists), plus the index on a state change.
+ * ARGV[1] retention s, ARGV[2] index prefix, ARGV[3] 'unless-cancel-requested' (returns
  * 'cancel-requested' and changes nothing when a cancel was requested: a worker's start and its
- * cancel check in one round trip), then field/value pairs.
+ * cancel check in one round trip) or '', then field/value pairs.
  */
-export const UPDATE_SCRIPT = `${PRELUDE}
-local state = redis.call('HGET', KEYS[1], 'state')
+export const UPDATE_SCRIPT = lua(`${PRELUDE}
+local all = redis.call('HGETALL', KEYS[1])
+local h = {}
+for i = 1, #all, 2 do h[all[i]] = all[i + 1] end
+local state = h.state
 if not state or terminal(state) then return false end
-local first = 3
-if ARGV[3] == '?unless-cancel-requested' then
-  if redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return 'cancel-requested' end
-  first = 4
+if ARGV[3] ~= '' and h.cancelRequested == '1' then return 'cancel-requested' end
+h.seq = tostring((tonumber(h.seq) or 0) + 1)
+local set, del = { 'seq', h.seq }, {}
+for i = 4, #ARGV, 2 do
+  local k, v = ARGV[i], ARGV[i + 1]
+  if v ~= '' then
+    set[#set + 1] = k
+    set[#set + 1] = v
+    h[k] = v
+  elseif h[k] then
+    del[#del + 1] = k
+    h[k] = nil
+  end
 end
-redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-for i = first, #ARGV, 2 do
-  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[1], unpack(set))
+if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+if h.state ~= state then index(ARGV[2], h.jobId, h._o, h._n, h.createdAt, h.state, false) end
+local out = {}
+for k, v in pairs(h) do
+  out[#out + 1] = k
+  out[#out + 1] = v
 end
-local now = redis.call('HGET', KEYS[1], 'state')
-if now ~= state then move(KEYS[1], ARGV[2], state, now) end
-return redis.call('HGETALL', KEYS[1])
-`;
+return out
+`);
 
 /**
  * Reopens a failed job for a retry: `queued`, seq + 1, progress 0, the end fields cleared.
  * ARGV[1] retention s, ARGV[2] index prefix, ARGV[3] now. Returns the hash, or the state found
  * (a string) when it is not failed, or false for an unknown job.
  */
-export const REOPEN_SCRIPT = `${PRELUDE}
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return false end
-if state ~= 'failed' then return state end
-redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('HSET', KEYS[1], 'state', 'queued', 'progress', '0', 'updatedAt', ARGV[3])
+export const REOPEN_SCRIPT = lua(`${PRELUDE}
+local f = redis.call('HMGET', KEYS[1], 'state', 'seq', 'jobId', '_o', '_n', 'createdAt')
+if not f[1] then return false end
+if f[1] ~= 'failed' then return f[1] end
+redis.call('HSET', KEYS[1], 'seq', (tonumber(f[2]) or 0) + 1, 'state', 'queued', 'progress', '0', 'updatedAt', ARGV[3])
 redis.call('HDEL', KEYS[1], 'finishedAt', 'stage', 'result', 'error', 'cancelRequested', 'startedAt')
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-move(KEYS[1], ARGV[2], 'failed', 'queued')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+index(ARGV[2], f[3], f[4], f[5], f[6], 'queued', false)
 return redis.call('HGETALL', KEYS[1])
-`;
+`);
 
-/** Deletes a finished job's snapshot and index entries. Returns 1, the state found when not finished, or false. */
-export const REMOVE_SCRIPT = `${PRELUDE}
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return false end
-if not terminal(state) then return state end
-move(KEYS[1], ARGV[1], state, false)
+/** Deletes a finished job's snapshot and index entries. ARGV[1] index prefix. Returns 1, the state found when not finished, or false. */
+export const REMOVE_SCRIPT = lua(`${PRELUDE}
+local f = redis.call('HMGET', KEYS[1], 'state', 'jobId', '_o', '_n', 'createdAt')
+if not f[1] then return false end
+if not terminal(f[1]) then return f[1] end
+index(ARGV[1], f[2], f[3], f[4], f[5], false, false)
 redis.call('DEL', KEYS[1])
 return 1
-`;
+`);
 
 /** Marks a cancel request unless the job already ended; returns the state it found (or false). */
-export const CANCEL_SCRIPT = `
+export const CANCEL_SCRIPT = lua(`
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return false end
 if state ~= 'completed' and state ~= 'failed' and state ~= 'cancelled' then redis.call('HSET', KEYS[1], 'cancelRequested', '1') end
 return state
-`;
+`);
+
+/**
+ * One page of the list and the counts, read-only. KEYS[1] the scope's `state` set, KEYS[2] its
+ * `time` set; ARGV[1] the band to page (0-5) or 'all', ARGV[2] offset, ARGV[3] how many ids.
+ * Returns the six counts (bands 0-5, ZCOUNT of each band's score range), then the ids, newest
+ * first: a state's page is a ZREVRANGE by rank from the first rank of its band (after the jobs of
+ * the higher bands), so a page costs the same however deep its offset.
+ */
+export const PAGE_SCRIPT = lua(`
+local function low(b) return b .. '0000000000000' end
+local counts = {}
+for b = 0, ${LISTED_JOB_STATES.length - 1} do counts[b + 1] = redis.call('ZCOUNT', KEYS[1], low(b), '(' .. low(b + 1)) end
+local offset, n = tonumber(ARGV[2]), tonumber(ARGV[3])
+local ids
+if ARGV[1] == 'all' then
+  ids = redis.call('ZREVRANGE', KEYS[2], offset, offset + n - 1)
+else
+  local b = tonumber(ARGV[1])
+  local above = redis.call('ZCOUNT', KEYS[1], low(b + 1), '+inf')
+  local last = math.min(offset + n, counts[b + 1]) - 1
+  ids = offset <= last and redis.call('ZREVRANGE', KEYS[1], above + offset, above + last) or {}
+end
+for _, id in ipairs(ids) do counts[#counts + 1] = id end
+return counts
+`);

@@ -84,7 +84,8 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
             await jobs.authorize(result.jobId, ctx.user);
             await ctx.groups.add(ctx.connectionId, jobGroup(result.jobId));
           }
-          return { ...result, snapshot: await jobs.get(result.jobId, ctx.user) };
+          // A new job's answer carries the snapshot as written; a duplicate's is read.
+          return { ...result, snapshot: result.snapshot ?? (await jobs.get(result.jobId, ctx.user)) };
         }),
       watch: (ctx, jobId: unknown) =>
         clientErrors(async () => {
