@@ -29,7 +29,7 @@ export interface IdleResult {
   heapBytesPerConnection: number;
 }
 
-interface Reading {
+export interface Reading {
   rss: number;
   heap: number;
 }
@@ -45,7 +45,7 @@ const GC_PRELOAD = new URL('./roles/gc-signal.js', import.meta.url).href;
  * After a pause, a full garbage collection (SIGUSR2, see roles/gc-signal.ts), then the median of a
  * few RSS readings, and heap + external from the process's own report.
  */
-async function settled(pid: number, memoryFile: string, settleMs: number): Promise<Reading> {
+export async function settled(pid: number, memoryFile: string, settleMs: number): Promise<Reading> {
   await sleep(settleMs);
   rmSync(memoryFile, { force: true });
   process.kill(pid, 'SIGUSR2');

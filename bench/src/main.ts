@@ -18,7 +18,8 @@ import { round } from './stats.js';
 
 /**
  * `npm run bench` (full: 3 runs), `-- --quick` (1 smaller run), `-- --smoke` (about 30 s, what CI
- * runs so the benchmark cannot rot; no figure is judged). Options: `--runs=N`,
+ * runs so the benchmark cannot rot; no figure is judged), `-- --scale` (connections per hub node,
+ * its own mode: scale-mode.ts). Options: `--runs=N`,
  * `--only=fanout,moderate,limits,idle,jobs`, `--profile` (hub and Socket.IO nodes, and the jobs scenarios'
  * hub nodes and workers, write CPU profiles to bench/results/profiles/), `--compare=<dir>
  * [--compare-label=x]` (Switchboard from another built checkout too, for before/after). Every role
@@ -116,6 +117,14 @@ const tickJsonBytes = jsonHubProtocol.write({ type: MessageType.Invocation, targ
 
 const t0 = performance.now();
 const log = (s: string) => process.stderr.write(`bench: [${((performance.now() - t0) / 1000).toFixed(1)} s] ${s}\n`);
+
+// `--scale` is a mode of its own (scale-mode.ts, bench/README.md "Scale"): nothing below runs.
+if (args.includes('--scale')) {
+  const { runScaleMode } = await import('./scale-mode.js');
+  process.exitCode = await runScaleMode(args, log);
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit();
+}
 
 async function oneRun(i: number): Promise<Run> {
   const run: Run = { load: { before: loadAverage(), after: Number.NaN }, cpuSpeedMs: cpuSpeedMs(), fanout: {}, idle: {} };

@@ -24,7 +24,8 @@ export class LeanWebSocket {
   private upgraded = false;
   private constructor(private readonly socket: Socket) {}
 
-  static open(url: string, timeoutMs = 10_000): Promise<LeanWebSocket> {
+  /** `localAddress`: the source address to connect from (e.g. 127.0.0.2: every loopback source address has its own ephemeral ports). */
+  static open(url: string, timeoutMs = 10_000, localAddress?: string): Promise<LeanWebSocket> {
     const u = new URL(url);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -42,6 +43,7 @@ export class LeanWebSocket {
       const socket = connect({
         host: u.hostname,
         port: Number(u.port),
+        localAddress,
         noDelay: true,
         onread: {
           buffer: SHARED,

@@ -24,6 +24,8 @@ interface Target {
   url: string;
   lane: number;
   group: string;
+  /** Source address (the scale scenario spreads connections over 127.0.x.y so loopback ports do not run out). */
+  localAddress?: string;
 }
 
 const RS = 0x1e;
@@ -153,7 +155,7 @@ async function until(ws: LeanWebSocket, what: string, done: (data: Buffer) => bo
 }
 
 async function connectSignalR(target: Target, msgpack: boolean): Promise<LeanWebSocket> {
-  const ws = await LeanWebSocket.open(target.url.replace(/^http/, 'ws') + '/hubs/bench');
+  const ws = await LeanWebSocket.open(target.url.replace(/^http/, 'ws') + '/hubs/bench', 10_000, target.localAddress);
   ws.send(`{"protocol":"${msgpack ? 'messagepack' : 'json'}","version":1}\u001e`);
   await until(ws, 'handshake reply', (d) => {
     const text = d.toString('latin1');
@@ -232,18 +234,31 @@ async function connectOne(kind: Kind, target: Target, sampleEvery: number): Prom
 }
 
 serve({
-  /** Opens and joins every target, `concurrency` at a time; latency is recorded for every `sampleEvery`-th delivery of each. */
+  /**
+   * Opens and joins every target, `concurrency` at a time; latency is recorded for every
+   * `sampleEvery`-th delivery of each. A failed connection fails the request, unless `tolerate`:
+   * then the others go on, and the answer lists the failed ones (their indices in `targets`)
+   * with the first error.
+   */
   async connect(req) {
-    const { kind, targets, concurrency, sampleEvery } = req as unknown as { kind: Kind; targets: Target[]; concurrency: number; sampleEvery: number };
+    const { kind, targets, concurrency, sampleEvery, tolerate } = req as unknown as { kind: Kind; targets: Target[]; concurrency: number; sampleEvery: number; tolerate?: boolean };
     let next = 0;
+    const failed: number[] = [];
+    let firstError: string | undefined;
     const worker = async () => {
       while (next < targets.length) {
         const i = next++;
-        await connectOne(kind, targets[i]!, sampleEvery);
+        try {
+          await connectOne(kind, targets[i]!, sampleEvery);
+        } catch (err) {
+          if (!tolerate) throw err;
+          failed.push(i);
+          firstError ??= (err as Error).message;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
-    return { connected: sockets.length };
+    return { connected: sockets.length, failed, firstError: firstError ?? null };
   },
   /** Starts (or stops) latency recording and clears the histogram. */
   latency(req) {
