@@ -67,7 +67,11 @@ describe('hub config: authentication, CORS and limits', () => {
     expect(c.jwt?.publicKey).toContain('BEGIN PUBLIC KEY');
     expect(c).toMatchObject({ authRequired: true, jobsAdminRole: 'ops-admin', corsOrigins: ['https://app.example.com', 'http://localhost:5173'], maxConnections: 5000 });
     expect(loadConfig({ AUTH_JWKS_FILE: jwksFile }).jwt?.jwks?.keys[0]).toMatchObject({ kid: 'k1' });
-    expect(loadConfig({ MAX_CONNECTIONS: '0' }).maxConnections).toBeUndefined();
+    expect(loadConfig({ MAX_CONNECTIONS: '0' })).toMatchObject({ maxConnections: undefined, maxConnectionsSet: true });
+    // Unset: main.ts derives the cap from the open files limit (fd-limit.ts).
+    expect(loadConfig({ MAX_CONNECTIONS: '' })).toMatchObject({ maxConnections: undefined, maxConnectionsSet: false });
+    expect(loadConfig({}).maxConnectionsSet).toBe(false);
+    expect(c.maxConnectionsSet).toBe(true);
   });
 
   it.each([

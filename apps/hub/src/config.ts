@@ -38,8 +38,14 @@ export interface HubConfig {
   readonly jobsAdminRole: string;
   /** CORS_ORIGINS: browser origins allowed cross-origin, with credentials. @defaultValue none */
   readonly corsOrigins: readonly string[];
-  /** MAX_CONNECTIONS: connections this node holds at most (0 = no limit). @defaultValue no limit */
+  /**
+   * MAX_CONNECTIONS as set: connections this node holds at most (0 = no limit: undefined). When
+   * unset (`maxConnectionsSet` false), main.ts derives the cap from the open files limit
+   * (fd-limit.ts). @defaultValue the open files limit minus a reserve (Linux); no limit elsewhere
+   */
   readonly maxConnections: number | undefined;
+  /** Whether MAX_CONNECTIONS is set (to any value, 0 included). */
+  readonly maxConnectionsSet: boolean;
   /**
    * MAX_WRITE_DELAY_MS: under load, the most a message may be held back to leave in one frame with
    * the connection's next ones (the hub server's `maxWriteDelayMs`); 0 = never. @defaultValue 12
@@ -201,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     jobsAdminRole,
     corsOrigins: corsOriginsFromEnv(env),
     maxConnections: intFromEnv(env, 'MAX_CONNECTIONS', 0, 0, 10_000_000) || undefined,
+    maxConnectionsSet: (env['MAX_CONNECTIONS'] ?? '') !== '',
     maxWriteDelayMs: intFromEnv(env, 'MAX_WRITE_DELAY_MS', HUB_SERVER_DEFAULTS.maxWriteDelayMs, 0, 1000),
   };
 }

@@ -10,10 +10,12 @@ import { benchHub } from './bench-hub.js';
 import { chatHub } from './chat-hub.js';
 import { clockHub } from './clock-hub.js';
 import { loadConfig, type HubConfig } from './config.js';
+import { connectionCap, readOpenFilesLimit } from './fd-limit.js';
 import { handleHealth, type HealthSources } from './health.js';
 import { loadHubsModule, type MapHubs } from './hubs-module.js';
 import { createLogger, loadConfigOrExit } from '@switchboard/logging';
 import { HubMetrics } from './metrics.js';
+import { watchServerErrors } from './server-errors.js';
 import { serveStatic } from './static-files.js';
 import { createSystemHub } from './system-hub.js';
 import { SystemMonitor } from './system-monitor.js';
@@ -39,6 +41,11 @@ try {
 }
 if (!config.jobsModule) logger.info({ jobs: jobs.names }, 'JOBS_MODULE is not set: serving the example job set');
 
+// The connection cap: MAX_CONNECTIONS, or below the open files limit so that a full node still
+// answers its probes and refuses new clients with 503 (fd-limit.ts, docs/scaling.md#file-descriptors).
+const cap = connectionCap(config, readOpenFilesLimit());
+if (cap.log) logger[cap.log.level](cap.log.fields, cap.log.msg);
+
 const metrics = new HubMetrics(config.nodeId, config.redis !== undefined);
 const backplane = config.redis ? createRedisBackplane({ redis: config.redis, prefix: config.redisPrefix, logger, metrics: metrics.bus }) : undefined;
 logger.info({ scaleOut: config.redis ? `redis (${describeTarget(config.redis)})` : 'in-memory (single node)' }, 'scale-out');
@@ -50,7 +57,7 @@ const hubs = new HubServer({
   // Authentication, CORS and the connection cap: see the README's environment table.
   ...(config.jwt ? { jwt: config.jwt } : {}),
   ...(config.corsOrigins.length ? { cors: { origins: config.corsOrigins } } : {}),
-  ...(config.maxConnections ? { maxConnections: config.maxConnections } : {}),
+  ...(cap.maxConnections ? { maxConnections: cap.maxConnections } : {}),
   maxWriteDelayMs: config.maxWriteDelayMs,
 });
 /** AUTH_REQUIRED: every hub refuses anonymous negotiates (401). */
@@ -153,6 +160,9 @@ const server = createServer((req, res) => {
 server.on('upgrade', (req, socket, head) => {
   if (!hubs.handleUpgrade(req, socket, head)) socket.destroy();
 });
+// A failed listen (EADDRINUSE, EACCES) exits 1 with one clear line; failed accepts once listening
+// (ENFILE, ENOBUFS, ...) are logged, rate-limited, and the node goes on serving.
+watchServerErrors(server, { logger, port: config.port, host: config.host });
 server.listen(config.port, config.host, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

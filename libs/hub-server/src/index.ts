@@ -41,6 +41,7 @@ export { JwtBearer, bearerToken, type JwtBearerOptions } from './http/jwt.js';
 export { CorsPolicy, CORS_ALLOWED_HEADERS, normalizeOrigin, type CorsOptions } from './http/cors.js';
 export { ConnectionTokenCodec, type TokenClaims } from './http/token.js';
 export { parseUrl as parseRequestUrl } from './http/http-util.js';
+export { logAcceptErrors, type AcceptErrorLogOptions } from './http/accept-errors.js';
 
 // Scale-out: the seam, the in-memory implementation, the bus implementation (also in ./backplane).
 export { OutboundMessage, type ScaleOut, type ScaleOutFactory, type LocalConnection, type RestoredScope } from './scaleout/scaleout.js';

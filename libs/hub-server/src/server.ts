@@ -10,6 +10,7 @@ import type { HubRef } from './hub/hub-ref.js';
 import type { ClientMethods } from './hub/clients.js';
 import type { ConnectionRequestInfo, HubDefinition, HubUser } from './hub/hub.js';
 import { parseUrl, queryParam, refuseUpgrade, routeKey, sendText } from './http/http-util.js';
+import { logAcceptErrors } from './http/accept-errors.js';
 import { attachHubSocket, attachRawSocket, hubSink, rawSink, reattachHubSocket } from './transports/attach.js';
 import { HttpTransports, type HttpEndpoint, type HttpTransport } from './transports/http-transports.js';
 import { newConnectionId } from './http/ids.js';
@@ -138,8 +139,13 @@ export class HubServer {
     this.endpoints.set(key, endpoint);
   }
 
-  /** Adds request and upgrade listeners to `server` for the mapped paths; others get 404. */
+  /**
+   * Adds request and upgrade listeners to `server` for the mapped paths (others get 404), and an
+   * 'error' listener that logs failed accepts and keeps the server serving (`logAcceptErrors`;
+   * errors of `listen` itself, such as EADDRINUSE, stay the app's).
+   */
   attach(server: Server): void {
+    logAcceptErrors(server, this.options.logger);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (!this.handleRequest(req, res)) sendText(res, 404, 'Not Found');
     });
