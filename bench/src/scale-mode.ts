@@ -22,7 +22,8 @@ export async function runScaleMode(args: string[], log: (s: string) => void): Pr
     settleMs: 1000,
     perClientProcess: 10_000,
     perSourceAddress: 10_000,
-    fdHeadroom: 150,
+    // Over the hub's own reserve (MAX_CONNECTIONS defaults to the soft fd limit less 256), so no load connection is refused.
+    fdHeadroom: 300,
     concurrency: 50,
   };
   const nodeCounts = (arg('scale-nodes') ?? '1,2').split(',').map(Number);
