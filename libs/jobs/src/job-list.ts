@@ -3,7 +3,7 @@ import { SwitchboardError } from '@switchboard/protocol';
 import type { Cluster, Redis } from 'ioredis';
 import type { JobStore } from './job-store.js';
 import { indexKeys, type JobKeys } from './keys.js';
-import { bandRange, PAGE_SCRIPT, runScript } from './store-scripts.js';
+import { bandRange, PAGE_SCRIPT, runScript, UPGRADE_INDEX_SCRIPT } from './store-scripts.js';
 
 /** Who lists: every job (admins), one owner's, or the anonymous jobs (owner undefined). */
 export interface ListScope {
@@ -13,6 +13,8 @@ export interface ListScope {
 
 const MAX_LIMIT = 200;
 const DEFAULT_LIMIT = 50;
+/** Jobs per step of the per-state index upgrade (and SCAN COUNT ÷ 5 while it deletes the old sets). */
+const UPGRADE_BATCH = 200;
 
 /**
  * The operator's view of the jobs, paged from the list index (store-scripts.ts): newest first,
@@ -78,6 +80,30 @@ export class JobList {
   /** Bumped by every index change: hub nodes poll it to know when to push list changes. */
   async version(): Promise<string> {
     return (await this.redis.get(`${this.keys.index}version`)) ?? '0';
+  }
+
+  /**
+   * Brings the per-state list index of earlier 0.1.0 builds (one sorted set per state per scope,
+   * before the state-banded one) into this one, so jobs enqueued before an upgrade are listed and
+   * counted, and deletes its sets (UPGRADE_INDEX_SCRIPT): a bounded step per call (200 jobs, or one
+   * SCAN step), until done. Idempotent, and guarded by a marker (`<idx>upgrade`): once done, or on
+   * a deployment that never had that index, it is one call.
+   * `stop` is asked between steps (a closing service); a later run resumes. Answers how many jobs
+   * were indexed.
+   */
+  async upgradeOldIndex(stop: () => boolean = () => false): Promise<number> {
+    const idx = this.keys.index;
+    const pattern = `${idx.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    let total = 0;
+    while (!stop()) {
+      const args = [idx, this.keys.snapshot(''), UPGRADE_BATCH, this.store.retentionSeconds, Date.now(), pattern];
+      const [more, indexed] = (await runScript(this.redis, UPGRADE_INDEX_SCRIPT, [`${idx}upgrade`, `${idx}all`], args)) as [number, number];
+      total += indexed;
+      if (!more) break;
+      // Other clients' commands between two steps.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return total;
   }
 
   /** Drops ids whose record is gone from the scope's sets (the other scopes' sets are not known without the record). */

@@ -41,6 +41,25 @@ describe('JobStore (private redis-server)', () => {
     expect(await store.get(delayed)).toMatchObject({ state: 'delayed', dueAt: 9999, priority: 3 });
   });
 
+  it('a delayed job keeps its record for the retention after its due time, not after the enqueue', async () => {
+    // Delayed by 48 h with a 600 s retention: a TTL counted from the enqueue would lose the record
+    // long before the job runs (its watchers would get `lost`).
+    const now = Date.now();
+    const dueAt = now + 48 * 3600_000;
+    const ttlOf = async (id: string) => redis.ttl(keys.snapshot(id));
+    const id = newId();
+    await store.create(id, 'hash', undefined, { dueAt }, now);
+    expect(await ttlOf(id)).toBeGreaterThan(48 * 3600 + 590);
+    expect(await ttlOf(id)).toBeLessThanOrEqual(48 * 3600 + 600);
+    const [a, b] = [newId(), newId()];
+    await store.createMany([{ jobId: a, name: 'hash', owner: undefined, options: { dueAt } }, { jobId: b, name: 'hash', owner: undefined }], now);
+    expect(await ttlOf(a)).toBeGreaterThan(48 * 3600 + 590);
+    expect(await ttlOf(b)).toBeLessThanOrEqual(600);
+    // Once it runs, the retention counts from its last update again.
+    await store.update(id, { state: 'active' });
+    expect(await ttlOf(id)).toBeLessThanOrEqual(600);
+  });
+
   it('update bumps seq by one each time and returns the whole snapshot', async () => {
     const id = newId();
     await store.create(id, 'hash', undefined, {}, 1000);

@@ -64,20 +64,22 @@ export class JobStore {
   constructor(
     private readonly redis: Client,
     private readonly keys: JobKeys,
-    /** How long a job's snapshot is kept after its last update. */
-    private readonly retentionSeconds = 24 * 3600,
+    /** How long a job's snapshot is kept after its last update (a delayed job's: after its due time). */
+    readonly retentionSeconds = 24 * 3600,
   ) {}
 
   /**
    * Writes a new job's snapshot (`queued`, or `delayed` with `dueAt`; seq 1) and indexes it, in one
    * script. Answers the snapshot as written (what an enqueue-and-watch returns). With an
    * idempotency key already used in the last 24 h nothing is written and `created` is false, with
-   * the first job's id.
+   * the first job's id. A delayed job's record is kept for the retention after its due time (the
+   * retention plus the delay), so it is still there when the job runs. `byText`: the script is
+   * sent with its text (EVAL), so it cannot fail for a script Redis lost (see runScript).
    */
-  async create(jobId: string, name: string, owner: string | undefined, options: CreateOptions = {}, now = Date.now()): Promise<{ created: true; jobId: string; snapshot: JobSnapshot } | { created: false; jobId: string }> {
+  async create(jobId: string, name: string, owner: string | undefined, options: CreateOptions = {}, now = Date.now(), byText = false): Promise<{ created: true; jobId: string; snapshot: JobSnapshot } | { created: false; jobId: string }> {
     const fields = this.fields(jobId, name, owner, options, now);
     const idem = options.idempotencyKey !== undefined ? this.keys.idempotency(options.idempotencyKey) : '';
-    const [created, id] = (await runScript(this.redis, CREATE_SCRIPT, [this.keys.snapshot(jobId), idem], [this.retentionSeconds, this.keys.index, jobId, ...Object.entries(fields).flat()])) as [number, string];
+    const [created, id] = (await runScript(this.redis, CREATE_SCRIPT, [this.keys.snapshot(jobId), idem], [this.createTtl(options, now), this.keys.index, jobId, ...Object.entries(fields).flat()], byText)) as [number, string];
     return created === 1 ? { created: true, jobId: id, snapshot: parseSnapshot(fields)! } : { created: false, jobId: id };
   }
 
@@ -86,7 +88,7 @@ export class JobStore {
     const send = async (byText: boolean) => {
       const pipeline = this.redis.pipeline();
       for (const j of jobs) {
-        const args = [this.keys.snapshot(j.jobId), '', this.retentionSeconds, this.keys.index, j.jobId, ...Object.entries(this.fields(j.jobId, j.name, j.owner, j.options ?? {}, now)).flat()];
+        const args = [this.keys.snapshot(j.jobId), '', this.createTtl(j.options ?? {}, now), this.keys.index, j.jobId, ...Object.entries(this.fields(j.jobId, j.name, j.owner, j.options ?? {}, now)).flat()];
         if (byText) pipeline.eval(CREATE_SCRIPT.body, 2, ...args);
         else pipeline.evalsha(CREATE_SCRIPT.sha, 2, ...args);
       }
@@ -96,6 +98,12 @@ export class JobStore {
     // Creating a job twice writes the same fields again: harmless.
     if (failed && /NOSCRIPT/.test(failed.message)) failed = await send(true);
     if (failed) throw failed;
+  }
+
+  /** A new record's TTL in seconds: the retention, counted from the due time for a delayed job. */
+  private createTtl(options: CreateOptions, now: number): number {
+    const delayMs = options.dueAt !== undefined ? Math.max(0, options.dueAt - now) : 0;
+    return this.retentionSeconds + Math.ceil(delayMs / 1000);
   }
 
   private fields(jobId: string, name: string, owner: string | undefined, options: CreateOptions, now: number): Record<string, string> {

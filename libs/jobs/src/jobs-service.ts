@@ -62,6 +62,12 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
   private readonly adminRole: string;
   private readonly timeoutMs: number;
   private readonly firstReady: Promise<void>;
+  private readonly log: JobsLogger;
+  /** The upgrade of the per-state list index (JobList.upgradeOldIndex) while it runs. */
+  private upgrading: Promise<void> | undefined;
+  private indexUpgraded = false;
+  private closing = false;
+  private readonly onReady: () => void;
 
   /** Typed by its job set: `new JobsService({ jobs, ... })` is a `JobsService<typeof jobs>`. */
   constructor(private readonly options: JobsServiceOptions<S>) {
@@ -78,17 +84,43 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
     this.list = new JobList(client, this.keys, this.store);
     this.queue = new Queue(this.keys.queueName, { connection: client, prefix: this.keys.bullPrefix });
     // The queue re-emits its connection's errors: without a listener an outage would end the process.
-    const log = options.logger ?? SILENT;
+    const log = (this.log = options.logger ?? SILENT);
     let queueDown = false;
     this.queue.on('error', (err) => {
       if (!queueDown) log.warn({ error: err.message }, 'jobs queue: Redis unreachable; requests answer SB_BACKPLANE_UNAVAILABLE until it is back');
       queueDown = true;
     });
-    client.on('ready', () => (queueDown = false));
+    // Every (re)connection: the upgrade of the per-state list index runs (or resumes) unless done.
+    this.onReady = () => {
+      queueDown = false;
+      this.upgradeIndex();
+    };
+    client.on('ready', this.onReady);
     // Until the first connection is up, requests wait for it (within their bound) instead of
     // failing: the client has no offline queue, so a service used right after construction
     // would otherwise fail at once.
     this.firstReady = client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    if (client.status === 'ready') this.upgradeIndex();
+  }
+
+  /**
+   * Indexes the jobs that the per-state list index of earlier 0.1.0 builds holds and deletes its
+   * sets, in the background, once per deployment (JobList.upgradeOldIndex: bounded steps, a
+   * marker in Redis; any process may finish what another began). Stopped by `close`; a run that
+   * Redis interrupted resumes at the next connection.
+   */
+  private upgradeIndex(): void {
+    if (this.indexUpgraded || this.upgrading || this.closing) return;
+    this.upgrading = this.list
+      .upgradeOldIndex(() => this.closing)
+      .then(
+        (jobs) => {
+          this.indexUpgraded = !this.closing;
+          if (jobs) this.log.info({ jobs }, 'jobs list index: indexed the jobs of the per-state index (earlier 0.1.0 builds) and deleted its sets');
+        },
+        (err: Error) => this.log.warn({ error: err?.message }, 'jobs list index: the upgrade of the per-state index stopped; it resumes when Redis is reachable again'),
+      )
+      .finally(() => (this.upgrading = undefined));
   }
 
   /**
@@ -115,16 +147,28 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
     const now = Date.now();
     await beforeWrite?.(jobId);
     return this.bounded('enqueue', async () => {
-      const created = await this.store.create(
-        jobId,
-        job.name,
-        owner,
-        { dueAt: opts.delayMs ? now + opts.delayMs : undefined, priority: opts.priority, idempotencyKey: opts.idempotencyKey },
-        now,
-      );
-      if (!created.created) return { jobId: created.jobId, duplicate: true };
-      await this.queue.add(job.name, job.data, bullOptions(jobId, def, opts));
-      return beforeWrite ? { jobId, snapshot: created.snapshot } : { jobId };
+      const createOptions = { dueAt: opts.delayMs ? now + opts.delayMs : undefined, priority: opts.priority, idempotencyKey: opts.idempotencyKey };
+      if (opts.idempotencyKey !== undefined) {
+        // The add depends on the create's answer (a key already used adds nothing): one after the other.
+        const created = await this.store.create(jobId, job.name, owner, createOptions, now);
+        if (!created.created) return { jobId: created.jobId, duplicate: true };
+        await this.queue.add(job.name, job.data, bullOptions(jobId, def, opts));
+        return beforeWrite ? { jobId, snapshot: created.snapshot } : { jobId };
+      }
+      // The snapshot and the BullMQ job in one write, one round trip: Redis runs them in order on
+      // this connection, so a worker never sees the job before its record. The snapshot's script
+      // goes with its text (EVAL), so it cannot fail for a script Redis lost while the add goes
+      // through; should it fail otherwise, the BullMQ job is removed: never a job without a record.
+      const [created, added] = await Promise.allSettled([this.store.create(jobId, job.name, owner, createOptions, now, true), this.queue.add(job.name, job.data, bullOptions(jobId, def, opts))]);
+      if (created.status === 'rejected') {
+        if (added.status === 'fulfilled' && (await this.queue.remove(jobId).catch(() => 0)) !== 1) {
+          this.log.error({ jobId, error: (created.reason as Error)?.message }, 'enqueue: the job record was not written and its BullMQ job could not be removed; it may run unwatched');
+        }
+        throw created.reason;
+      }
+      if (added.status === 'rejected') throw added.reason;
+      const snapshot = created.value.created ? created.value.snapshot : undefined; // always created: no idempotency key
+      return beforeWrite && snapshot ? { jobId, snapshot } : { jobId };
     });
   }
 
@@ -331,6 +375,9 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    this.redis.off('ready', this.onReady);
+    await this.upgrading;
     await this.store.flushFinished();
     await this.queue.close();
     if (this.owned) await quitClient(this.redis);

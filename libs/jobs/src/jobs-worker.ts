@@ -10,7 +10,7 @@ import { JobStore, type JobPatch } from './job-store.js';
 import { TaskPool } from './pool.js';
 import { logOutages, SILENT, type JobsLogger } from './outage-log.js';
 import { ProgressThrottle } from './progress-throttle.js';
-import { commandClient, duplicateClient } from './redis-client.js';
+import { commandClient, corkWrites, duplicateClient } from './redis-client.js';
 
 export interface JobsWorkerOptions {
   /** The job set this worker runs (the same as the hub nodes'): an array of defineJob results, or a loaded catalog. */
@@ -92,7 +92,9 @@ export class JobsWorker {
     this.log = options.logger ?? SILENT;
     if (this.owned) logOutages(this.redis, this.log, 'job store connection');
     this.worker = new Worker(this.keys.queueName, (job, token, signal) => this.process(job, token, signal), {
-      connection: duplicateClient(client),
+      // BullMQ's command connection, corked like the store's; BullMQ makes its blocking connection
+      // (BZPOPMIN) from it with `duplicate()`, which is not corked.
+      connection: corkWrites(duplicateClient(client)),
       prefix: this.keys.bullPrefix,
       concurrency: options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
       lockDuration: options.lockDurationMs ?? 10_000,

@@ -37,9 +37,11 @@ function lua(body: string): LuaScript {
 /**
  * Runs a script by its SHA (EVALSHA: the script's text is not sent again), falling back to EVAL
  * when Redis does not hold it yet (a new or restarted server, SCRIPT FLUSH, a failover), which
- * also loads it. One round trip in the usual case.
+ * also loads it. One round trip in the usual case. `byText`: EVAL at once, for a call that must
+ * not fail for want of the script (one sent in the same write as a command that depends on it).
  */
-export async function runScript(client: Redis | Cluster, script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+export async function runScript(client: Redis | Cluster, script: LuaScript, keys: readonly string[], args: readonly (string | number)[], byText = false): Promise<unknown> {
+  if (byText) return client.eval(script.body, keys.length, ...keys, ...args);
   try {
     return await client.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (err) {
@@ -198,4 +200,79 @@ else
 end
 for _, id in ipairs(ids) do counts[#counts + 1] = id end
 return counts
+`);
+
+/** The state names in the per-state list index's set names (`<idx><state><scope>`, `all` holding every state). */
+const OLD_INDEX_SETS = ['queued', 'delayed', 'active', 'completed', 'failed', 'cancelled', 'all'];
+
+/**
+ * Moves a deployment from the per-state list index of earlier 0.1.0 builds (one sorted set per
+ * state per scope, score `createdAt`) to this one, a bounded step per call; call it until it
+ * answers more = 0. KEYS[1] the marker hash (`<idx>upgrade`: `done` when finished, `cursor` while
+ * deleting), KEYS[2] the old every-job set (`<idx>all`); ARGV[1] index prefix, ARGV[2] snapshot
+ * key prefix, ARGV[3] batch size, ARGV[4] retention s, ARGV[5] now (ms), ARGV[6] a SCAN pattern
+ * matching `<idx>*`.
+ * 1. Nothing of the old index (no every-job set of any state): marks done. A deployment that never
+ *    had it pays one call.
+ * 2. While `<idx>all` has jobs: takes a batch from it, indexes each whose record exists from the
+ *    record itself (its current state, both sets of its four scopes; ZADD is idempotent) and
+ *    removes them from `<idx>all`. A delayed record written by the old code (TTL from the enqueue)
+ *    gets the retention after its due time. Bumps the version once per batch.
+ * 3. Then deletes the old index's other sets (their scopes are known only from their names): one
+ *    SCAN step of `<idx>*` per call, the cursor kept in the marker; marks done when the scan ends.
+ * Answers {more (0/1), jobs indexed}. Safe to run from several processes at once (each call is
+ * atomic and takes up where the last one, from any process, ended).
+ */
+export const UPGRADE_INDEX_SCRIPT = lua(`${PRELUDE}
+local idx, snap, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local m = redis.call('HMGET', KEYS[1], 'done', 'cursor')
+if m[1] then return { 0, 0 } end
+local OLD = { ${OLD_INDEX_SETS.map((s) => `${s} = true`).join(', ')} }
+if not m[2] then
+  local any = false
+  for s in pairs(OLD) do
+    if redis.call('EXISTS', idx .. s) == 1 then any = true end
+  end
+  if not any then
+    redis.call('HSET', KEYS[1], 'done', ARGV[5])
+    return { 0, 0 }
+  end
+end
+local ids = redis.call('ZRANGE', KEYS[2], 0, n - 1)
+if #ids > 0 then
+  local indexed = 0
+  for _, id in ipairs(ids) do
+    local key = snap .. id
+    local f = redis.call('HMGET', key, 'state', '_o', '_n', 'createdAt', 'dueAt')
+    if f[1] and f[2] and f[3] and f[4] then
+      local t = tonumber(f[4])
+      for _, s in ipairs({ '', ':n:' .. f[3], ':o:' .. f[2], ':o:' .. f[2] .. ':n:' .. f[3] }) do
+        redis.call('ZADD', idx .. 'time' .. s, t, id)
+        redis.call('ZADD', idx .. 'state' .. s, (BAND[f[1]] or 9) * 1e13 + t, id)
+      end
+      if f[1] == 'delayed' and f[5] then
+        local keep = tonumber(ARGV[4]) + math.ceil(math.max(0, tonumber(f[5]) - tonumber(ARGV[5])) / 1000)
+        if redis.call('TTL', key) < keep then redis.call('EXPIRE', key, keep) end
+      end
+      indexed = indexed + 1
+    end
+  end
+  redis.call('ZREM', KEYS[2], unpack(ids))
+  redis.call('HSET', KEYS[1], 'cursor', m[2] or '0')
+  redis.call('INCR', idx .. 'version')
+  return { 1, indexed }
+end
+local scan = redis.call('SCAN', m[2] or '0', 'MATCH', ARGV[6], 'COUNT', n * 5)
+for _, k in ipairs(scan[2]) do
+  local rest = string.sub(k, #idx + 1)
+  local head = string.match(rest, '^[a-z]+')
+  if head and OLD[head] and (#rest == #head or string.sub(rest, #head + 1, #head + 1) == ':') then redis.call('DEL', k) end
+end
+if scan[1] == '0' then
+  redis.call('HSET', KEYS[1], 'done', ARGV[5])
+  redis.call('HDEL', KEYS[1], 'cursor')
+  return { 0, 0 }
+end
+redis.call('HSET', KEYS[1], 'cursor', scan[1])
+return { 1, 0 }
 `);

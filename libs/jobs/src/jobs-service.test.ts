@@ -1,0 +1,64 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { startRedis, uniquePrefix, type PrivateRedis } from '../../../test/support/redis.js';
+import { defineJob } from './define-job.js';
+import { JobsService } from './jobs-service.js';
+import { JobKeys } from './keys.js';
+
+const noop = defineJob({ name: 'noop', schema: z.object({}), async process() {} });
+
+describe('JobsService.enqueue (private redis-server, no worker)', () => {
+  let server: PrivateRedis;
+  let redis: Redis;
+  let service: JobsService<[typeof noop]>;
+  let keys: JobKeys;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    const prefix = uniquePrefix('service');
+    keys = new JobKeys(prefix);
+    service = new JobsService({ jobs: [noop], redis: server.url, prefix, publish: async () => {} });
+    await service.enqueue('noop', {}); // connected, BullMQ's scripts loaded
+  });
+  afterAll(async () => {
+    await service?.close();
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  const reads = async () => Number(/total_reads_processed:(\d+)/.exec(await redis.info('stats'))![1]);
+
+  it('writes the record and adds the BullMQ job in one round trip, the record first', async () => {
+    const before = await reads();
+    const { jobId } = await service.enqueue('noop', {});
+    // The INFO above and below are one read each: the enqueue itself was one.
+    expect((await reads()) - before).toBe(2);
+    expect(await service.peek(jobId)).toMatchObject({ state: 'queued', seq: 1 });
+    expect(await service.queue.getJob(jobId)).toBeDefined();
+    // Scripts Redis lost (SCRIPT FLUSH, a restart, a failover) do not fail it: the record's script goes with its text.
+    await redis.script('FLUSH');
+    const again = await service.enqueue('noop', {});
+    expect(await service.peek(again.jobId)).toMatchObject({ state: 'queued' });
+    expect(await service.queue.getJob(again.jobId)).toBeDefined();
+  });
+
+  it('a record that cannot be written leaves no BullMQ job behind', async () => {
+    let id = '';
+    // The job's record key taken by a string: its script fails (WRONGTYPE) after the add was sent.
+    const enqueue = service.enqueue('noop', {}, undefined, undefined, async (jobId) => {
+      id = jobId;
+      await redis.set(keys.snapshot(jobId), 'not a hash');
+    });
+    await expect(enqueue).rejects.toMatchObject({ code: 'SB_BACKPLANE_UNAVAILABLE' });
+    expect(id).not.toBe('');
+    expect(await service.queue.getJob(id)).toBeUndefined();
+  });
+
+  it('a delayed job keeps its record for 24 h after it is due (a delay past 24 h)', async () => {
+    const { jobId } = await service.enqueue('noop', {}, { delayMs: 48 * 3600_000 });
+    expect(await service.peek(jobId)).toMatchObject({ state: 'delayed' });
+    expect(await redis.ttl(keys.snapshot(jobId))).toBeGreaterThan(72 * 3600 - 10);
+  });
+});
