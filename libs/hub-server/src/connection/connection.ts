@@ -79,6 +79,10 @@ export class HubConnection extends ConnectionOutput implements LocalConnection, 
     return (this.lazyInvocations ??= new Invocations(this.options.maxParallelInvocations));
   }
 
+  invocationsIdle(): void {
+    if (this.lazyInvocations?.idle) this.lazyInvocations = undefined;
+  }
+
   /** Aborted when the connection closes (already aborted if it has). */
   get lifetimeSignal(): AbortSignal {
     if (!this.lifetime) {

@@ -42,6 +42,8 @@ export interface InvocationPort {
   completeWithError(invocationId: string | undefined, error: string): void;
   /** Pauses (true) or resumes reading; pauses nest (upload stream backpressure). */
   setPaused(paused: boolean): void;
+  /** The invocation state is idle (`Invocations.idle`): the connection may let it go. */
+  invocationsIdle(): void;
 }
 
 /** The standard texts the official client and its tests expect (ASP.NET's ErrorMessageHelper). */
@@ -120,6 +122,7 @@ export async function runInvocation(conn: InvocationPort, msg: InvocationMessage
     await dispatchInvocation(conn, msg);
   } finally {
     state.inFlight--;
+    if (state.idle) conn.invocationsIdle();
   }
 }
 

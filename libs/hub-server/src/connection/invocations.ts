@@ -12,6 +12,10 @@ import type { UploadStream } from './upload-stream.js';
  *
  * Created on a connection's first invocation, and each part on its first use: most connections
  * never stream, upload or wait for a client result, and an idle connection should cost little.
+ * For the same reason the connection drops it when its last invocation ends and nothing else is
+ * left in it (`idle`): a connection that invoked `JoinGroup` once and then only listens holds no
+ * invocation state. Client results keep it (their ids must not start over while a late
+ * Completion for an earlier one may still come).
  */
 export class Invocations {
   private lazyStreams: Map<string, AbortController> | undefined;
@@ -43,6 +47,17 @@ export class Invocations {
   /** Server-to-client invocations waiting for the client's Completion. */
   get clientResults(): ClientResults {
     return (this.lazyResults ??= new ClientResults());
+  }
+
+  /** Nothing in flight, no stream or upload open, no free slot taken, no client result ever started. */
+  get idle(): boolean {
+    return (
+      this.inFlight === 0 &&
+      !this.lazyStreams?.size &&
+      !this.lazyUploads?.size &&
+      this.lazyResults === undefined &&
+      (this.lazySlots === undefined || this.lazySlots.isIdle(this.maxParallel))
+    );
   }
 
   /** A StreamItem for an upload (ignored when the stream is unknown or already ended). */

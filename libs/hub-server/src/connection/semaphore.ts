@@ -5,6 +5,11 @@ export class Semaphore {
 
   constructor(private available: number) {}
 
+  /** No permit taken and nobody waiting: the semaphore is as new. */
+  isIdle(permits: number): boolean {
+    return this.available === permits && !this.waiters?.length;
+  }
+
   acquire(): Promise<void> | undefined {
     if (this.available > 0) {
       this.available--;

@@ -5,7 +5,7 @@ import { CLOSE_ERROR_TEXT } from '../connection/connection-output.js';
 import type { Transport } from '../connection/transport.js';
 import type { RawConnection, RawConnectionHandler } from '../hub/raw-endpoint.js';
 import type { Logger } from '../telemetry/logger.js';
-import { frameTooLargeError, WebSocketTransport } from './websocket-transport.js';
+import { WebSocketTransport } from './websocket-transport.js';
 
 /*
  * Attaching a transport to a connection, for every transport and both kinds of connection, in one
@@ -59,14 +59,7 @@ export function rawSink(handler: RawConnectionHandler, transport: Transport, con
  * waits for a reattach instead of ending.
  */
 export function attachHubSocket(ws: WebSocket, connection: HubConnection, transport: WebSocketTransport, logger: Logger): void {
-  // Runs inside ws's receiver 'error' emit: a throw there would be an uncaught exception.
-  transport.onFrameTooLarge ??= () => {
-    try {
-      connection.refuseInput(frameTooLargeError(connection.options.maxMessageSize));
-    } catch (err) {
-      logger.error({ connectionId: connection.connectionId, err }, 'answering an oversized WebSocket frame failed');
-    }
-  };
+  transport.oversize ??= connection;
   ws.on('message', (data: Buffer) => {
     if (transport.socket === ws) connection.receive(data);
   });

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { webSocketFrameLimit, WebSocketTransport } from './websocket-transport.js';
+import { silentLogger } from '../telemetry/logger.js';
+import { webSocketFrameLimit, WebSocketTransport, type FrameTooLargeHandler } from './websocket-transport.js';
 
 // The transport reaches into ws's receiver (`_receiver`) to write before ws answers an oversized
 // frame with 1009; these tests fail when a ws upgrade changes what that relies on.
@@ -37,20 +38,23 @@ function received(client: WebSocket): Promise<{ frames: string[]; code: number }
   return new Promise((resolve) => client.once('close', (code) => resolve({ frames, code })));
 }
 
+/** An oversize handler (a hub connection is one) that runs `refused`. */
+const handler = (refused: () => void): FrameTooLargeHandler => ({ connectionId: 'c1', options: { maxMessageSize: 256, logger: silentLogger }, refuseInput: refused });
+
 describe('WebSocketTransport: frames over maxPayload', () => {
   it('webSocketFrameLimit: 4 × maxMessageSize, at least 1 MiB', () => {
     expect(webSocketFrameLimit(32 * 1024)).toBe(1024 * 1024);
     expect(webSocketFrameLimit(1024 * 1024)).toBe(4 * 1024 * 1024);
   });
 
-  it('onFrameTooLarge runs while the socket is open: what it writes arrives before the close frame', async () => {
+  it('the oversize handler runs while the socket is open: what it writes arrives before the close frame', async () => {
     const { client, transport, server } = await pair();
     const states: number[] = [];
-    transport.onFrameTooLarge = () => {
+    transport.oversize = handler(() => {
       states.push(server.readyState);
       transport.send(new TextEncoder().encode('last words'), true);
       transport.close(1000);
-    };
+    });
     const result = received(client);
     client.send('x'.repeat(1025));
     expect(await result).toEqual({ frames: ['last words'], code: 1000 });
@@ -60,11 +64,11 @@ describe('WebSocketTransport: frames over maxPayload', () => {
   it('without a handler ws closes with 1009 as before; frames within the limit are not reported', async () => {
     const { client, transport } = await pair();
     let called = 0;
-    transport.onFrameTooLarge = () => void called++;
+    transport.oversize = handler(() => void called++);
     client.send('y'.repeat(1024));
     await new Promise((r) => setTimeout(r, 20));
     expect(called).toBe(0);
-    transport.onFrameTooLarge = undefined;
+    transport.oversize = undefined;
     const result = received(client);
     client.send('y'.repeat(1025));
     expect(await result).toEqual({ frames: [], code: 1009 });
@@ -74,7 +78,7 @@ describe('WebSocketTransport: frames over maxPayload', () => {
     const first = await pair();
     const second = await pair();
     let called = 0;
-    first.transport.onFrameTooLarge = () => void called++;
+    first.transport.oversize = handler(() => void called++);
     first.transport.replaceSocket(second.server); // the first socket is terminated
     const result = received(second.client);
     second.client.send('z'.repeat(2048));

@@ -1,7 +1,8 @@
 import { SwitchboardError, type TransferFormat } from '@switchboard/protocol';
 import type { WebSocket } from 'ws';
 import type { Transport } from '../connection/transport.js';
-import { FRAME_TOO_LARGE_CODE, idleSocket, prependReceiverErrorListener, receiverOf, replyNormalClosure } from './ws-internals.js';
+import type { Logger } from '../telemetry/logger.js';
+import { FRAME_TOO_LARGE_CODE, idleSocket, receiverOf, replyNormalClosure, runBeforeReceiverErrors } from './ws-internals.js';
 
 /** Shared by every transport object (a per-connection array is memory for nothing). */
 const BOTH_FORMATS: readonly TransferFormat[] = Object.freeze(['Text', 'Binary'] as const);
@@ -75,11 +76,12 @@ export class WebSocketTransport implements Transport {
   private ws: WebSocket;
   private paused = false;
   /**
-   * Called when the peer sent a frame over `webSocketFrameLimit`, while the socket is still open:
-   * `ws` closes it with 1009 right after this returns, so what is written here synchronously is
-   * the last thing the peer reads (the hub connection writes its error Close).
+   * Told when the peer sent a frame over `webSocketFrameLimit`, while the socket is still open:
+   * `ws` closes it with 1009 right after `refuseInput` returns, so what is written there
+   * synchronously is the last thing the peer reads (the hub connection writes its error Close).
+   * An object (the connection itself), not a closure: one fewer allocation per connection.
    */
-  onFrameTooLarge: (() => void) | undefined;
+  oversize: FrameTooLargeHandler | undefined;
 
   /** `resumable`: opened with a connection token, so a later upgrade may reattach (stateful reconnect). */
   constructor(
@@ -136,29 +138,46 @@ export class WebSocketTransport implements Transport {
   }
 }
 
-/** The socket and transport of each watched receiver (one shared listener serves every socket). */
-const oversizeOwners = new WeakMap<object, { readonly ws: WebSocket; readonly transport: WebSocketTransport }>();
+/** What a transport tells about an oversized frame (see `WebSocketTransport.oversize`): a hub connection is one. */
+export interface FrameTooLargeHandler {
+  readonly connectionId: string;
+  readonly options: { readonly maxMessageSize: number; readonly logger: Logger };
+  /** Handles the error as bad input (writes the SignalR error Close, synchronously). */
+  refuseInput(err: SwitchboardError): void;
+}
+
+/** The transport of each watched receiver (one shared listener serves every socket). */
+const oversizeOwners = new WeakMap<object, WebSocketTransport>();
 
 /**
  * A frame over `maxPayload` makes ws's receiver fail with WS_ERR_UNSUPPORTED_MESSAGE_LENGTH, and
  * ws's own listener on the receiver's 'error' at once closes the socket with 1009 and only then
  * emits 'error' on the WebSocket: too late to send anything (a close frame was already written).
  * A listener put in front of ws's on the receiver runs while the socket is still open, so the
- * transport's `onFrameTooLarge` can write the SignalR error Close first; the official client then
+ * transport's `oversize` handler can write the SignalR error Close first; the official client then
  * reports `Server returned an error on close: ...` instead of `WebSocket closed with status code:
  * 1009`. Reaches into ws's receiver (ws-internals.ts); without it the socket only gets ws's 1009.
  */
 function watchOversizedFrames(ws: WebSocket, transport: WebSocketTransport): void {
   const receiver = receiverOf(ws);
   if (!receiver) return;
-  if (!oversizeOwners.has(receiver)) prependReceiverErrorListener(receiver, onReceiverError);
-  oversizeOwners.set(receiver, { ws, transport });
+  runBeforeReceiverErrors(receiver, onReceiverError);
+  oversizeOwners.set(receiver, transport);
 }
 
 function onReceiverError(this: object, err: Error & { code?: string }): void {
   if (err.code !== FRAME_TOO_LARGE_CODE) return;
-  const owner = oversizeOwners.get(this);
+  const transport = oversizeOwners.get(this);
+  if (!transport) return;
   // Only the transport's current socket speaks for the connection (a replaced one is ignored).
-  if (!owner || owner.transport.socket !== owner.ws || owner.ws.readyState !== owner.ws.OPEN) return;
-  owner.transport.onFrameTooLarge?.();
+  const ws = transport.socket;
+  if (receiverOf(ws) !== this || ws.readyState !== ws.OPEN) return;
+  const handler = transport.oversize;
+  if (!handler) return;
+  // Runs inside ws's receiver 'error' emit: a throw here would be an uncaught exception.
+  try {
+    handler.refuseInput(frameTooLargeError(handler.options.maxMessageSize));
+  } catch (err) {
+    handler.options.logger.error({ connectionId: handler.connectionId, err }, 'answering an oversized WebSocket frame failed');
+  }
 }

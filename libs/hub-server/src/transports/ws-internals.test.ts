@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { FRAME_TOO_LARGE_CODE, idleSocket, receiverOf, replyNormalClosure } from './ws-internals.js';
+import { FRAME_TOO_LARGE_CODE, idleSocket, receiverOf, replyNormalClosure, runBeforeReceiverErrors } from './ws-internals.js';
 
 // These fail loudly when a `ws` release changes an internal ws-internals.ts relies on. If one
 // fails after a ws update: adapt ws-internals.ts (or drop the reach-in), then move the pin in
@@ -83,5 +83,32 @@ describe('ws internals (ws-internals.ts)', () => {
     );
     client.send('x'.repeat(2048));
     expect(await seen).toEqual({ code: FRAME_TOO_LARGE_CODE, state: WebSocket.OPEN });
+  });
+
+  it("_receiver's 'error' listener is one module-level function shared by every socket (runBeforeReceiverErrors wraps it once)", async () => {
+    const a = await pair();
+    const b = await pair();
+    const [la] = receiverOf(a.server)!.listeners('error');
+    const [lb] = receiverOf(b.server)!.listeners('error');
+    expect(receiverOf(a.server)!.listeners('error')).toHaveLength(1);
+    expect(la).toBe(lb);
+  });
+
+  it('runBeforeReceiverErrors: ours runs first while the socket is open, then ws closes with 1009; one shared listener per socket, idempotent', async () => {
+    const a = await pair();
+    const b = await pair();
+    const seen: { code: string | undefined; state: number }[] = [];
+    const ours = function (this: EventEmitter, err: Error & { code?: string }) {
+      seen.push({ code: err.code, state: this === receiverOf(a.server) ? a.server.readyState : -1 });
+    };
+    runBeforeReceiverErrors(receiverOf(a.server)!, ours);
+    runBeforeReceiverErrors(receiverOf(a.server)!, ours);
+    runBeforeReceiverErrors(receiverOf(b.server)!, ours);
+    expect(receiverOf(a.server)!.listeners('error')).toHaveLength(1);
+    expect(receiverOf(a.server)!.listeners('error')[0]).toBe(receiverOf(b.server)!.listeners('error')[0]);
+    const closed = new Promise<number>((resolve) => a.client.once('close', resolve));
+    a.client.send('x'.repeat(2048));
+    expect(await closed).toBe(1009);
+    expect(seen).toEqual([{ code: FRAME_TOO_LARGE_CODE, state: WebSocket.OPEN }]);
   });
 });

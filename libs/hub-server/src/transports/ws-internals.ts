@@ -7,8 +7,8 @@ import type { WebSocket } from 'ws';
  *    (the fan-out fast path, websocket-transport.ts): `_socket`, `_sender._state`, `_sender._queue`;
  *  - answer a client's Close without a status code with 1000 (ASP.NET's answer; ws answers an
  *    empty close frame, which clients report as 1005): the receiver's 'conclude' listener;
- *  - write a SignalR error Close before ws answers an oversized frame with 1009: a listener put in
- *    front of ws's own on the receiver's 'error'.
+ *  - write a SignalR error Close before ws answers an oversized frame with 1009: ws's own listener
+ *    on the receiver's 'error' wrapped so that ours runs first.
  * Each degrades to ws's public behaviour when the internal is missing (undefined socket, no
  * wrapper, no early listener). ws-internals.test.ts checks each internal on the installed ws and
  * fails loudly when a release changes one; the packages pin `ws` to the minor version it passed on
@@ -40,9 +40,38 @@ export function receiverOf(ws: WebSocket): EventEmitter | undefined {
   return (ws as unknown as WsInternals)._receiver;
 }
 
-/** Puts `listener` in front of ws's own 'error' listener on `receiver` (ws closes the socket in its own). */
-export function prependReceiverErrorListener(receiver: EventEmitter, listener: (this: EventEmitter, err: Error & { code?: string }) => void): void {
-  receiver.prependListener('error', listener);
+type ReceiverErrorListener = (this: EventEmitter, err: Error & { code?: string }) => void;
+/** The shared wrapper of each (ws's listener, ours) pair, and which of ours each wrapper runs. */
+const errorWrappers = new WeakMap<ReceiverErrorListener, WeakMap<ReceiverErrorListener, ReceiverErrorListener>>();
+const wrappedBy = new WeakMap<ReceiverErrorListener, ReceiverErrorListener>();
+
+/**
+ * Makes `listener` run before ws's own 'error' listener on `receiver` (ws closes the socket in
+ * its own). ws registers the same module-level listener on every receiver, so it is replaced by a
+ * wrapper shared by every socket: a socket costs no listener array and no closure. Where ws's is
+ * not the only listener, `listener` is prepended instead. Idempotent for the same `listener`.
+ */
+export function runBeforeReceiverErrors(receiver: EventEmitter, listener: ReceiverErrorListener): void {
+  const listeners = receiver.listeners('error') as ReceiverErrorListener[];
+  if (listeners.some((l) => l === listener || wrappedBy.get(l) === listener)) return;
+  if (listeners.length !== 1) {
+    receiver.prependListener('error', listener);
+    return;
+  }
+  const original = listeners[0]!;
+  let byListener = errorWrappers.get(original);
+  if (!byListener) errorWrappers.set(original, (byListener = new WeakMap()));
+  let wrapper = byListener.get(listener);
+  if (!wrapper) {
+    wrapper = function (this: EventEmitter, err: Error & { code?: string }) {
+      listener.call(this, err);
+      original.call(this, err);
+    };
+    byListener.set(listener, wrapper);
+    wrappedBy.set(wrapper, listener);
+  }
+  receiver.removeListener('error', original);
+  receiver.on('error', wrapper);
 }
 
 /**
