@@ -58,7 +58,7 @@ const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: Job
       ...JOBS_COMMON,
       warmupMs: 2000,
       measureMs: 10_000,
-      firstWarmupMs: 3000,
+      firstWarmupMs: 4000,
       drainMs: 30_000,
       progress: { jobs: 1000, warmupMs: 2000, measureMs: 10_000 },
       scaling: { workers: [1, 2, 4], hubs: [1, 2] },
@@ -69,7 +69,7 @@ const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: Job
     idle: { connections: 2500, groups: 10, clientProcesses: 2, settleMs: 400 },
     moderate: { ...MODERATE, warmupMs: 500, measureMs: 2000 },
     // Worker scaling (a restart of the workers per point) only in full mode: quick stays near 90 s.
-    jobs: { ...JOBS_COMMON, warmupMs: 500, measureMs: 1500, firstWarmupMs: 1000, drainMs: 20_000, progress: { jobs: 1000, warmupMs: 500, measureMs: 1500 }, scaling: { workers: [], hubs: [1, 2] } },
+    jobs: { ...JOBS_COMMON, warmupMs: 500, measureMs: 1500, firstWarmupMs: 4000, drainMs: 20_000, progress: { jobs: 1000, warmupMs: 500, measureMs: 1500 }, scaling: { workers: [], hubs: [1, 2] } },
   },
   smoke: {
     fanout: { clients: 40, groups: 4, clientProcesses: 1, warmupMs: 100, measureMs: 300, rateWarmupMs: 100, rateMs: 300, window: 2000, budget: { budgetMs: 20, probes: 1, warmupMs: 100, measureMs: 200 } },

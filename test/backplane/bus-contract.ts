@@ -89,6 +89,24 @@ export function busContract(name: string, setup: () => Promise<BusFixture>): voi
       expect(await pub.subscribers!(other)).toBe(1);
     });
 
+    it('(un)subscriptions issued together all apply, each channel ending in its last wanted state', async () => {
+      const [pub, a] = [open(), open()];
+      const on = Array.from({ length: 60 }, (_, i) => fx.channel(`burst-on-${i}`));
+      const flip = Array.from({ length: 20 }, (_, i) => fx.channel(`burst-flip-${i}`));
+      // Without waiting: 60 subscribes, and per flip channel subscribe, unsubscribe, subscribe,
+      // unsubscribe (odd ones subscribe once more), all in one turn.
+      const ops = on.map((ch) => a.subscribe(ch));
+      flip.forEach((ch, i) => {
+        ops.push(a.subscribe(ch), a.unsubscribe(ch), a.subscribe(ch), a.unsubscribe(ch));
+        if (i % 2) ops.push(a.subscribe(ch));
+      });
+      await Promise.all(ops);
+      const counts = await Promise.all([...on, ...flip].map((ch) => pub.subscribers!(ch)));
+      expect(counts).toEqual([...on.map(() => 1), ...flip.map((_, i) => i % 2)]);
+      // A channel subscribed in the burst receives at once.
+      expect(await pub.publish(on[59]!, payload)).toBe(1);
+    });
+
     it('the count matches the deliveries', async () => {
       const [pub, a, b] = [open(), open(), open()];
       const ch = fx.channel('deliveries');

@@ -1,4 +1,5 @@
 import type { JobUpdate } from '@switchboard/contracts';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientPool, delay } from '../support/signalr.js';
 import { JobWatch, api, expectedHash, invariantViolations, runCli, startJobsDeployment, type JobsDeployment } from './support.js';
@@ -19,6 +20,16 @@ function starts(list: JobUpdate[]): JobUpdate[] {
 function indexFrom(list: JobUpdate[], from: number, pred: (u: JobUpdate) => boolean): number {
   for (let i = Math.max(0, from); i < list.length; i++) if (pred(list[i]!)) return i;
   return -1;
+}
+
+/** Hub nodes subscribed to the job's group channel: 0 once its final update ended the group. */
+async function groupSubscribers(d: JobsDeployment, jobId: string): Promise<number> {
+  const redis = new Redis(d.redis.url);
+  try {
+    return Number(((await redis.call('PUBSUB', 'NUMSUB', `${d.prefix}jobs:group:job:${jobId}`)) as unknown[])[1]);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 // A private Redis, two hub nodes and one worker process with two piscina threads.
@@ -86,6 +97,8 @@ describe('jobs: two hub nodes, a worker process, official clients', () => {
       // Intervals between updates per second (the start and the immediate 0% report come together).
       const rate = (running.length - 1) / spanS;
       expect(rate, `${running.length} progress updates in ${spanS.toFixed(2)} s`).toBeLessThanOrEqual(12);
+      // The final update ended the job's group: every watcher left it on both nodes.
+      expect(await groupSubscribers(d, id)).toBe(0);
     }
   });
 
@@ -115,6 +128,11 @@ describe('jobs: two hub nodes, a worker process, official clients', () => {
     }
     // The REST snapshot of the other node is the same record.
     expect((await api(d.hubB.url, 'GET', `/api/jobs/${jobId}`)).body).toEqual(final);
+    // Nothing can follow, so the late watchers did not stay in the job's group; a second watch answers the same.
+    expect(await groupSubscribers(d, jobId)).toBe(0);
+    const again = await JobWatch.start(await pool.connect(`${d.hubA.url}/hubs/jobs`, { protocol: 'json' }), jobId);
+    expect(again.snapshot).toEqual(final);
+    expect(await groupSubscribers(d, jobId)).toBe(0);
   });
 
   it('a pipeline that fails in transform on attempt 1 goes back to queued with the error, then completes as attempt 2', async () => {

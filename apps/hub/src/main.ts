@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { SystemClient } from '@switchboard/contracts';
 import { createRedisBackplane, describeTarget, quitClient } from '@switchboard/backplane-redis';
 import { HubServer, parseRequestUrl, type HubDefinition, type HubEndpoint } from '@switchboard/hub-server';
-import { DEMO_JOBS_MODULE, JobKeys, JobsService, SystemRegistry, failFastClient, jobGroup, loadJobsModule, queueCounter, type JobCatalog } from '@switchboard/jobs';
+import { DEMO_JOBS_MODULE, JobKeys, JobsService, SystemRegistry, failFastClient, loadJobsModule, publishUpdates, queueCounter, type JobCatalog } from '@switchboard/jobs';
 import { createJobsHub, handleJobsApi, type JobsApiHost } from '@switchboard/jobs/hub';
 import { isSwitchboardError } from '@switchboard/protocol';
 import { benchHub } from './bench-hub.js';
@@ -77,7 +77,8 @@ if (config.redis) {
     adminRole: config.jobsAdminRole,
     timeoutMs: config.redisTimeoutMs,
     logger,
-    publish: (update) => jobsEndpoint.clients.group(jobGroup(update.jobId)).jobUpdated(update),
+    // A job's final update also ends its group: its watchers leave it on every node (publishUpdates).
+    publish: publishUpdates(jobsEndpoint.clients),
   });
 }
 

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { quitClient } from '@switchboard/backplane-redis';
 import type { JobsClient } from '@switchboard/contracts';
 import { createHubContext } from '@switchboard/hub-context';
-import { DEMO_JOBS_MODULE, JobKeys, JobsWorker, SystemRegistry, failFastClient, jobGroup, loadJobsModule, type JobCatalog } from '@switchboard/jobs';
+import { DEMO_JOBS_MODULE, JobKeys, JobsWorker, SystemRegistry, failFastClient, loadJobsModule, publishUpdates, type JobCatalog } from '@switchboard/jobs';
 import { isSwitchboardError } from '@switchboard/protocol';
 import { loadConfig, type WorkerConfig } from './config.js';
 import { Heartbeat } from './heartbeat.js';
@@ -38,7 +38,8 @@ const worker = new JobsWorker({
   concurrency: config.concurrency,
   lockDurationMs: config.lockDurationMs,
   stalledIntervalMs: config.stalledIntervalMs,
-  publish: (update) => hub.clients.group(jobGroup(update.jobId)).jobUpdated(update),
+  // A job's final update also ends its group: its watchers leave it on every hub node.
+  publish: publishUpdates(hub.clients),
   logger,
   onJobEnd: (run) => {
     metrics?.jobEnded(run);

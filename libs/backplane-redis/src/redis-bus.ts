@@ -52,6 +52,7 @@ export interface RedisBusOptions {
 }
 
 type Client = Redis | Cluster;
+type Corkable = { cork(): void; uncork(): void };
 
 /** What a command still unanswered at its deadline resolves the race with. */
 const LATE = Symbol('late');
@@ -86,7 +87,8 @@ export class RedisBus implements Bus {
   private readonly logger: Logger;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
-  private corked = false;
+  /** The publisher's and subscriber's sockets while corked until the next tick. */
+  private readonly corked = new Set<Corkable>();
   private wasDown = false;
   private readonly pubReady: Promise<boolean>;
   private subReady: Promise<boolean> | undefined;
@@ -219,17 +221,17 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * Publishes issued in one turn of the event loop leave in one write: the socket is corked at the
-   * first and uncorked on the next tick (a worker sending a burst makes one syscall, not one per
-   * message; order is unchanged). Cheaper than ioredis' auto-pipelining, which costs more than it
-   * saves when sends come one at a time.
+   * Publishes issued in one turn of the event loop leave in one write (as do (un)subscriptions, on
+   * the subscriber's socket): the socket is corked at the first and uncorked on the next tick (a
+   * worker sending a burst makes one syscall, not one per message; order is unchanged). Cheaper
+   * than ioredis' auto-pipelining, which costs more than it saves when sends come one at a time.
    */
-  private corkUntilNextTick(stream: { cork(): void; uncork(): void } | undefined): void {
-    if (this.corked || !stream) return;
-    this.corked = true;
+  private corkUntilNextTick(stream: Corkable | undefined): void {
+    if (!stream || this.corked.has(stream)) return;
+    this.corked.add(stream);
     stream.cork();
     process.nextTick(() => {
-      this.corked = false;
+      this.corked.delete(stream);
       stream.uncork();
     });
   }
@@ -246,36 +248,49 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * Applies (un)subscriptions one at a time so a quick subscribe/unsubscribe/subscribe of one
-   * channel ends in the wanted state. While the subscriber is down the change is only recorded
-   * (the reconnect restores `wanted`), so callers never hang on an outage.
+   * Sends (un)subscriptions in call order without waiting for the previous one's answer: Redis
+   * applies one connection's commands in order, so a quick subscribe/unsubscribe/subscribe of one
+   * channel still ends in the wanted state (a change already superseded is skipped), and those
+   * issued in one turn of the event loop leave in one write. Each call resolves on its own answer.
+   * (Waiting for each answer before sending the next made every group join of a node queue behind
+   * all the others: one round trip each, which capped a node at one enqueue-and-watch per round
+   * trip.) Only the first connection is waited for, in order. While the subscriber is down the
+   * change is only recorded (the reconnect restores `wanted`), so callers never hang on an outage.
    */
   private enqueue(channel: string, on: boolean): Promise<void> {
     const sub = this.subscriber();
-    const run = async (): Promise<void> => {
+    let answered: Promise<void> | undefined;
+    const send = async (): Promise<void> => {
       if (this.closed || this.wanted.has(channel) !== on) return;
       if (sub.status !== 'ready') await this.subReady;
       if (this.closed || this.wanted.has(channel) !== on) return;
       if (!this.sharded && sub.status !== 'ready') return;
-      try {
-        const command: Promise<unknown> = this.sharded
-          ? on
-            ? (sub as Cluster).ssubscribe(channel)
-            : (sub as Cluster).sunsubscribe(channel)
-          : on
-            ? (sub as Redis).subscribe(channel)
-            : (sub as Redis).unsubscribe(channel);
-        if ((await withinMs(command, this.subscribeTimeoutMs)) === LATE) {
-          command.catch(() => {});
-          this.logger.warn({ channel, timeoutMs: this.subscribeTimeoutMs }, `backplane: Redis has not answered a ${on ? 'subscribe' : 'unsubscribe'} within the timeout (frozen or overloaded?); going on, it completes when Redis answers`);
-        }
-      } catch (err) {
-        this.logger.warn({ channel, error: (err as Error).message }, `backplane: ${on ? 'subscribe' : 'unsubscribe'} failed; it is retried when Redis reconnects`);
-      }
+      answered = this.sendSubscription(sub, channel, on);
     };
-    const next = this.chain.then(run);
-    this.chain = next;
-    return next;
+    // The chain orders the sends (and holds them until the first connection); it does not wait for answers.
+    const sent = this.chain.then(send);
+    this.chain = sent;
+    return sent.then(() => answered);
+  }
+
+  /** Issues one (un)subscribe now; resolves on its answer, or (logged) after `subscribeTimeoutMs`, or when it failed (logged). */
+  private async sendSubscription(sub: Client, channel: string, on: boolean): Promise<void> {
+    try {
+      if (!this.sharded) this.corkUntilNextTick((sub as Redis).stream);
+      const command: Promise<unknown> = this.sharded
+        ? on
+          ? (sub as Cluster).ssubscribe(channel)
+          : (sub as Cluster).sunsubscribe(channel)
+        : on
+          ? (sub as Redis).subscribe(channel)
+          : (sub as Redis).unsubscribe(channel);
+      if ((await withinMs(command, this.subscribeTimeoutMs)) === LATE) {
+        command.catch(() => {});
+        this.logger.warn({ channel, timeoutMs: this.subscribeTimeoutMs }, `backplane: Redis has not answered a ${on ? 'subscribe' : 'unsubscribe'} within the timeout (frozen or overloaded?); going on, it completes when Redis answers`);
+      }
+    } catch (err) {
+      this.logger.warn({ channel, error: (err as Error).message }, `backplane: ${on ? 'subscribe' : 'unsubscribe'} failed; it is retried when Redis reconnects`);
+    }
   }
 
   /** Resolves when the subscriber connection is up (or the connect timeout passed). */

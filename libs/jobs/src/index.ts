@@ -6,6 +6,7 @@ export { JobsService, type JobsServiceOptions, type JobRequester } from './jobs-
 export { JobsWorker, DEFAULT_WORKER_CONCURRENCY, type JobsWorkerOptions, type JobRunEnd, type JobRunOutcome } from './jobs-worker.js';
 export { JobStore, parseSnapshot, lostUpdate, TERMINAL, type JobPatch } from './job-store.js';
 export { JobKeys, SystemKeys, jobGroup, jobIdOfGroup, JOB_ID_PATTERN } from './keys.js';
+export { publishUpdates, endsWatch, type JobUpdateTargets } from './publish-updates.js';
 export { SystemRegistry, queueCounter, type SystemRegistryOptions, type QueueCounter } from './system-registry.js';
 export { commandClient, failFastClient } from './redis-client.js';
 export { TaskPool, type TaskPoolOptions, type RunOptions } from './pool.js';

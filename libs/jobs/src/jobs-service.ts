@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { EnqueueOptions, EnqueueResult, JobListChange, JobListPage, JobNameOf, JobNamed, JobSetShape, JobSnapshot, JobTypeInfo, JobsOf, JobUpdate } from '@switchboard/contracts';
 import { quitClient, type RedisTarget } from '@switchboard/backplane-redis';
 import { SwitchboardError, isSwitchboardError } from '@switchboard/protocol';
@@ -8,6 +7,7 @@ import { JobCatalog, type JobSet } from './job-set.js';
 import { JobList, type ListScope } from './job-list.js';
 import { describeJobTypes } from './job-types.js';
 import { JOB_ID_PATTERN, JobKeys } from './keys.js';
+import { newJobId } from './job-ids.js';
 import { JobStore, TERMINAL } from './job-store.js';
 import { definedOnly } from './defined-only.js';
 import { SILENT, type JobsLogger } from './outage-log.js';
@@ -142,7 +142,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
   ): Promise<EnqueueResult> {
     const job = this.catalog.validate(name, data);
     const opts = checkOptions(options);
-    const jobId = randomBytes(12).toString('base64url');
+    const jobId = newJobId();
     const def = job.definition;
     const now = Date.now();
     await beforeWrite?.(jobId);
@@ -184,7 +184,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
         const job = this.catalog.validate(r.name, r.data);
         const opts = checkOptions(r.options);
         if ('idempotencyKey' in opts) throw optionsInvalid('enqueueMany takes no idempotencyKey');
-        return { ...job, opts, jobId: randomBytes(12).toString('base64url') };
+        return { ...job, opts, jobId: newJobId() };
       } catch (err) {
         if (isSwitchboardError(err)) throw new SwitchboardError(err.code, `Request ${i}: ${err.message}`);
         throw err;

@@ -214,7 +214,10 @@ export class JobsWorker {
     const ctx: JobContext = {
       jobId,
       attempt,
-      signal: abort.signal,
+      // Made on first use: most jobs never look at it (and every AbortSignal costs its creation).
+      get signal() {
+        return abort.signal;
+      },
       progress: (p, stage) => {
         if (stage !== undefined && stages.size && !stages.has(stage)) {
           throw new SwitchboardError('SB_CONFIG_INVALID', `Job '${def.name}' reported stage '${stage}', which is not one of its stages (${def.stages.join(', ')}).`);

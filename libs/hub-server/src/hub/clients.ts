@@ -25,6 +25,12 @@ export interface HubClients<C extends ClientMethods> {
   group(name: string): ClientProxy<C>;
   groups(names: readonly string[]): ClientProxy<C>;
   groupExcept(name: string, excludedConnectionIds: readonly string[]): ClientProxy<C>;
+  /**
+   * The group's last message: sent like `group(name)`, then every node removes the group's members
+   * (after writing it to them), so nobody stays in a group that will get nothing more, such as a
+   * finished job's watchers. Connections that join it afterwards are members as usual.
+   */
+  groupFinal(name: string): ClientProxy<C>;
   user(userId: string): ClientProxy<C>;
   users(userIds: readonly string[]): ClientProxy<C>;
   /**
@@ -77,6 +83,7 @@ export function hubClients<C extends ClientMethods>(scaleOut: ScaleOut, clientRe
     group: (name) => clientProxy<C>((m) => scaleOut.sendGroup(name, m)),
     groups: (names) => clientProxy<C>((m) => scaleOut.sendGroups(names, m)),
     groupExcept: (name, ids) => clientProxy<C>((m) => scaleOut.sendGroup(name, m, ids)),
+    groupFinal: (name) => clientProxy<C>((m) => (scaleOut.sendGroupFinal ? scaleOut.sendGroupFinal(name, m) : scaleOut.sendGroup(name, m))),
     user: (id) => clientProxy<C>((m) => scaleOut.sendUser(id, m)),
     users: (ids) => clientProxy<C>((m) => scaleOut.sendUsers(ids, m)),
     invoke: (connectionId, method, ...args) =>

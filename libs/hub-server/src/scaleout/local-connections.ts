@@ -46,10 +46,23 @@ export class LocalConnectionStore {
   /** Returns true when the group has no local members left. */
   removeFromGroup(connection: LocalConnection, group: string): boolean {
     removeFrom(this.groups, group, connection);
-    const of = this.groupsOf.get(connection.connectionId);
-    if (of === group) this.groupsOf.delete(connection.connectionId);
-    else if (of !== undefined && typeof of !== 'string') of.delete(group);
+    this.leave(connection.connectionId, group);
     return !this.groups.has(group);
+  }
+
+  /** Removes every local member of the group; returns true when it had any. */
+  clearGroup(group: string): boolean {
+    const members = this.groups.get(group);
+    if (!members) return false;
+    this.groups.delete(group);
+    for (const c of members) this.leave(c.connectionId, group);
+    return true;
+  }
+
+  private leave(connectionId: string, group: string): void {
+    const of = this.groupsOf.get(connectionId);
+    if (of === group) this.groupsOf.delete(connectionId);
+    else if (of !== undefined && typeof of !== 'string') of.delete(group);
   }
 
   hasGroup(group: string): boolean {

@@ -34,6 +34,11 @@ export class MemoryScaleOut implements ScaleOut {
     for (const g of new Set(groups)) this.local.writeGroup(g, message);
   }
 
+  async sendGroupFinal(group: string, message: OutboundMessage): Promise<void> {
+    this.local.writeGroup(group, message);
+    this.local.clearGroup(group);
+  }
+
   async groupCount(group: string): Promise<number> {
     return this.local.groupSize(group);
   }

@@ -88,6 +88,14 @@ export interface ScaleOut {
   sendConnections(connectionIds: readonly string[], message: OutboundMessage): Promise<void>;
   sendGroup(group: string, message: OutboundMessage, excludedConnectionIds?: readonly string[]): Promise<void>;
   sendGroups(groups: readonly string[], message: OutboundMessage): Promise<void>;
+  /**
+   * The group's last send: written to its members like `sendGroup`, then every node removes its
+   * members from the group (and drops the group's channel). Members that join afterwards are not
+   * affected. For a group whose purpose ends with this message (a finished job's watchers), so
+   * its members need not stay in it until they disconnect. Optional for other implementations:
+   * without it, `HubClients.groupFinal` sends like `group`.
+   */
+  sendGroupFinal?(group: string, message: OutboundMessage): Promise<void>;
   sendUser(userId: string, message: OutboundMessage): Promise<void>;
   sendUsers(userIds: readonly string[], message: OutboundMessage): Promise<void>;
   addToGroup(connectionId: string, group: string): Promise<void>;

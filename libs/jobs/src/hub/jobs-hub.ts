@@ -1,8 +1,9 @@
-import type { JobsClient } from '@switchboard/contracts';
-import { defineHub, HubError } from '@switchboard/hub-server';
+import type { JobsClient, JobSnapshot } from '@switchboard/contracts';
+import { defineHub, HubError, type HubCallContext } from '@switchboard/hub-server';
 import type { EnqueueOptions } from '@switchboard/contracts';
 import type { JobsService } from '../jobs-service.js';
 import { lostUpdate } from '../job-store.js';
+import { endsWatch } from '../publish-updates.js';
 import { ListFeed } from './list-feed.js';
 import { jobGroup, jobIdOfGroup } from '../keys.js';
 import { isSwitchboardError } from '@switchboard/protocol';
@@ -35,6 +36,26 @@ async function peekPatiently(jobs: JobsService, id: string) {
 
 /** Snapshots read from Redis at a time when resyncing after a backplane outage. */
 const RESYNC_BATCH = 50;
+
+/**
+ * Joins the job's group, then reads its snapshot, so no update falls between the two. A job already
+ * over (`endsWatch`: its final update went out, or goes out now) gets nothing more: the caller
+ * leaves the group again, the answer being its final state (its group's final send may have come
+ * before the join, and would not remove it).
+ */
+async function joinAndRead(ctx: Pick<HubCallContext<JobsClient>, 'connectionId' | 'groups' | 'user'>, jobs: JobsService, jobId: string): Promise<JobSnapshot> {
+  const group = jobGroup(jobId);
+  await ctx.groups.add(ctx.connectionId, group);
+  let snapshot: JobSnapshot;
+  try {
+    snapshot = await jobs.get(jobId, ctx.user);
+  } catch (err) {
+    await ctx.groups.remove(ctx.connectionId, group);
+    throw err;
+  }
+  if (endsWatch(snapshot)) await ctx.groups.remove(ctx.connectionId, group);
+  return snapshot;
+}
 
 const NO_REDIS = 'SB_JOBS_UNAVAILABLE: Jobs need Redis: start the hub node with REDIS_URL (or REDIS_CLUSTER_NODES) set, and run workers (switchboard-worker).';
 
@@ -79,27 +100,18 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
               if (joined) await ctx.groups.remove(ctx.connectionId, joined).catch(() => {});
               throw err;
             });
-          if (result.duplicate) {
-            if (joined) await ctx.groups.remove(ctx.connectionId, joined);
-            await jobs.authorize(result.jobId, ctx.user);
-            await ctx.groups.add(ctx.connectionId, jobGroup(result.jobId));
-          }
-          // A new job's answer carries the snapshot as written; a duplicate's is read.
-          return { ...result, snapshot: result.snapshot ?? (await jobs.get(result.jobId, ctx.user)) };
+          // A new job's answer carries the snapshot as written; a duplicate's is read, as `watch` does.
+          if (!result.duplicate) return { ...result, snapshot: result.snapshot ?? (await jobs.get(result.jobId, ctx.user)) };
+          if (joined) await ctx.groups.remove(ctx.connectionId, joined);
+          await jobs.authorize(result.jobId, ctx.user);
+          return { ...result, snapshot: await joinAndRead(ctx, jobs, result.jobId) };
         }),
       watch: (ctx, jobId: unknown) =>
         clientErrors(async () => {
           const jobs = need();
           // Ownership first: another user's watch must not join the group even for a moment.
           await jobs.authorize(jobId, ctx.user);
-          const group = jobGroup(jobId as string); // a valid id: authorize checked it
-          await ctx.groups.add(ctx.connectionId, group);
-          try {
-            return await jobs.get(jobId, ctx.user);
-          } catch (err) {
-            await ctx.groups.remove(ctx.connectionId, group);
-            throw err;
-          }
+          return joinAndRead(ctx, jobs, jobId as string); // a valid id: authorize checked it
         }),
       unwatch: (ctx, jobId: unknown) =>
         clientErrors(async () => {

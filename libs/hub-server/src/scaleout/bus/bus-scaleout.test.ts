@@ -211,6 +211,44 @@ describe('BusScaleOut over a MemoryBroker', () => {
     expect(b.bus.log).not.toContain(`+${CH.group('remote')}`);
   });
 
+  it("a group's final send: every node writes it to its members, then they leave the group and its channel is dropped", async () => {
+    const broker = new MemoryBroker();
+    const [a, b, w] = ['A', 'B', 'W'].map((id) => makeNode(broker, id)) as [ReturnType<typeof makeNode>, ReturnType<typeof makeNode>, ReturnType<typeof makeNode>];
+    const a1 = await a.connect('a1');
+    const a2 = await a.connect('a2', 'messagepack');
+    const b1 = await b.connect('b1');
+    for (const id of ['a1', 'a2', 'b1']) await a.scaleOut.addToGroup(id, 'job');
+    await a.scaleOut.addToGroup('a1', 'other');
+    a.bus.log.length = 0;
+    b.bus.log.length = 0;
+
+    // From a node holding no member (a worker's hub context publishes the same way).
+    await w.scaleOut.sendGroupFinal('job', receive('final'));
+    await settle();
+    for (const c of [a1, a2, b1]) expect(argsOf(c), c.connectionId).toEqual([['final']]);
+    expect(a.bus.log).toEqual([`-${CH.group('job')}`]);
+    expect(b.bus.log).toEqual([`-${CH.group('job')}`]);
+    expect([a.scaleOut.local.groupSize('job'), b.scaleOut.local.groupSize('job'), a.scaleOut.local.groupSize('other')]).toEqual([0, 0, 1]);
+    await w.scaleOut.sendGroup('job', receive('nobody hears this'));
+    expect(w.bus.published.at(-1)!.receivers).toBe(0);
+
+    // Joining again works as for any group; a final send from a node with members removes its own at once.
+    await a.scaleOut.addToGroup('a1', 'job');
+    await b.scaleOut.addToGroup('b1', 'job');
+    expect(a.bus.log).toEqual([`-${CH.group('job')}`, `+${CH.group('job')}`]);
+    await a.scaleOut.sendGroupFinal('job', receive('final again'));
+    expect(a.scaleOut.local.groupSize('job')).toBe(0);
+    await settle();
+    expect(argsOf(a1)).toEqual([['final'], ['final again']]);
+    expect(argsOf(b1)).toEqual([['final'], ['final again']]);
+    expect(b.scaleOut.local.groupSize('job')).toBe(0);
+    expect(a.bus.log.at(-1)).toBe(`-${CH.group('job')}`);
+    // Disconnecting afterwards drops only what the connection still holds.
+    a.bus.log.length = 0;
+    await a.scaleOut.onDisconnected(a1);
+    expect(a.bus.log).toEqual([`-${CH.connection('a1')}`, `-${CH.group('other')}`]);
+  });
+
   it('subscribes connection and user channels while it holds them', async () => {
     const broker = new MemoryBroker();
     const a = makeNode(broker, 'A');

@@ -6,12 +6,13 @@ import { silentLogger, type Logger } from '../../telemetry/logger.js';
 import { OutboundMessage, type LocalConnection, type RestoredScope, type ScaleOut } from '../scaleout.js';
 import type { ForwardedRequest, TransportReply, TransportRequestHandler, TransportRouter } from '../transport-routing.js';
 import type { Bus } from './bus.js';
-import type { BusScaleOutOptions, SendTarget } from './scaleout-options.js';
+import type { BusScaleOutOptions } from './scaleout-options.js';
+import { SendMetrics } from './send-metrics.js';
 import { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
 import { ChannelSubscriptions } from './channel-subscriptions.js';
 import { PendingReplies, PendingSums } from './pending-replies.js';
 import { wallClockMs } from './wall-clock.js';
-import { EnvelopeKind, GroupAction, SEND_TARGET_NAMES, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
+import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
 
 /**
  * The scale-out over a publish/subscribe bus: all routing logic, written once; the bus (in
@@ -38,9 +39,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private readonly protocols: readonly HubProtocol[];
   private readonly ackTimeoutMs: number;
   private readonly logger: Logger;
-  private readonly hubName: string;
-  private readonly sendArrived: ((hub: string, delayMs: number) => void) | undefined;
-  private readonly sendPublished: ((hub: string, target: SendTarget, receivers: number) => void) | undefined;
+  private readonly report: SendMetrics;
   private readonly pending = new PendingReplies();
   private readonly sums = new PendingSums();
   /** The group, user and connection channels subscribed, and their subscribes in flight. */
@@ -63,9 +62,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     this.protocols = options.protocols ?? [jsonHubProtocol, messagePackHubProtocol];
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.logger = options.logger ?? silentLogger;
-    this.hubName = options.hubName;
-    this.sendArrived = options.metrics?.sendArrived?.bind(options.metrics);
-    this.sendPublished = options.metrics?.sendPublished?.bind(options.metrics);
+    this.report = new SendMetrics(options.hubName, options.metrics, this.logger);
     this.removeListener = this.bus.onMessage((channel, payload) => {
       if (this.channels.owns(channel)) this.onBusMessage(payload);
     });
@@ -121,6 +118,13 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
 
   async sendGroups(groups: readonly string[], message: OutboundMessage): Promise<void> {
     await Promise.all([...new Set(groups)].map((g) => this.sendGroup(g, message)));
+  }
+
+  /** Every node (this one first) writes it to its members of the group, then removes them (see ScaleOut). */
+  async sendGroupFinal(group: string, message: OutboundMessage): Promise<void> {
+    this.local.writeGroup(group, message);
+    this.clearLocal(group);
+    await this.publishSend(this.channels.group(group), TargetKind.Group, group, message, undefined, true);
   }
 
   async sendUser(userId: string, message: OutboundMessage): Promise<void> {
@@ -251,11 +255,19 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     if (this.local.removeFromGroup(conn, group)) await this.subscriptions.track(this.channels.group(group), false);
   }
 
-  private async publishSend(channel: string, target: TargetKind, name: string, message: OutboundMessage, excluded?: readonly string[]): Promise<void> {
+  /** After a group's final send was written here: its members leave, its channel is dropped. */
+  private clearLocal(group: string): void {
+    if (!this.local.clearGroup(group)) return;
+    this.subscriptions.track(this.channels.group(group), false).catch((err: unknown) => this.logger.warn({ err, group }, 'backplane: unsubscribing a closed group failed'));
+  }
+
+  private async publishSend(channel: string, target: TargetKind, name: string, message: OutboundMessage, excluded?: readonly string[], final = false): Promise<void> {
     const payloads = new Map<string, Uint8Array>();
     for (const p of this.protocols) payloads.set(p.name, message.framed(p));
-    const receivers = await this.publish(channel, { kind: EnvelopeKind.Send, origin: this.serverId, target, name, excluded: excluded ? [...excluded] : [], payloads, sentAt: wallClockMs() });
-    if (this.sendPublished) this.reportPublished(target, receivers);
+    const envelope: Extract<Envelope, { kind: 1 }> = { kind: EnvelopeKind.Send, origin: this.serverId, target, name, excluded: excluded ? [...excluded] : [], payloads, sentAt: wallClockMs() };
+    if (final) envelope.final = true;
+    const receivers = await this.publish(channel, envelope);
+    if (this.report.publishes) this.report.published(target, receivers);
   }
 
   private async publish(channel: string, envelope: Envelope): Promise<number> {
@@ -298,7 +310,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     switch (e.kind) {
       case EnvelopeKind.Send:
         if (e.origin === this.serverId) return;
-        if (this.sendArrived && e.sentAt !== undefined) this.reportArrival(e.sentAt);
+        if (this.report.arrivals && e.sentAt !== undefined) this.report.arrived(e.sentAt);
         this.deliver(e);
         return;
       case EnvelopeKind.GroupCommand:
@@ -336,23 +348,6 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     await this.reply(e.replyTo, e.requestId, true, encodeTransportReply(reply));
   }
 
-  // Metrics hooks run per send (no closure allocated); one that throws is logged, never breaks a send.
-  private reportArrival(sentAt: number): void {
-    try {
-      this.sendArrived!(this.hubName, Math.max(0, wallClockMs() - sentAt));
-    } catch (err) {
-      this.logger.warn({ err }, 'backplane: the sendArrived metrics hook threw');
-    }
-  }
-
-  private reportPublished(target: TargetKind, receivers: number): void {
-    try {
-      this.sendPublished!(this.hubName, SEND_TARGET_NAMES[target], receivers);
-    } catch (err) {
-      this.logger.warn({ err }, 'backplane: the sendPublished metrics hook threw');
-    }
-  }
-
   private deliver(e: Extract<Envelope, { kind: 1 }>): void {
     const message = OutboundMessage.preserialized(e.payloads);
     try {
@@ -360,6 +355,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
       else if (e.target === TargetKind.Group) this.local.writeGroup(e.name, message, e.excluded);
       else if (e.target === TargetKind.User) this.local.writeUser(e.name, message);
       else this.local.writeConnection(e.name, message);
+      if (e.final) this.clearLocal(e.name); // a group's last send (only groups have it): its members leave
     } catch (err) {
       this.logger.error({ err }, 'backplane: delivering a message to local connections failed');
     }

@@ -17,8 +17,11 @@ export const SEND_TARGET_NAMES: Record<TargetKind, SendTarget> = { [TargetKind.A
 export const GroupAction = { Add: 1, Remove: 2 } as const;
 
 export type Envelope =
-  /** `sentAt`: when it was published (ms since the epoch, the publisher's clock); absent from versions that predate it. */
-  | { kind: typeof EnvelopeKind.Send; origin: string; target: TargetKind; name: string; excluded: string[]; payloads: Map<string, Uint8Array>; sentAt?: number }
+  /**
+   * `sentAt`: when it was published (ms since the epoch, the publisher's clock); absent from versions that predate it.
+   * `final`: a group's last send (ScaleOut.sendGroupFinal): receivers remove their members of the group after writing it.
+   */
+  | { kind: typeof EnvelopeKind.Send; origin: string; target: TargetKind; name: string; excluded: string[]; payloads: Map<string, Uint8Array>; sentAt?: number; final?: true }
   | { kind: typeof EnvelopeKind.GroupCommand; requestId: string; replyTo: string; action: 1 | 2; connectionId: string; group: string }
   | { kind: typeof EnvelopeKind.Invoke; requestId: string; replyTo: string; connectionId: string; target: string; args: unknown[]; timeoutMs: number }
   | { kind: typeof EnvelopeKind.Reply; requestId: string; ok: boolean; value: unknown; code?: string }
@@ -35,7 +38,7 @@ const decoder = new Decoder();
 export function encodeEnvelope(e: Envelope): Uint8Array {
   switch (e.kind) {
     case EnvelopeKind.Send:
-      return encodeSendEnvelope(e.kind, e.origin, e.target, e.name, e.excluded, e.payloads, e.sentAt);
+      return encodeSendEnvelope(e.kind, e.origin, e.target, e.name, e.excluded, e.payloads, e.sentAt, e.final === true);
     case EnvelopeKind.GroupCommand:
       return encoder.encode([e.kind, e.requestId, e.replyTo, e.action, e.connectionId, e.group]);
     case EnvelopeKind.Invoke:
@@ -69,7 +72,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   if (!Array.isArray(v)) throw bad('not an array');
   switch (v[0]) {
     case EnvelopeKind.Send: {
-      const [, origin, target, name, excluded, payloads, sentAt] = v;
+      const [, origin, target, name, excluded, payloads, sentAt, final] = v;
       if (!isStr(origin) || typeof target !== 'number' || target < 0 || target > 3 || !isStr(name)) throw bad('bad send header');
       if (!Array.isArray(excluded) || !excluded.every(isStr)) throw bad('bad excluded list');
       if (typeof payloads !== 'object' || payloads === null) throw bad('bad payload map');
@@ -79,6 +82,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
       const send: Extract<Envelope, { kind: 1 }> = { kind: EnvelopeKind.Send, origin, target: target as TargetKind, name, excluded, payloads: map };
       if (typeof sentAt === 'number' && Number.isFinite(sentAt)) send.sentAt = sentAt;
       else if (sentAt !== undefined && sentAt !== null) throw bad('bad send time');
+      if (final === true && target === TargetKind.Group) send.final = true;
       return send;
     }
     case EnvelopeKind.GroupCommand: {

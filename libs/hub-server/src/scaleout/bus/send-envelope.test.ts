@@ -63,6 +63,20 @@ describe('encodeSendEnvelope', () => {
     expect(stamped[6]).toBe(1_733_400_000_000.25);
   });
 
+  it("a group's final send: `true` after the time (nil without one); older readers see the same send", () => {
+    const p = payloads(4);
+    const generic = new Encoder();
+    for (const sentAt of [1_733_400_000_000.25, undefined]) {
+      const bytes = encodeSendEnvelope(1, 's1', TargetKind.Group, 'job:42', [], p, sentAt, true);
+      expect(Buffer.from(bytes)).toStrictEqual(Buffer.from(generic.encode([1, 's1', TargetKind.Group, 'job:42', [], Object.fromEntries(p), sentAt ?? null, true])));
+      expect(decodeEnvelope(bytes)).toStrictEqual({ kind: EnvelopeKind.Send, origin: 's1', target: TargetKind.Group, name: 'job:42', excluded: [], payloads: p, ...(sentAt === undefined ? {} : { sentAt }), final: true });
+      const older = new Decoder().decode(bytes) as unknown[];
+      expect(older.slice(0, 6)).toStrictEqual(new Decoder().decode(encodeSendEnvelope(1, 's1', TargetKind.Group, 'job:42', [], p)) as unknown[]);
+    }
+    // Only a group send can be final.
+    expect(decodeEnvelope(encodeSendEnvelope(1, 's1', TargetKind.All, '', [], p, 1, true))).not.toHaveProperty('final');
+  });
+
   it('refuses a send time that is not a finite number', () => {
     expect(() => encodeSendEnvelope(1, 's', 1, 'n', [], payloads(1), Number.NaN)).toThrow(RangeError);
     expect(() => encodeSendEnvelope(1, 's', 1, 'n', [], payloads(1), Number.POSITIVE_INFINITY)).toThrow(RangeError);

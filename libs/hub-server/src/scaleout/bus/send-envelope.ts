@@ -1,9 +1,11 @@
 /**
  * The MessagePack of a Send envelope, `[1, origin, target, name, excluded, { protocol: bytes }]`,
- * then `sentAt` (a float64, ms since the epoch) when given, written by hand: byte for byte what the
- * generic encoder writes (smallest str/bin/array/map header for each length, positive fixints,
- * float64 for the time), so receivers decode it as before. Nodes that predate `sentAt` read the
- * first six elements and ignore the seventh, so a rolling upgrade mixes versions safely.
+ * then `sentAt` (a float64, ms since the epoch) when given, then `true` for a group's final send
+ * (`sentAt` is nil there when not given), written by hand: byte for byte what the generic encoder
+ * writes (smallest str/bin/array/map header for each length, positive fixints, float64 for the
+ * time), so receivers decode it as before. Nodes that predate `sentAt` or `final` read the first
+ * six (seven) elements and ignore the rest, so a rolling upgrade mixes versions safely (an older
+ * node delivers a final send and keeps the group's members).
  *
  * Why: every message a worker sends goes through here, and the generic encoder walks an array,
  * a map built for it (`Object.fromEntries`), and copies its result out of a shared buffer. One
@@ -17,19 +19,21 @@ export function encodeSendEnvelope(
   excluded: readonly string[],
   payloads: ReadonlyMap<string, Uint8Array>,
   sentAt?: number,
+  final = false,
 ): Uint8Array {
   fixint(kind);
   fixint(target);
   const stamped = sentAt !== undefined;
   if (stamped && !Number.isFinite(sentAt)) throw new RangeError(`Send envelope time is not a finite number: ${sentAt}.`);
-  let size = (stamped ? 12 : 3) + strSize(origin) + strSize(name) + countHeader(excluded.length);
+  // Array header, kind, target; the time (float64, or nil before a final flag); the flag.
+  let size = 3 + (stamped ? 9 : final ? 1 : 0) + (final ? 1 : 0) + strSize(origin) + strSize(name) + countHeader(excluded.length);
   for (const id of excluded) size += strSize(id);
   size += countHeader(payloads.size);
   for (const [key, bytes] of payloads) size += strSize(key) + binHeader(bytes.length) + bytes.length;
 
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
-  out[pos++] = stamped ? 0x97 : 0x96; // fixarray of 7 or 6
+  out[pos++] = final ? 0x98 : stamped ? 0x97 : 0x96; // fixarray of 8, 7 or 6
   out[pos++] = kind;
   pos = writeStr(out, pos, origin);
   out[pos++] = target;
@@ -45,7 +49,8 @@ export function encodeSendEnvelope(
     out[pos++] = 0xcb; // float64
     out.writeDoubleBE(sentAt, pos);
     pos += 8;
-  }
+  } else if (final) out[pos++] = 0xc0; // nil
+  if (final) out[pos++] = 0xc3; // true
   if (pos !== size) throw new Error(`Send envelope size mismatch: wrote ${pos} of ${size} bytes.`);
   // A plain Uint8Array, as the generic encoder returns (a decoder given a Buffer hands out Buffers).
   return new Uint8Array(out.buffer, out.byteOffset, size);

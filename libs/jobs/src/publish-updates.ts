@@ -1,0 +1,28 @@
+import type { JobsClient, JobState, JobUpdate } from '@switchboard/contracts';
+import type { ClientProxy } from '@switchboard/hub-server';
+import { jobGroup } from './keys.js';
+
+/** After these a job's watchers get nothing more. Not `failed`: an operator may retry the job, and its watchers see that. */
+const WATCH_ENDING: ReadonlySet<JobState> = new Set(['completed', 'cancelled', 'lost']);
+
+/** Whether `update` is the last its job's watchers can get (`completed`, `cancelled`, `lost`). */
+export function endsWatch(update: { readonly state: JobState }): boolean {
+  return WATCH_ENDING.has(update.state);
+}
+
+/** The client targets updates go through: a hub context's `clients` (workers), a jobs endpoint's `clients` (hub nodes). */
+export interface JobUpdateTargets {
+  group(name: string): ClientProxy<JobsClient>;
+  groupFinal(name: string): ClientProxy<JobsClient>;
+}
+
+/**
+ * The `publish` option of `JobsService` and `JobsWorker`: each update to its job's watchers (the
+ * `jobGroup`). The last one (`endsWatch`) is the group's final send: every hub node writes it to
+ * its watchers, then removes them from the group, so a connection does not stay subscribed to
+ * every job it ever watched until it disconnects (`watch` again re-joins, and answers the final
+ * snapshot).
+ */
+export function publishUpdates(clients: JobUpdateTargets): (update: JobUpdate) => Promise<void> {
+  return (update) => (endsWatch(update) ? clients.groupFinal(jobGroup(update.jobId)) : clients.group(jobGroup(update.jobId))).jobUpdated(update);
+}
