@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { UpgradeRefused, rawPool } from '../hub/raw-client.js';
-import { REPO_ROOT, type StartedProcess } from '../support/processes.js';
+import { REPO_ROOT, startNodeProcess, type StartedProcess } from '../support/processes.js';
 import { get } from './support.js';
 
 // The hub app at the edges of its file descriptors: a port already taken, and a node whose open
@@ -22,41 +22,7 @@ function jsonLines(output: string): Record<string, unknown>[] {
 
 /** Starts the hub app under `ulimit -n <nofile>` (bash, then exec node) and waits for `listening on`. */
 function startUnderUlimit(nofile: number, env: Record<string, string>, timeoutMs = 15_000): Promise<StartedProcess> {
-  const child = spawn('bash', ['-c', `ulimit -n ${nofile} && exec "$HUB_NODE" ${HUB}`], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...BASE_ENV, ...env, HUB_NODE: process.execPath },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<number | null> => {
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the hub did not listen within ${timeoutMs} ms. Output:\n${out}`));
-    }, timeoutMs);
-    const onData = (): void => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      resolve({ child, url: m[1]!, output: () => out, stop });
-    };
-    child.stdout.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the hub exited with ${code} before listening. Output:\n${out}`));
-    });
-  });
+  return startNodeProcess(HUB, { ...BASE_ENV, ...env }, timeoutMs, undefined, { nofile });
 }
 
 describe('hub app: file descriptors', () => {

@@ -27,8 +27,16 @@ export interface StartedProcess {
  * `readyPattern`, until its stdout matches that; `url` is then the first capture group, or '').
  * The process is killed if it does not get there within `timeoutMs`.
  */
-export function startNodeProcess(script: string, env: Record<string, string>, timeoutMs = 15_000, readyPattern?: RegExp): Promise<StartedProcess> {
-  const child = spawn(process.execPath, [script], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startNodeProcess(script: string, env: Record<string, string>, timeoutMs = 15_000, readyPattern?: RegExp, opts: { nofile?: number } = {}): Promise<StartedProcess> {
+  // `nofile`: run it under `ulimit -n <nofile>` (bash sets the limit, then execs node in its place).
+  const child =
+    opts.nofile === undefined
+      ? spawn(process.execPath, [script], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('bash', ['-c', `ulimit -n ${opts.nofile} && exec "$SB_NODE" "$SB_SCRIPT"`], {
+          cwd: REPO_ROOT,
+          env: { ...process.env, ...env, SB_NODE: process.execPath, SB_SCRIPT: script },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
