@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { startNodeProcess, type StartedProcess } from '@switchboard/test/support/processes';
 import { Histogram } from './histogram.js';
-import { Role, cpuSeconds, sleep } from './proc.js';
+import { Role, benchHubEnv, cpuSeconds, hubScript, sleep } from './proc.js';
 
 /**
  * One fan-out stack up and connected, shared by the fan-out scenario (fanout.ts) and the
@@ -162,19 +161,8 @@ export async function startStack(stack: FanoutStack, opts: StackOptions, env: Fa
     let urls: string[];
     let serverPids: number[];
     if (stack === 'switchboard-json' || stack === 'switchboard-msgpack') {
-      const hubEnv = {
-        REDIS_URL: env.redisUrl,
-        REDIS_PREFIX: prefix,
-        BENCH_HUB: '1',
-        HUB_SECRET: randomBytes(32).toString('base64'),
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'warn',
-        NODE_OPTIONS: opts.serverNodeOptions ?? '',
-        BENCH_PROFILE_NAME: `hub-${stack}`,
-      };
-      const hubScript = checkout.root ? join(checkout.root, 'apps/hub/dist/main.js') : 'apps/hub/dist/main.js';
-      hubProcs.push(...(await Promise.all([0, 1].map(() => startNodeProcess(hubScript, hubEnv)))));
+      const hubEnv = benchHubEnv(env.redisUrl, prefix, { BENCH_HUB: '1', NODE_OPTIONS: opts.serverNodeOptions ?? '', BENCH_PROFILE_NAME: `hub-${stack}` });
+      hubProcs.push(...(await Promise.all([0, 1].map(() => startNodeProcess(hubScript(checkout.root), hubEnv)))));
       urls = hubProcs.map((h) => h.url);
       serverPids = hubProcs.map((h) => h.child.pid!);
       const publisher = Role.fork('sb-publisher', groupsEnv, [], checkout.root);

@@ -5,7 +5,7 @@ import type { Checkout } from './fanout.js';
 import { join } from 'node:path';
 import { startNodeProcess, type StartedProcess } from '@switchboard/test/support/processes';
 import { median } from './stats.js';
-import { Role, rssBytes, sleep } from './proc.js';
+import { Role, benchHubEnv, hubScript, rssBytes, sleep } from './proc.js';
 
 export type IdleStack = 'switchboard' | 'socketio' | 'raw-ws';
 
@@ -78,17 +78,7 @@ export async function runIdle(stack: IdleStack, opts: IdleOptions, redisUrl: str
     let url: string;
     let pid: number;
     if (stack === 'switchboard') {
-      hub = await startNodeProcess(checkout.root ? join(checkout.root, 'apps/hub/dist/main.js') : 'apps/hub/dist/main.js', {
-        REDIS_URL: redisUrl,
-        REDIS_PREFIX: prefix,
-        BENCH_HUB: '1',
-        HUB_SECRET: randomBytes(32).toString('base64'),
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'warn',
-        NODE_OPTIONS: `--import=${GC_PRELOAD}`,
-        BENCH_MEMORY_FILE: memoryFile,
-      });
+      hub = await startNodeProcess(hubScript(checkout.root), benchHubEnv(redisUrl, prefix, { BENCH_HUB: '1', NODE_OPTIONS: `--import=${GC_PRELOAD}`, BENCH_MEMORY_FILE: memoryFile }));
       url = hub.url;
       pid = hub.child.pid!;
     } else {

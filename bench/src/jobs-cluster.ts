@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { JobKeys } from '@switchboard/jobs';
 import { startNodeProcess, type StartedProcess } from '@switchboard/test/support/processes';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { cpuSeconds } from './proc.js';
+import { benchHubEnv, cpuSeconds, hubScript } from './proc.js';
 
 /**
  * The processes of the jobs scenarios and what they cost: Switchboard hub nodes and workers (the
@@ -133,20 +132,11 @@ export class JobsCluster {
   private readonly env: Record<string, string>;
 
   constructor(redisUrl: string, private readonly profileArgs: string = '') {
-    this.env = {
-      REDIS_URL: redisUrl,
-      REDIS_PREFIX: PREFIX,
-      HUB_SECRET: randomBytes(32).toString('base64'),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-      JOBS_MODULE: BENCH_JOBS_MODULE,
-      NODE_OPTIONS: profileArgs,
-    };
+    this.env = benchHubEnv(redisUrl, PREFIX, { JOBS_MODULE: BENCH_JOBS_MODULE, NODE_OPTIONS: profileArgs });
   }
 
   async startHubs(n: number): Promise<void> {
-    const started = await Promise.all(Array.from({ length: n }, (_, i) => startNodeProcess('apps/hub/dist/main.js', { ...this.env, BENCH_PROFILE_NAME: `jobs-hub-${i}` })));
+    const started = await Promise.all(Array.from({ length: n }, (_, i) => startNodeProcess(hubScript(), { ...this.env, BENCH_PROFILE_NAME: `jobs-hub-${i}` })));
     this.hubs.push(...started);
     this.started.push(...started);
   }

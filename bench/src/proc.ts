@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 
 const run = promisify(execFile);
 
@@ -157,3 +158,11 @@ export function loadAverage(): number {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** apps/hub's entry, in this checkout or another built one (`--compare`). */
+export const hubScript = (root?: string): string => (root ? join(root, 'apps/hub/dist/main.js') : 'apps/hub/dist/main.js');
+
+/** What every benchmark's hub nodes start with: their Redis and key prefix, a fresh HUB_SECRET, loopback on a free port, warnings only; then `extra`. */
+export function benchHubEnv(redisUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, HUB_SECRET: randomBytes(32).toString('base64'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...extra };
+}

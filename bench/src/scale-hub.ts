@@ -1,19 +1,18 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { REPO_ROOT } from '@switchboard/test/support/processes';
+import { startNodeProcess } from '@switchboard/test/support/processes';
 import { sleep } from './proc.js';
 
 /**
- * A hub node of the scale scenario (apps/hub, BENCH_HUB=1), started through a shell that raises
- * its soft RLIMIT_NOFILE to the hard limit first (`ulimit -n $(ulimit -Hn)`; Node does the same
- * at startup, so this only matters for runtimes that do not), then `exec`s Node: the pid is the
- * node's. Preloads: roles/gc-signal.js (SIGUSR2: full GC, memory to BENCH_MEMORY_FILE) and
- * roles/loop-delay.js (SIGURG: event-loop delay to BENCH_ELD_FILE).
+ * A hub node of the scale scenario (apps/hub, BENCH_HUB=1), started under `ulimit -n <hard>`: its
+ * soft RLIMIT_NOFILE raised to the hard limit (Node does the same at startup, so this only matters
+ * for runtimes that do not); the pid is the node's (bash execs it). Preloads: roles/gc-signal.js
+ * (SIGUSR2: full GC, memory to BENCH_MEMORY_FILE) and roles/loop-delay.js (SIGURG: event-loop
+ * delay to BENCH_ELD_FILE).
  */
 export interface ScaleHub {
   readonly pid: number;
   readonly url: string;
-  /** The last few KB of its stdout and stderr. */
+  /** Its stdout and stderr so far. */
   output(): string;
   /** Whether it exited, and how. */
   exited(): string | undefined;
@@ -22,48 +21,18 @@ export interface ScaleHub {
 
 const PRELOADS = ['./roles/gc-signal.js', './roles/loop-delay.js'].map((p) => `--import=${new URL(p, import.meta.url).href}`).join(' ');
 
-export function startScaleHub(env: Record<string, string>, timeoutMs = 20_000): Promise<ScaleHub> {
-  const child = spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', process.execPath, 'apps/hub/dist/main.js'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_OPTIONS: PRELOADS, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-8000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+export async function startScaleHub(env: Record<string, string>, timeoutMs = 20_000): Promise<ScaleHub> {
+  // Children inherit this process's hard limit, so it is the one to raise the soft limit to.
+  const hub = await startNodeProcess('apps/hub/dist/main.js', { LOG_LEVEL: 'warn', NODE_OPTIONS: PRELOADS, ...env }, timeoutMs, undefined, { nofile: fdLimit('self').hard });
   let exit: string | undefined;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exit = signal ? `killed by ${signal}` : `exited with ${code}`;
-      resolve();
-    }),
-  );
-  const stop = async () => {
-    if (exit) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+  hub.child.once('exit', (code, signal) => (exit = signal ? `killed by ${signal}` : `exited with ${code}`));
+  return {
+    pid: hub.child.pid!,
+    url: hub.url,
+    output: hub.output,
+    exited: () => exit,
+    stop: async () => void (await hub.stop('SIGTERM', 10_000)),
   };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the hub did not print 'listening on' within ${timeoutMs} ms. Output:\n${out}`));
-    }, timeoutMs);
-    const onData = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      resolve({ pid: child.pid!, url: m[1]!, output: () => out, exited: () => exit, stop });
-    };
-    child.stdout!.on('data', onData);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`the hub ${exit} before listening. Output:\n${out}`));
-    });
-  });
 }
 
 /** RLIMIT_NOFILE of a process, from /proc/<pid>/limits ("Max open files"). */

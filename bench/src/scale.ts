@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startRedis } from '@switchboard/test/support/redis';
 import { Histogram } from './histogram.js';
 import { settled, warmConnections, type Reading } from './idle.js';
-import { Role, cpuSeconds, loadAverage, redisPid, rssBytes, sleep } from './proc.js';
+import { Role, benchHubEnv, cpuSeconds, loadAverage, redisPid, rssBytes, sleep } from './proc.js';
 import { fdLimit, hubMetrics, loopDelay, machineCpu, openFds, startScaleHub, type LoopDelay, type ScaleHub } from './scale-hub.js';
 
 /** Latency of every 4th delivery of each connection, as in the fan-out scenario. */
@@ -120,8 +120,7 @@ export async function runScale(nodes: number, opts: ScaleOptions, log: (s: strin
   try {
     const prefix = `benchscale${randomBytes(3).toString('hex')}:`;
     const files = Array.from({ length: nodes }, (_, i) => ({ memory: join(dir, `memory-${i}.json`), eld: join(dir, `eld-${i}.json`) }));
-    const secret = randomBytes(32).toString('base64');
-    const hubEnv = { REDIS_URL: redis.url, REDIS_PREFIX: prefix, BENCH_HUB: '1', HUB_SECRET: secret, HOST: '127.0.0.1', PORT: '0' };
+    const hubEnv = benchHubEnv(redis.url, prefix, { BENCH_HUB: '1' });
     hubs.push(...(await Promise.all(files.map((f) => startScaleHub({ ...hubEnv, BENCH_MEMORY_FILE: f.memory, BENCH_ELD_FILE: f.eld })))));
     await sleep(500); // Redis connections up
     const pids = hubs.map((h) => h.pid);
