@@ -27,6 +27,33 @@ describe('wallClockMs', () => {
     }
   });
 
+  it('does not go backwards when the monotonic clock runs ahead of the wall clock and is re-anchored', () => {
+    // Ten calls per wall-clock millisecond; the monotonic clock gains 2% on it, so the precise value
+    // leaves the band (more than 1.05 ms above Date.now()) within one wall millisecond, as seen on a
+    // loaded machine, and is taken again from Date.now().
+    const start = Math.floor(Date.now()) + 10_000;
+    vi.useFakeTimers({ toFake: ['Date'], now: start });
+    let mono = performance.now();
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => mono);
+    try {
+      let last = wallClockMs();
+      let reanchors = 0;
+      for (let i = 1; i <= 2000; i++) {
+        if (i % 10 === 0) vi.setSystemTime(Date.now() + 1);
+        mono += 0.102;
+        const t = wallClockMs();
+        expect(t).toBeGreaterThanOrEqual(last);
+        expect(t).toBeGreaterThanOrEqual(Date.now() - 0.05);
+        expect(t).toBeLessThan(Date.now() + 1.05);
+        if (Math.abs(t - last - 0.102) > 1e-6) reanchors++;
+        last = t;
+      }
+      expect(reanchors).toBeGreaterThan(10);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('follows a step of the wall clock', () => {
     const stepped = Date.now() + 3_600_000;
     vi.useFakeTimers({ toFake: ['Date'], now: stepped });
