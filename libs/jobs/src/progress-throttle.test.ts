@@ -56,6 +56,25 @@ describe('ProgressThrottle', () => {
     for (let i = 1; i < emitted.length; i++) expect(emitted[i]!.value).toBeGreaterThan(emitted[i - 1]!.value);
   });
 
+  it('keeps 1 / interval under continuous reports when its timers fire late', () => {
+    // Every trailing timer fires 3 ms late, as real timers on a busy process do.
+    const late = new ProgressThrottle<number>(100, (v) => emitted.push({ value: v, at: Date.now() }), now);
+    const realSetTimeout = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => realSetTimeout(fn, (ms ?? 0) + 3)) as typeof setTimeout);
+    try {
+      for (let i = 0; i < 500; i++) {
+        late.report(i); // every 20 ms for 10 s
+        vi.advanceTimersByTime(20);
+      }
+    } finally {
+      spy.mockRestore();
+      late.stop();
+    }
+    // 10 s of reports (plus the skew) at 10 a second: 100 or 101, not the 98 of a timer counted from its firing.
+    expect(emitted.length).toBeGreaterThanOrEqual(100);
+    for (let i = 1; i < emitted.length; i++) expect(emitted[i]!.at - emitted[i - 1]!.at).toBeGreaterThanOrEqual(50);
+  });
+
   it('after a quiet period the next report goes out at once again', () => {
     throttle.report(1);
     vi.advanceTimersByTime(500);
