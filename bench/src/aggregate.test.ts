@@ -58,7 +58,7 @@ const jobsSetup = {
   window: 1000,
   bullWindow: 2000,
   bullBatch: 500,
-  progress: { jobs: 1000, warmupMs: 1, measureMs: 1 },
+  progress: { jobs: 1000, watchers: 2, warmupMs: 1, measureMs: 1 },
   scaling: { workers: [1, 2], hubs: [1, 2] },
 };
 const options = { mode: 'full' as const, idleConnections: 1000, jobs: jobsSetup, compareLabel: 'before' };

@@ -78,7 +78,9 @@ export function aggregateJobs(runs: readonly JobsScenarioResult[], setup: JobsSc
     progress: {
       jobs: f((r) => r.progress.jobs, 0),
       seconds: f((r) => r.progress.seconds, 1),
-      watchersPerJob: 2,
+      watchersPerJob: setup.progress.watchers,
+      /** What the workers offer: every job's ~10 reports a second, to each of its watchers. */
+      offeredPerSecond: f((r) => r.progress.jobs * 10 * r.progress.watchersPerJob, 0),
       updatesPerSecond: f((r) => r.progress.updatesPerSecond, 0),
       perWatcherPerSecond: f((r) => r.progress.perWatcherPerSecond, 2),
       p50Ms: f((r) => r.progress.p50Ms, 2),

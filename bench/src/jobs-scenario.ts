@@ -34,7 +34,8 @@ export interface JobsScenarioOptions {
   bullWindow: number;
   bullBatch: number;
   /** `jobs` at once; the window (`warmupMs`, then `measureMs`) starts once all run. */
-  progress: { jobs: number; warmupMs: number; measureMs: number };
+  /** `watchers`: connections watching each job (its enqueuer and watchers - 1 more), so the offered rate is jobs × 10/s × watchers. */
+  progress: { jobs: number; watchers: number; warmupMs: number; measureMs: number };
   /** Extra measurements of `noop` at the maximum (and raw BullMQ with the same worker counts). */
   scaling: { workers: number[]; hubs: number[] };
   /** Extra node options for hub nodes and workers (`--profile`). */
@@ -265,9 +266,9 @@ export async function runJobsScenario(o: JobsScenarioOptions, log: (s: string) =
     };
   }
 
-  /** `progress.jobs` jobs at once, each watched by 2 connections (one per hub node). */
+  /** `progress.jobs` jobs at once, each watched by `progress.watchers` connections (alternating hub nodes). */
   async function progress(): Promise<ProgressMeasured> {
-    const { jobs, warmupMs, measureMs } = o.progress;
+    const { jobs, watchers, warmupMs, measureMs } = o.progress;
     // Every job running at once: enough concurrency in each worker for its share of them (restart
     // the workers only when the current ones cannot run them all).
     if (cluster.workers.length !== o.workers || Math.ceil(jobs / o.workers) > o.concurrency) await cluster.setWorkers(o.workers, Math.ceil(jobs / o.workers) + 10, o.poolSize);
@@ -275,7 +276,7 @@ export async function runJobsScenario(o: JobsScenarioOptions, log: (s: string) =
     // The jobs run until told to stop (bench-jobs.mjs), so the window starts once every one of
     // them runs and every watch is answered, however long the burst took on this machine.
     const until = Date.now() + 120_000 + o.drainMs;
-    const started = await Promise.all(clients.map((c, i) => c.request<{ enqueued: number }>('progress', { jobs: Math.floor(jobs / clients.length) + (i < jobs % clients.length ? 1 : 0), until })));
+    const started = await Promise.all(clients.map((c, i) => c.request<{ enqueued: number }>('progress', { jobs: Math.floor(jobs / clients.length) + (i < jobs % clients.length ? 1 : 0), until, watchers })));
     const enqueued = started.reduce((s, r) => s + r.enqueued, 0);
     const deadline = performance.now() + 60_000;
     for (;;) {
@@ -294,7 +295,7 @@ export async function runJobsScenario(o: JobsScenarioOptions, log: (s: string) =
     const results = await finish();
     const h = merge(results, 'progress');
     const updatesPerSecond = (u1 - u0) / cost.seconds;
-    return { jobs: enqueued, seconds: cost.seconds, watchersPerJob: 2, updatesPerSecond, perWatcherPerSecond: updatesPerSecond / (2 * enqueued), p50Ms: h.percentile(50), p99Ms: h.percentile(99), cpu: cost.cpu, checks: checksOf(results, await stats.leftInQueue(o.drainMs)) };
+    return { jobs: enqueued, seconds: cost.seconds, watchersPerJob: watchers, updatesPerSecond, perWatcherPerSecond: updatesPerSecond / (watchers * enqueued), p50Ms: h.percentile(50), p99Ms: h.percentile(99), cpu: cost.cpu, checks: checksOf(results, await stats.leftInQueue(o.drainMs)) };
   }
 
   try {

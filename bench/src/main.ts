@@ -60,7 +60,7 @@ const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: Job
       measureMs: 10_000,
       firstWarmupMs: 4000,
       drainMs: 30_000,
-      progress: { jobs: 1000, warmupMs: 2000, measureMs: 10_000 },
+      progress: { jobs: 1000, watchers: 3, warmupMs: 2000, measureMs: 10_000 },
       scaling: { workers: [1, 2, 4], hubs: [1, 2] },
     },
   },
@@ -69,7 +69,7 @@ const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: Job
     idle: { connections: 2500, groups: 10, clientProcesses: 2, settleMs: 400 },
     moderate: { ...MODERATE, warmupMs: 500, measureMs: 2000 },
     // Worker scaling (a restart of the workers per point) only in full mode: quick stays near 90 s.
-    jobs: { ...JOBS_COMMON, warmupMs: 500, measureMs: 1500, firstWarmupMs: 4000, drainMs: 20_000, progress: { jobs: 1000, warmupMs: 500, measureMs: 1500 }, scaling: { workers: [], hubs: [1, 2] } },
+    jobs: { ...JOBS_COMMON, warmupMs: 500, measureMs: 1500, firstWarmupMs: 4000, drainMs: 20_000, progress: { jobs: 1000, watchers: 3, warmupMs: 500, measureMs: 1500 }, scaling: { workers: [], hubs: [1, 2] } },
   },
   smoke: {
     fanout: { clients: 40, groups: 4, clientProcesses: 1, warmupMs: 100, measureMs: 300, rateWarmupMs: 100, rateMs: 300, window: 2000, budget: { budgetMs: 20, probes: 1, warmupMs: 100, measureMs: 200 } },
@@ -86,7 +86,7 @@ const CONFIG: Record<Mode, { fanout: FanoutOptions; idle: IdleOptions; jobs: Job
       measureMs: 500,
       firstWarmupMs: 0,
       drainMs: 10_000,
-      progress: { jobs: 20, warmupMs: 300, measureMs: 500 },
+      progress: { jobs: 20, watchers: 2, warmupMs: 300, measureMs: 500 },
       scaling: { workers: [], hubs: [] },
     },
   },

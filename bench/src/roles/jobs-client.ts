@@ -10,8 +10,8 @@ import { serve } from './rpc.js';
  *
  * - `max`: closed loop, at most `window` jobs enqueued and not yet terminal at their watcher.
  * - `rate`: open loop at a fixed number of jobs per second (paced every 2 ms).
- * - `progress`: `jobs` long jobs at once, each watched by its enqueuer and by a second connection
- *   (on the other hub node when there are two), counting progress updates and their delay.
+ * - `progress`: `jobs` long jobs at once, each watched by its enqueuer and by `watchers - 1` more
+ *   connections (alternating hub nodes when there are two), counting progress updates and their delay.
  * `mark` returns the running counts (the orchestrator reads them at the edges of its measured
  * window) and turns latency recording on or off; `stop` stops sending, waits for every watched job
  * to end and returns the checks: each watcher saw exactly one terminal update, none is missing, and
@@ -170,7 +170,7 @@ function onCompletion(c: Conn, id: number, result: { jobId?: string; snapshot?: 
     w.sentAt = call.sentAt;
     w.measured = call.measured;
     if (call.measured) hist.answer.record(now - call.sentAt);
-    secondWatch?.(c, jobId);
+    moreWatches?.(c, jobId);
   } else w.sentAt = call.sentAt;
   // The snapshot counts as seeing its state (a late watcher learns the end from it), once; a live
   // update with its seq that comes after it is the same update, not a second one.
@@ -221,24 +221,24 @@ function nextConn(cap: number): Conn | undefined {
   return undefined;
 }
 
-/** A second watcher for a job enqueued on `c`: on the other hub node when there is one. */
-function otherConn(c: Conn): Conn | undefined {
-  const open = conns.filter((o) => o !== c && o.outstanding < MAX_OUTSTANDING);
-  const otherLane = open.filter((o) => o.lane !== c.lane);
-  const pool = otherLane.length ? otherLane : open;
+/** One more watcher for a job enqueued on `c`, not one of `taken`: on another hub node than `c` when `otherLane` and there is one. */
+function otherConn(c: Conn, taken: readonly Conn[], otherLane: boolean): Conn | undefined {
+  const open = conns.filter((o) => o !== c && !taken.includes(o) && o.outstanding < MAX_OUTSTANDING);
+  const preferred = open.filter((o) => (o.lane !== c.lane) === otherLane);
+  const pool = preferred.length ? preferred : open;
   return pool.length ? pool[rr++ % pool.length] : undefined;
 }
 
 const tailOf = (job: string, data: unknown) => `"target":"enqueue","arguments":[${JSON.stringify(job)},${JSON.stringify(data)},{"watch":true}]`;
 let pumpNow: (() => void) | undefined;
-let secondWatch: ((c: Conn, jobId: string) => void) | undefined;
+let moreWatches: ((c: Conn, jobId: string) => void) | undefined;
 let stop: () => void = () => {};
 
 function begin(): void {
   stop();
   stop = () => {};
   pumpNow = undefined;
-  secondWatch = undefined;
+  moreWatches = undefined;
   stats = freshStats();
   for (const h of Object.values(hist)) h.reset();
   for (const c of conns) c.watches.clear();
@@ -288,14 +288,20 @@ serve({
     stop = () => clearInterval(t);
     return null;
   },
-  /** Enqueues `jobs` long jobs, each watched by its enqueuer and by one more connection; resolves when all are answered. */
+  /** Enqueues `jobs` long jobs, each watched by its enqueuer and by `watchers - 1` more connections; resolves when all are answered. */
   async progress(req) {
-    const { jobs, until } = req as unknown as { jobs: number; until: number };
+    const { jobs, until, watchers } = req as unknown as { jobs: number; until: number; watchers: number };
     begin();
     const tail = tailOf('progress', { until });
-    secondWatch = (c, jobId) => {
-      const other = otherConn(c);
-      if (other) invoke(other, { kind: 'watch', sentAt: monoMs(), measured: false, jobId }, `"target":"watch","arguments":[${JSON.stringify(jobId)}]`);
+    moreWatches = (c, jobId) => {
+      const taken: Conn[] = [];
+      // The second watcher on the other hub node, the third on the enqueuer's, and so on.
+      for (let k = 1; k < watchers; k++) {
+        const other = otherConn(c, taken, k % 2 === 1);
+        if (!other) break;
+        taken.push(other);
+        invoke(other, { kind: 'watch', sentAt: monoMs(), measured: false, jobId }, `"target":"watch","arguments":[${JSON.stringify(jobId)}]`);
+      }
     };
     for (let i = 0; i < jobs; i++) {
       const c = nextConn(MAX_OUTSTANDING / 2);
