@@ -78,8 +78,10 @@ export class JobStore {
    */
   async create(jobId: string, name: string, owner: string | undefined, options: CreateOptions = {}, now = Date.now(), byText = false): Promise<{ created: true; jobId: string; snapshot: JobSnapshot } | { created: false; jobId: string }> {
     const fields = this.fields(jobId, name, owner, options, now);
-    const idem = options.idempotencyKey !== undefined ? this.keys.idempotency(options.idempotencyKey) : '';
-    const [created, id] = (await runScript(this.redis, CREATE_SCRIPT, [this.keys.snapshot(jobId), idem], [this.createTtl(options, now), this.keys.index, jobId, ...Object.entries(fields).flat()], byText)) as [number, string];
+    const snapshot = this.keys.snapshot(jobId);
+    // No idempotency key: the snapshot's key again (see CREATE_SCRIPT).
+    const idem = options.idempotencyKey !== undefined ? this.keys.idempotency(options.idempotencyKey) : snapshot;
+    const [created, id] = (await runScript(this.redis, CREATE_SCRIPT, [snapshot, idem], [this.createTtl(options, now), this.keys.index, jobId, ...Object.entries(fields).flat()], byText)) as [number, string];
     return created === 1 ? { created: true, jobId: id, snapshot: parseSnapshot(fields)! } : { created: false, jobId: id };
   }
 
@@ -88,7 +90,8 @@ export class JobStore {
     const send = async (byText: boolean) => {
       const pipeline = this.redis.pipeline();
       for (const j of jobs) {
-        const args = [this.keys.snapshot(j.jobId), '', this.createTtl(j.options ?? {}, now), this.keys.index, j.jobId, ...Object.entries(this.fields(j.jobId, j.name, j.owner, j.options ?? {}, now)).flat()];
+        const snapshot = this.keys.snapshot(j.jobId);
+        const args = [snapshot, snapshot, this.createTtl(j.options ?? {}, now), this.keys.index, j.jobId, ...Object.entries(this.fields(j.jobId, j.name, j.owner, j.options ?? {}, now)).flat()];
         if (byText) pipeline.eval(CREATE_SCRIPT.body, 2, ...args);
         else pipeline.evalsha(CREATE_SCRIPT.sha, 2, ...args);
       }
@@ -146,11 +149,11 @@ export class JobStore {
     if (patch.error !== undefined) args.push('error', patch.error ?? '');
     if (patch.attempt !== undefined) args.push('attempt', String(patch.attempt));
     if (patch.startedAt !== undefined) args.push('startedAt', String(patch.startedAt));
-    const reply = (await runScript(this.redis, UPDATE_SCRIPT, [this.keys.snapshot(jobId)], args)) as string[] | string | null;
+    // The script answers false (nil), 'cancel-requested', or the hash as a JSON object.
+    const reply = (await runScript(this.redis, UPDATE_SCRIPT, [this.keys.snapshot(jobId)], args)) as string | null;
     if (!reply) return undefined;
     if (reply === 'cancel-requested') return reply;
-    if (typeof reply === 'string') return undefined;
-    const hash = pairs(reply);
+    const hash = JSON.parse(reply) as Record<string, string>;
     // The script lets exactly one terminal update through per job, so this counts each job once.
     if (patch.state !== undefined && TERMINAL.has(patch.state)) this.countFinished(now);
     return parseSnapshot(hash);

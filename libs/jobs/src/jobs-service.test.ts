@@ -51,7 +51,8 @@ describe('JobsService.enqueue (private redis-server, no worker)', () => {
       id = jobId;
       await redis.set(keys.snapshot(jobId), 'not a hash');
     });
-    await expect(enqueue).rejects.toMatchObject({ code: 'SB_BACKPLANE_UNAVAILABLE' });
+    // Redis answered (WRONGTYPE): the message says it refused, not that it is unreachable.
+    await expect(enqueue).rejects.toMatchObject({ code: 'SB_BACKPLANE_UNAVAILABLE', message: expect.stringMatching(/^Redis refused the enqueue \(WRONGTYPE/) });
     expect(id).not.toBe('');
     expect(await service.queue.getJob(id)).toBeUndefined();
   });

@@ -360,7 +360,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
       return await Promise.race([this.firstReady.then(work), deadline]);
     } catch (err) {
       if (isSwitchboardError(err)) throw err;
-      throw unavailable(what, (err as Error)?.message ?? String(err));
+      throw unavailable(what, (err as Error)?.message ?? String(err), (err as Error)?.name === 'ReplyError');
     } finally {
       clearTimeout(timer);
     }
@@ -391,7 +391,12 @@ function checkId(jobId: unknown): string {
   return jobId;
 }
 
-function unavailable(what: string, reason: string): SwitchboardError {
+/**
+ * `refused`: Redis answered with an error (a reply error: READONLY or LOADING during a failover,
+ * OOM, WRONGTYPE...), which is not an outage and must not read as one: the message says so.
+ */
+function unavailable(what: string, reason: string, refused = false): SwitchboardError {
+  if (refused) return new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis refused the ${what} (${reason}). During a failover this passes within seconds: try again; if it persists, the server log and the Redis deployment have the cause.`);
   return new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis is unreachable (${what}: ${reason}); jobs cannot be enqueued, read or cancelled until it is back. Try again in a few seconds.`);
 }
 
