@@ -113,6 +113,8 @@ describe('jobs on a Redis Cluster (3 masters, two hub nodes, one worker)', () =>
       const jobs = keys.filter((k) => k.startsWith(`{${prefix}jobs}`));
       const system = keys.filter((k) => k.startsWith(`{${prefix}system}`));
       expect(jobs.length).toBeGreaterThan(N);
+      // The one-time upgrade of the old list index ran on the Cluster too (hub nodes run it when they connect).
+      expect(await redis.hget(`{${prefix}jobs}:idx:upgrade`, 'done')).toBeTruthy();
       expect(keys.filter((k) => !jobs.includes(k) && !system.includes(k))).toEqual([]);
       for (const group of [jobs, system]) expect(new Set(await Promise.all(group.map((k) => redis.cluster('KEYSLOT', k)))).size).toBeLessThanOrEqual(1);
     } finally {
