@@ -44,6 +44,23 @@ describe('JobsService.enqueue (private redis-server, no worker)', () => {
     expect(await service.queue.getJob(again.jobId)).toBeDefined();
   });
 
+  it('sends the record before the BullMQ add (a worker can never take a job whose record is not written yet)', async () => {
+    const monitor = await redis.monitor();
+    const seen: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      // Top-level commands only: the script's own calls come from a 'lua' client.
+      if (args[0] === 'eval' || args[0] === 'evalsha') seen.push(args[0] === 'eval' ? 'record' : 'other-script');
+    });
+    try {
+      for (let i = 0; i < 5; i++) await service.enqueue('noop', {});
+      await expect.poll(() => seen.length).toBeGreaterThanOrEqual(10);
+    } finally {
+      monitor.disconnect();
+    }
+    // Each enqueue: the record's EVAL, then BullMQ's add (EVALSHA), never the other way round.
+    expect(seen.slice(0, 10)).toEqual(Array.from({ length: 5 }, () => ['record', 'other-script']).flat());
+  });
+
   it('a record that cannot be written leaves no BullMQ job behind', async () => {
     let id = '';
     // The job's record key taken by a string: its script fails (WRONGTYPE) after the add was sent.
