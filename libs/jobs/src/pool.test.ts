@@ -80,6 +80,32 @@ describe('TaskPool (one piscina thread)', () => {
     expect(Date.now() - t1).toBeLessThan(3_000);
   });
 
+  it('without onProgress: no progress port, the task\'s reports are dropped in the thread, the output arrives', async () => {
+    // hash reports about every 1%: with nobody listening the thread drops them, and the run
+    // settles on piscina's answer alone (no port to drain).
+    expect(await pool.run(hash, { seed: 'quiet', rounds: 20_000 })).toBe(localHash('quiet', 20_000));
+    const many = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run(hash, { seed: `s${i}`, rounds: 50 })));
+    expect(many).toEqual(Array.from({ length: 20 }, (_, i) => localHash(`s${i}`, 50)));
+    expect(pool.running).toBe(0);
+  });
+
+  it('abort stops a running task that has no progress listener', async () => {
+    const abort = new AbortController();
+    // 5M rounds: ~10 s of hashing; aborted after it had time to start.
+    const run = pool.run(hash, { seed: 'switchboard', rounds: 5_000_000 }, { signal: abort.signal });
+    const settled = run.then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    abort.abort(new Error('stop it'));
+    expect(await settled).toBeInstanceOf(Error);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(pool.running).toBe(0);
+    expect(await pool.run(hash, { seed: 'switchboard', rounds: 100 })).toBe(localHash('switchboard', 100));
+  });
+
   it('a task module without a default export function, or one that does not load, fails the run with a clear error', async () => {
     const noDefault = defineTask(new URL('../dist/examples/demo-jobs.js', import.meta.url).href.replace('demo-jobs', 'no-such-module'));
     await expect(pool.run(noDefault, {})).rejects.toThrow(/no-such-module\.js could not be loaded/);

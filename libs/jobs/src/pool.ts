@@ -38,7 +38,8 @@ export class TaskPool {
   #pool(): Piscina {
     if (this.#destroyed) throw new SwitchboardError('SB_JOB_CANCELLED', 'The task pool is closed (the worker is shutting down).');
     // Always the compiled runner: piscina threads do not run TypeScript.
-    this.#piscina ??= new Piscina({ filename: new URL('./tasks/runner.js', import.meta.url).href, minThreads: 0, maxThreads: this.size, idleTimeout: this.#idleTimeout });
+    // recordTiming off: piscina's run and wait time histograms (a record per task) are read by nothing here.
+    this.#piscina ??= new Piscina({ filename: new URL('./tasks/runner.js', import.meta.url).href, minThreads: 0, maxThreads: this.size, idleTimeout: this.#idleTimeout, recordTiming: false });
     return this.#piscina;
   }
 
@@ -47,30 +48,38 @@ export class TaskPool {
       throw new SwitchboardError('SB_CONFIG_INVALID', 'run(task, input) needs a task made with defineTask(new URL(\'./my.task.js\', import.meta.url)) from @switchboard/jobs.');
     }
     const pool = this.#pool();
-    const { port1, port2 } = new MessageChannel();
-    if (options.onProgress) {
-      const onProgress = options.onProgress;
-      port1.on('message', (m: TaskMessage) => {
-        if (m.type === 'progress' && typeof m.percent === 'number') onProgress(m.percent);
-      });
+    const signal = options.signal ? { signal: options.signal } : {};
+    this.#inFlight++;
+    try {
+      // Without a listener there is no progress channel: the task's `progress` calls are dropped in
+      // the thread. A MessageChannel per task (made, transferred, drained, closed, with a timer)
+      // was about a fifth of a worker's CPU per tiny task (bench `thread` job, issue 19).
+      if (!options.onProgress) return (await pool.run({ moduleUrl: task.moduleUrl, input } satisfies TaskRequest, signal)) as O;
+      return await this.#runWithProgress<O>(pool, task.moduleUrl, input, options.onProgress, signal);
+    } finally {
+      this.#inFlight--;
     }
-    const request: TaskRequest = { moduleUrl: task.moduleUrl, input, port: port2 };
+  }
+
+  /** A task whose progress reports reach `onProgress`, on a port of its own. */
+  async #runWithProgress<O>(pool: Piscina, moduleUrl: string, input: unknown, onProgress: (percent: number) => void, signal: { signal?: AbortSignal }): Promise<O> {
+    const { port1, port2 } = new MessageChannel();
     // The result comes on piscina's channel, progress on ours: the thread posts `done` on ours
     // after the task returned, so waiting for it delivers every progress report posted before.
     let markDone!: () => void;
     const drained = new Promise<void>((resolve) => (markDone = resolve));
     port1.on('message', (m: TaskMessage) => {
-      if (m.type === 'done') markDone();
+      if (m.type === 'progress' && typeof m.percent === 'number') onProgress(m.percent);
+      else if (m.type === 'done') markDone();
     });
-    this.#inFlight++;
+    const request: TaskRequest = { moduleUrl, input, port: port2 };
     try {
-      const output = (await pool.run(request, { transferList: [port2], ...(options.signal ? { signal: options.signal } : {}) })) as O;
+      const output = (await pool.run(request, { transferList: [port2], ...signal })) as O;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 200)))]);
       clearTimeout(timer);
       return output;
     } finally {
-      this.#inFlight--;
       port1.close();
     }
   }

@@ -34,19 +34,24 @@ export default async function runTask(request: TaskRequest): Promise<unknown> {
   const { port } = request;
   const abort = new AbortController();
   const ctx: TaskContext = {
-    progress(percent: number) {
-      const message: TaskMessage = { type: 'progress', percent };
-      port.postMessage(message);
-    },
+    // Without a port nobody listens (the run has no onProgress): reports are dropped here.
+    progress: port
+      ? (percent: number) => {
+          const message: TaskMessage = { type: 'progress', percent };
+          port.postMessage(message);
+        }
+      : () => {},
     signal: abort.signal,
   };
   try {
     const fn = await load(request.moduleUrl);
     return await fn(request.input, ctx);
   } finally {
-    // After every progress report: the pool waits for it before it drops the port.
-    const done: TaskMessage = { type: 'done' };
-    port.postMessage(done);
-    port.close();
+    if (port) {
+      // After every progress report: the pool waits for it before it drops the port.
+      const done: TaskMessage = { type: 'done' };
+      port.postMessage(done);
+      port.close();
+    }
   }
 }
