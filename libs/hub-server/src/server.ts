@@ -1,9 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { JwtBearer, logRejections } from './http/jwt.js';
 import { CorsPolicy } from './http/cors.js';
-import { HubConnection, type ConnectionInit } from './connection/connection.js';
+import { HubConnection, type ConnectionHost, type ConnectionInit } from './connection/connection.js';
 import { HubEndpoint, statefulReconnectSettings, type HubEndpointOptions } from './hub/hub-endpoint.js';
 import { hubNameOf } from './hub/hub-ref.js';
 import type { HubRef } from './hub/hub-ref.js';
@@ -27,7 +27,8 @@ import type { TokenClaims } from './http/token.js';
 import { TokenGate } from './http/token-gate.js';
 import type { Transport } from './connection/transport.js';
 import { bounceReattach, verdictForUnheld } from './transports/websocket-reattach.js';
-import { webSocketFrameLimit, WebSocketTransport } from './transports/websocket-transport.js';
+import { WebSocketTransport } from './transports/websocket-transport.js';
+import { WebSocketAcceptor } from './transports/websocket-accept.js';
 
 /** Methods a connection URL takes (CORS preflights), and negotiate's. */
 const CONNECTION_METHODS = ['GET', 'POST', 'DELETE'] as const;
@@ -45,7 +46,8 @@ export class HubServer {
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly connections = new Map<string, HubConnection>();
   private readonly rawConnections = new Set<WebSocket>();
-  private readonly wss: WebSocketServer;
+  /** The `ws` server: upgrades (websocket-accept.ts). */
+  private readonly webSockets: WebSocketAcceptor;
   /** Server-Sent Events and long polling (http-transports.ts). */
   private readonly http: HttpTransports;
   private readonly heartbeat: NodeJS.Timeout;
@@ -58,6 +60,8 @@ export class HubServer {
   private lastFullLog = 0;
   /** What negotiate (negotiate.ts) reads of this server. */
   private readonly negotiateHost: NegotiateHost;
+  /** What the WebSocket connections tell this server (one object for all of them, see ConnectionHost). */
+  private readonly connectionHost: ConnectionHost = { connectionFinished: (c) => this.connectionFinished(c) };
 
   constructor(options: HubServerOptions) {
     this.options = resolveOptions(options);
@@ -67,8 +71,7 @@ export class HubServer {
       ? new JwtBearer({ onRejected: logRejections(logger), ...this.options.jwt }).authenticate
       : this.options.authenticate;
     this.cors = this.options.cors ? new CorsPolicy(this.options.cors) : undefined;
-    // Frames over the limit get an error Close before ws closes the socket (websocket-transport.ts).
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: webSocketFrameLimit(this.options.maxMessageSize), clientTracking: false });
+    this.webSockets = new WebSocketAcceptor(this.options.maxMessageSize);
     const server = this;
     this.http = new HttpTransports({
       options: this.options,
@@ -208,7 +211,7 @@ export class HubServer {
     if (!url) return false; // not a target any endpoint could have
     const endpoint = this.endpoints.get(routeKey(url.pathname));
     if (!endpoint) return false;
-    socket.on('error', () => socket.destroy());
+    this.webSockets.guard(socket);
     this.upgrade(req, socket, head, url, endpoint).catch((err) => {
       this.options.logger.error({ err, path: url.pathname }, 'upgrade failed');
       refuseUpgrade(socket, 400, 'The WebSocket upgrade failed on the server; see the server log.');
@@ -271,7 +274,7 @@ export class HubServer {
       req.resume();
       return sendText(res, refused[0], refused[1]);
     }
-    const target = { connectionId: claims.connectionId, tokenExpiresAt: claims.expiresAt, tokenIssuedAt: claims.issuedAt, user, info: () => requestInfo(req, url) };
+    const target = { connectionId: claims.connectionId, tokenExpiresAt: claims.expiresAt, tokenIssuedAt: claims.issuedAt, user, info: () => new RequestInfo(req, url) };
     await this.http.handle(req, res, this.httpEndpoint(endpoint), target);
   }
 
@@ -285,7 +288,7 @@ export class HubServer {
       path: hub.path,
       transports,
       router: hub.scaleOut.transports,
-      open: (transport: HttpTransport, init, expiresAt, onEnded) => hubSink(this.openHubConnection(hub, transport, init, expiresAt, onEnded)),
+      open: (transport: HttpTransport, init, expiresAt, onEnded) => hubSink(this.openHubConnection(hub, transport, { ...init, tokenExpiresAt: expiresAt }, onEnded)),
     };
   }
 
@@ -312,13 +315,13 @@ export class HubServer {
         // A stateful-reconnect reattach takes the connection over (websocket-reattach.ts); otherwise a second socket.
         if (!existing.resumable || !(existing.transport instanceof WebSocketTransport)) return refuseUpgrade(socket, 409, refusals.webSocketActive);
         const transport = existing.transport;
-        return void this.wss.handleUpgrade(req, socket, head, (ws) => reattachHubSocket(ws, existing, transport, this.options.logger));
+        return this.webSockets.accept(req, socket, head, (ws) => reattachHubSocket(ws, existing, transport));
       }
       if (this.tokens.hasEnded(connectionId)) return refuseUpgrade(socket, 404, refusals.noConnection);
       if (endpoint.kind === 'hub' && endpoint.hub.statefulReconnect) {
         const verdict = await verdictForUnheld(endpoint.hub, connectionId, claims.issuedAt, this.options);
         if (verdict.kind === 'refuse') return refuseUpgrade(socket, verdict.status, verdict.text);
-        if (verdict.kind === 'bounce') return void this.wss.handleUpgrade(req, socket, head, (ws) => bounceReattach(ws, connectionId, this.options.logger));
+        if (verdict.kind === 'bounce') return this.webSockets.accept(req, socket, head, (ws) => bounceReattach(ws, connectionId, this.options.logger));
         if (this.connections.has(connectionId)) return refuseUpgrade(socket, 409, refusals.webSocketActive);
       }
       expiresAt = claims.expiresAt;
@@ -332,28 +335,34 @@ export class HubServer {
     if (this.draining) return refuseUpgrade(socket, 503, refusals.draining);
     const full = this.refuseIfFull();
     if (full) return refuseUpgrade(socket, 503, full);
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    // Without a token (skipNegotiation) there is nothing to refuse once the connection ended.
+    const tokenExpiresAt = token !== null ? expiresAt : undefined;
+    this.webSockets.accept(req, socket, head, (ws) => {
       if (endpoint.kind === 'raw') return this.attachRaw(ws, connectionId, endpoint.handler);
-      this.attachHub(ws, connectionId, user, endpoint.hub, requestInfo(req, url), expiresAt, token !== null);
+      this.attachHub(ws, connectionId, user, endpoint.hub, new RequestInfo(req, url), tokenExpiresAt);
     });
   }
 
-  /** Creates and registers a hub connection over any transport; `onEnded` runs when it finished. */
-  private openHubConnection(hub: HubEndpoint, transport: Transport, init: ConnectionInit, tokenExpiresAt: number, onEnded?: () => void): HubConnection {
-    const connection = new HubConnection(hub, transport, this.options, init, (c) => {
-      if (this.connections.get(c.connectionId) === c) this.connections.delete(c.connectionId);
-      this.tokens.end(c.connectionId, tokenExpiresAt);
-      onEnded?.();
-    });
+  /** Creates and registers a hub connection over any transport; `onEnded` (HTTP transports) runs when it finished. */
+  private openHubConnection(hub: HubEndpoint, transport: Transport, init: ConnectionInit, onEnded?: () => void): HubConnection {
+    // WebSocket connections share the server's `connectionHost`; an HTTP one (with `onEnded`) gets its own.
+    const host: ConnectionHost = onEnded ? { connectionFinished: (c) => { this.connectionFinished(c); onEnded(); } } : this.connectionHost;
+    const connection = new HubConnection(hub, transport, this.options, init, host);
     this.connections.set(init.connectionId, connection);
     return connection;
   }
 
-  /** `withToken`: opened with a connection token, so a later upgrade with it may reattach (stateful reconnect). */
-  private attachHub(ws: WebSocket, connectionId: string, user: HubUser | undefined, hub: HubEndpoint, request: ConnectionRequestInfo, tokenExpiresAt: number, withToken: boolean): void {
-    const transport = new WebSocketTransport(ws, withToken);
-    const connection = this.openHubConnection(hub, transport, { connectionId, user, request }, tokenExpiresAt);
-    attachHubSocket(ws, connection, transport, this.options.logger);
+  /** A connection finished: it leaves the table; its token (if any: not with skipNegotiation) is refused here until it expires. */
+  private connectionFinished(c: HubConnection): void {
+    if (this.connections.get(c.connectionId) === c) this.connections.delete(c.connectionId);
+    if (c.tokenExpiresAt !== undefined) this.tokens.end(c.connectionId, c.tokenExpiresAt);
+  }
+
+  /** `tokenExpiresAt`: opened with a connection token (until then), so a later upgrade with it may reattach (stateful reconnect). */
+  private attachHub(ws: WebSocket, connectionId: string, user: HubUser | undefined, hub: HubEndpoint, request: ConnectionRequestInfo, tokenExpiresAt: number | undefined): void {
+    const transport = new WebSocketTransport(ws, tokenExpiresAt !== undefined);
+    const connection = this.openHubConnection(hub, transport, { connectionId, user, request, tokenExpiresAt });
+    attachHubSocket(ws, connection, transport);
   }
 
   private attachRaw(ws: WebSocket, connectionId: string, handler: RawConnectionHandler): void {
@@ -382,8 +391,4 @@ export class HubServer {
     for (const ws of this.rawConnections) ws.close(1001);
     for (const e of this.endpoints.values()) if (e.kind === 'hub') await e.hub.scaleOut.close();
   }
-}
-
-function requestInfo(req: IncomingMessage, url: URL): ConnectionRequestInfo {
-  return new RequestInfo(req, url);
 }

@@ -16,6 +16,13 @@ export const CLOSE_ERROR_TEXT = 'Connection closed with an error.';
  */
 const WRITE_NOW_BYTES = 16 * 1024;
 
+/**
+ * The output queue of a connection with nothing queued, shared by all of them: an idle connection
+ * holds no array of its own (32 bytes each). Frozen, so a push onto it throws rather than queueing
+ * into every connection; `queue` replaces it with a connection's own array on the first message.
+ */
+export const NOTHING_QUEUED: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
 export type ConnectionState = 'handshake' | 'connecting' | 'connected' | 'closed';
 
 /** How a connection is closed from the server side (see HubConnection.close). */
@@ -40,7 +47,8 @@ export abstract class ConnectionOutput implements Writable {
   /** close() is under way (its flush must not start another close). */
   protected closing = false;
   protected lastSendAt: number;
-  protected outQueue: Uint8Array[] = [];
+  /** What waits for the next write, in order; NOTHING_QUEUED when empty (see there). */
+  protected outQueue: Uint8Array[] = NOTHING_QUEUED;
   /** Bytes in `outQueue` since the last write (approximate after direct pushes; reset on every write). */
   protected outBytes = 0;
   /** Write scheduler state (see Writable). */
@@ -84,9 +92,15 @@ export abstract class ConnectionOutput implements Writable {
    */
   protected enqueue(bytes: Uint8Array, urgent = false): void {
     if (this.state === 'closed') return;
-    this.outQueue.push(bytes);
+    this.queue(bytes);
     this.outBytes += bytes.length;
     if (this.state !== 'connecting') writeScheduler.schedule(this, urgent || this.outBytes >= WRITE_NOW_BYTES);
+  }
+
+  /** Appends to the output queue (its own array from the first message on, see NOTHING_QUEUED). */
+  private queue(bytes: Uint8Array): void {
+    if (this.outQueue === NOTHING_QUEUED) this.outQueue = [bytes];
+    else this.outQueue.push(bytes);
   }
 
   protected enqueueAll(list: readonly Uint8Array[]): void {
@@ -124,7 +138,7 @@ export abstract class ConnectionOutput implements Writable {
     if (!tally) writeScheduler.wrote(this);
     const queue = this.outQueue;
     if (!queue.length || this.state === 'closed') return;
-    this.outQueue = [];
+    this.outQueue = NOTHING_QUEUED;
     this.outBytes = 0;
     const data = joinQueue(queue);
     this.transport.send(data, !this.protocol || this.protocol.transferFormat === 'Text');
@@ -157,7 +171,7 @@ export abstract class ConnectionOutput implements Writable {
     if (this.state === 'closed' || this.closing) return;
     this.closing = true;
     if (this.protocol && this.state !== 'handshake') {
-      this.outQueue.push(
+      this.queue(
         this.protocol.write({
           type: MessageType.Close,
           ...(opts.error ? { error: opts.error } : {}),

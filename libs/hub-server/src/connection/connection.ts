@@ -19,7 +19,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { LocalConnection } from '../scaleout/scaleout.js';
 import { StatefulReconnect } from './stateful-reconnect.js';
 import type { Transport } from './transport.js';
-import { CLOSE_ERROR_TEXT, ConnectionOutput } from './connection-output.js';
+import { CLOSE_ERROR_TEXT, ConnectionOutput, NOTHING_QUEUED } from './connection-output.js';
 import { Invocations } from './invocations.js';
 
 /** Reattach attempts sent back from other nodes before the client is refused (see `reattachElsewhere`). */
@@ -29,6 +29,17 @@ export interface ConnectionInit {
   readonly connectionId: string;
   readonly user: HubUser | undefined;
   readonly request: ConnectionRequestInfo;
+  /** When the connection token it was opened with expires; undefined without one (skipNegotiation). */
+  readonly tokenExpiresAt?: number | undefined;
+}
+
+/**
+ * What a connection tells the server that holds it (server.ts). One object serves many
+ * connections: a closure per connection (with its context) was about 130 bytes of each.
+ */
+export interface ConnectionHost {
+  /** The connection finished (closed, or disposed of after a lost stateful-reconnect socket). */
+  connectionFinished(connection: HubConnection): void;
 }
 
 /**
@@ -42,9 +53,11 @@ export class HubConnection extends ConnectionOutput implements LocalConnection, 
   readonly userId: string | undefined;
   readonly context: ConnectionContext;
 
+  /** See ConnectionInit. */
+  readonly tokenExpiresAt: number | undefined;
+
   private handshakeBuffer: Uint8Array | undefined;
   private reader!: FrameReader;
-  private readonly createdAt: number;
   private lastReceiveAt: number;
   private clientPinged = false;
   // Created on first use (see `invocations`, `lifetimeSignal`): an idle connection should cost
@@ -53,6 +66,7 @@ export class HubConnection extends ConnectionOutput implements LocalConnection, 
   private lifetime: AbortController | undefined;
   private heldChunks: Uint8Array[] | undefined = [];
   private pauseReasons = 0;
+  /** `connect` while it runs (a disconnect waits for it); dropped when it is done. */
   private connectTask: Promise<void> | undefined;
   /** When the connection was reported opened (logs, metrics); undefined until then. */
   private openedAt: number | undefined;
@@ -64,13 +78,14 @@ export class HubConnection extends ConnectionOutput implements LocalConnection, 
     transport: Transport,
     options: ResolvedOptions,
     init: ConnectionInit,
-    private readonly onFinished: (connection: HubConnection) => void,
+    private readonly host: ConnectionHost,
   ) {
     super(endpoint, transport, options);
     this.connectionId = init.connectionId;
     this.user = init.user;
     this.userId = init.user?.id;
-    this.createdAt = this.lastReceiveAt = this.lastSendAt;
+    this.tokenExpiresAt = init.tokenExpiresAt;
+    this.lastReceiveAt = this.lastSendAt;
     this.context = new ConnectionContext(this, init.request);
   }
 
@@ -144,6 +159,14 @@ export class HubConnection extends ConnectionOutput implements LocalConnection, 
   }
 
   private async connect(): Promise<void> {
+    try {
+      await this.connectAndOpen();
+    } finally {
+      this.connectTask = undefined;
+    }
+  }
+
+  private async connectAndOpen(): Promise<void> {
     try {
       await this.endpoint.scaleOut.onConnected(this);
       if (this.isClosed) return;
@@ -241,7 +264,9 @@ export class HubConnection extends ConnectionOutput implements LocalConnection, 
   /** Runs keep-alive and timeouts; called by the server's heartbeat. */
   heartbeat(now: number): void {
     if (this.state === 'handshake') {
-      if (now - this.createdAt > this.options.handshakeTimeoutMs) this.refuseHandshake('Handshake was canceled.', 'SB_HANDSHAKE_TIMEOUT');
+      // Nothing is written before the handshake completes, so `lastSendAt` is still the creation
+      // time (a field less per connection than a `createdAt` of its own).
+      if (now - this.lastSendAt > this.options.handshakeTimeoutMs) this.refuseHandshake('Handshake was canceled.', 'SB_HANDSHAKE_TIMEOUT');
       return;
     }
     if (this.stateful && this.state === 'connected' && !this.statefulHeartbeat(now)) return;
@@ -303,7 +328,7 @@ export class HubConnection extends ConnectionOutput implements LocalConnection, 
 
   private refuseHandshake(error: string, reason: string): void {
     this.options.logger.warn({ connectionId: this.connectionId, hub: this.endpoint.name, reason }, `handshake refused: ${error}`);
-    this.outQueue = [];
+    this.outQueue = NOTHING_QUEUED;
     this.transport.send(writeHandshakeError(error), true);
     this.finish(undefined, true);
   }
@@ -341,11 +366,11 @@ export class HubConnection extends ConnectionOutput implements LocalConnection, 
   protected finish(error: Error | undefined, closeTransport: boolean): void {
     const wasConnected = this.state === 'connected' || this.state === 'connecting';
     this.state = 'closed';
-    this.outQueue = [];
+    this.outQueue = NOTHING_QUEUED;
     if (closeTransport) this.transport.close(1000);
     this.lifetime?.abort();
     this.lazyInvocations?.end(this.connectionId);
-    this.onFinished(this);
+    this.host.connectionFinished(this);
     if (wasConnected) void this.disconnect(error);
   }
 

@@ -1,12 +1,15 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { ConnectionRequestInfo } from '../hub/hub.js';
 import { parseCookies } from './http-util.js';
+import { shareHeaderValues, sharedString } from './shared-strings.js';
 
 /**
  * The HTTP request that opened a connection, as hub code sees it (`ctx.request`). It lives as long
  * as the connection, so it keeps only the headers, the URL as a string and the remote address;
  * the path, the query and the cookies are parsed on first access (most hubs never read them, and
- * a parsed URL and a cookie map cost about 700 bytes per connection).
+ * a parsed URL and a cookie map cost about 700 bytes per connection). Values equal across
+ * connections (most headers, the address, the URL without a token) are one string for all of
+ * them (shared-strings.ts).
  */
 export class RequestInfo implements ConnectionRequestInfo {
   readonly headers: IncomingHttpHeaders;
@@ -16,9 +19,10 @@ export class RequestInfo implements ConnectionRequestInfo {
   private parsedCookies: ReadonlyMap<string, string> | undefined;
 
   constructor(req: IncomingMessage, url: URL) {
-    this.headers = req.headers;
-    this.remoteAddress = req.socket.remoteAddress;
-    this.href = url.href;
+    this.headers = shareHeaderValues(req.headers);
+    const address = req.socket.remoteAddress;
+    this.remoteAddress = address === undefined ? undefined : sharedString(':address', address);
+    this.href = sharedString(':url', url.href);
   }
 
   get path(): string {

@@ -4,8 +4,8 @@ import type { HubConnection } from '../connection/connection.js';
 import { CLOSE_ERROR_TEXT } from '../connection/connection-output.js';
 import type { Transport } from '../connection/transport.js';
 import type { RawConnection, RawConnectionHandler } from '../hub/raw-endpoint.js';
-import type { Logger } from '../telemetry/logger.js';
-import { WebSocketTransport } from './websocket-transport.js';
+import { transportOf, WebSocketTransport, type SocketOwner } from './websocket-transport.js';
+import { releaseReadBuffers } from './ws-internals.js';
 
 /*
  * Attaching a transport to a connection, for every transport and both kinds of connection, in one
@@ -53,29 +53,46 @@ export function rawSink(handler: RawConnectionHandler, transport: Transport, con
 }
 
 /**
- * Connects a socket's events to a hub connection. Only the transport's current socket counts, so
- * a replaced socket's late close or message is ignored. A close without a clean status (1000,
- * 1001, or none) or a socket error reports an error: with stateful reconnect the connection then
- * waits for a reattach instead of ending.
+ * Connects a socket's events to a hub connection (the transport's owner). Only the transport's
+ * current socket counts, so a replaced socket's late close or message is ignored. A close without
+ * a clean status (1000, 1001, or none) or a socket error reports an error: with stateful reconnect
+ * the connection then waits for a reattach instead of ending.
+ *
+ * The listeners are module-level functions shared by every socket (ws calls them with the socket
+ * as `this`; `transportOf` finds its transport): three closures and their context per connection
+ * were about 220 bytes of every idle connection.
  */
-export function attachHubSocket(ws: WebSocket, connection: HubConnection, transport: WebSocketTransport, logger: Logger): void {
-  transport.oversize ??= connection;
-  ws.on('message', (data: Buffer) => {
-    if (transport.socket === ws) connection.receive(data);
-  });
-  ws.on('close', (code: number) => {
-    if (transport.socket !== ws) return;
-    connection.transportClosed(code === 1000 || code === 1001 || code === 1005 ? undefined : new Error(`WebSocket closed with status code ${code}.`));
-  });
-  ws.on('error', (err) => {
-    if (transport.socket !== ws) return;
-    logger.warn({ connectionId: connection.connectionId, err }, 'WebSocket error');
-    connection.transportClosed(err);
-  });
+export function attachHubSocket(ws: WebSocket, connection: HubConnection, transport: WebSocketTransport): void {
+  transport.owner ??= connection;
+  ws.on('message', onHubSocketMessage);
+  ws.on('close', onHubSocketClose);
+  ws.on('error', onHubSocketError);
+}
+
+/** The owner of `ws`'s transport when `ws` is that transport's current socket. */
+function ownerOf(ws: WebSocket): SocketOwner | undefined {
+  const transport = transportOf(ws);
+  return transport?.socket === ws ? transport.owner : undefined;
+}
+
+function onHubSocketMessage(this: WebSocket, data: Buffer): void {
+  ownerOf(this)?.receive(data);
+  releaseReadBuffers(this);
+}
+
+function onHubSocketClose(this: WebSocket, code: number): void {
+  ownerOf(this)?.transportClosed(code === 1000 || code === 1001 || code === 1005 ? undefined : new Error(`WebSocket closed with status code ${code}.`));
+}
+
+function onHubSocketError(this: WebSocket, err: Error): void {
+  const owner = ownerOf(this);
+  if (!owner) return;
+  owner.options.logger.warn({ connectionId: owner.connectionId, err }, 'WebSocket error');
+  owner.transportClosed(err);
 }
 
 /** Takes a connection over with a new socket (a reattach on the owning node). */
-export function reattachHubSocket(ws: WebSocket, connection: HubConnection, transport: WebSocketTransport, logger: Logger): void {
+export function reattachHubSocket(ws: WebSocket, connection: HubConnection, transport: WebSocketTransport): void {
   if (!connection.resumable) {
     // It ended (or was refused) while the upgrade completed.
     ws.on('error', () => ws.terminate());
@@ -83,7 +100,7 @@ export function reattachHubSocket(ws: WebSocket, connection: HubConnection, tran
     return;
   }
   transport.replaceSocket(ws);
-  attachHubSocket(ws, connection, transport, logger);
+  attachHubSocket(ws, connection, transport);
   connection.reattached();
 }
 

@@ -2,7 +2,7 @@ import { SwitchboardError, type TransferFormat } from '@switchboard/protocol';
 import type { WebSocket } from 'ws';
 import type { Transport } from '../connection/transport.js';
 import type { Logger } from '../telemetry/logger.js';
-import { FRAME_TOO_LARGE_CODE, idleSocket, receiverOf, replyNormalClosure, runBeforeReceiverErrors } from './ws-internals.js';
+import { FRAME_TOO_LARGE_CODE, idleSocket, receiverOf, replyNormalClosure, runBeforeReceiver, runBeforeReceiverErrors, webSocketOf } from './ws-internals.js';
 
 /** Shared by every transport object (a per-connection array is memory for nothing). */
 const BOTH_FORMATS: readonly TransferFormat[] = Object.freeze(['Text', 'Binary'] as const);
@@ -71,17 +71,17 @@ const CLOSE_TIMEOUT_MS = 5000;
  * (the connection keeps what matters in its replay buffer).
  */
 export class WebSocketTransport implements Transport {
-  readonly name = 'WebSockets' as const;
-  readonly formats: readonly TransferFormat[] = BOTH_FORMATS;
   private ws: WebSocket;
   private paused = false;
   /**
-   * Told when the peer sent a frame over `webSocketFrameLimit`, while the socket is still open:
+   * The hub connection over this transport (attach.ts): it gets the socket's messages and its end
+   * through listeners shared by every socket (`transportOf` finds the transport of a socket), and
+   * is told when the peer sent a frame over `webSocketFrameLimit`, while the socket is still open:
    * `ws` closes it with 1009 right after `refuseInput` returns, so what is written there
    * synchronously is the last thing the peer reads (the hub connection writes its error Close).
-   * An object (the connection itself), not a closure: one fewer allocation per connection.
+   * An object (the connection itself), not closures: an idle connection should cost little.
    */
-  oversize: FrameTooLargeHandler | undefined;
+  owner: SocketOwner | undefined;
 
   /** `resumable`: opened with a connection token, so a later upgrade may reattach (stateful reconnect). */
   constructor(
@@ -89,8 +89,18 @@ export class WebSocketTransport implements Transport {
     readonly resumable = false,
   ) {
     this.ws = ws;
+    transports.set(ws, this);
     replyNormalClosure(ws);
-    watchOversizedFrames(ws, this);
+    watchOversizedFrames(ws);
+  }
+
+  // On the prototype, not fields: 16 bytes less per connection.
+  get name(): 'WebSockets' {
+    return 'WebSockets';
+  }
+
+  get formats(): readonly TransferFormat[] {
+    return BOTH_FORMATS;
   }
 
   /** The socket in use; events from any other (replaced) socket must be ignored. */
@@ -102,8 +112,9 @@ export class WebSocketTransport implements Transport {
   replaceSocket(ws: WebSocket): void {
     const previous = this.ws;
     this.ws = ws;
+    transports.set(ws, this);
     replyNormalClosure(ws);
-    watchOversizedFrames(ws, this);
+    watchOversizedFrames(ws);
     if (this.paused) ws.pause();
     if (previous.readyState !== previous.CLOSED) previous.terminate();
   }
@@ -138,7 +149,7 @@ export class WebSocketTransport implements Transport {
   }
 }
 
-/** What a transport tells about an oversized frame (see `WebSocketTransport.oversize`): a hub connection is one. */
+/** What a transport tells about an oversized frame (see `WebSocketTransport.owner`): a hub connection is one. */
 export interface FrameTooLargeHandler {
   readonly connectionId: string;
   readonly options: { readonly maxMessageSize: number; readonly logger: Logger };
@@ -146,33 +157,48 @@ export interface FrameTooLargeHandler {
   refuseInput(err: SwitchboardError): void;
 }
 
-/** The transport of each watched receiver (one shared listener serves every socket). */
-const oversizeOwners = new WeakMap<object, WebSocketTransport>();
+/** The owner of a transport (`WebSocketTransport.owner`): a hub connection. */
+export interface SocketOwner extends FrameTooLargeHandler {
+  readonly options: FrameTooLargeHandler['options'] & { readonly maxBufferedBytes: number };
+  /** One received message. */
+  receive(chunk: Uint8Array): void;
+  /** The socket closed or failed; `error` unless it closed cleanly. */
+  transportClosed(error: Error | undefined): void;
+}
+
+/**
+ * The transport of every socket one was made for (the first socket and each reattach's), so that
+ * listeners shared by every socket find theirs: a WeakMap entry costs less than a closure (and its
+ * context) per listener, and the socket's entry goes with it.
+ */
+const transports = new WeakMap<WebSocket, WebSocketTransport>();
+
+/** The transport `ws` was given to (its current socket or a replaced one), if any. */
+export function transportOf(ws: WebSocket): WebSocketTransport | undefined {
+  return transports.get(ws);
+}
 
 /**
  * A frame over `maxPayload` makes ws's receiver fail with WS_ERR_UNSUPPORTED_MESSAGE_LENGTH, and
  * ws's own listener on the receiver's 'error' at once closes the socket with 1009 and only then
  * emits 'error' on the WebSocket: too late to send anything (a close frame was already written).
  * A listener put in front of ws's on the receiver runs while the socket is still open, so the
- * transport's `oversize` handler can write the SignalR error Close first; the official client then
- * reports `Server returned an error on close: ...` instead of `WebSocket closed with status code:
- * 1009`. Reaches into ws's receiver (ws-internals.ts); without it the socket only gets ws's 1009.
+ * transport's owner can write the SignalR error Close first; the official client then reports
+ * `Server returned an error on close: ...` instead of `WebSocket closed with status code: 1009`.
+ * Reaches into ws's receiver (ws-internals.ts); without it the socket only gets ws's 1009.
  */
-function watchOversizedFrames(ws: WebSocket, transport: WebSocketTransport): void {
+function watchOversizedFrames(ws: WebSocket): void {
   const receiver = receiverOf(ws);
-  if (!receiver) return;
-  runBeforeReceiverErrors(receiver, onReceiverError);
-  oversizeOwners.set(receiver, transport);
+  if (receiver) runBeforeReceiverErrors(receiver, onReceiverError);
 }
 
 function onReceiverError(this: object, err: Error & { code?: string }): void {
   if (err.code !== FRAME_TOO_LARGE_CODE) return;
-  const transport = oversizeOwners.get(this);
-  if (!transport) return;
+  const ws = webSocketOf(this);
+  const transport = ws && transports.get(ws);
   // Only the transport's current socket speaks for the connection (a replaced one is ignored).
-  const ws = transport.socket;
-  if (receiverOf(ws) !== this || ws.readyState !== ws.OPEN) return;
-  const handler = transport.oversize;
+  if (!transport || transport.socket !== ws || ws.readyState !== ws.OPEN) return;
+  const handler = transport.owner;
   if (!handler) return;
   // Runs inside ws's receiver 'error' emit: a throw here would be an uncaught exception.
   try {
@@ -180,4 +206,42 @@ function onReceiverError(this: object, err: Error & { code?: string }): void {
   } catch (err) {
     handler.options.logger.error({ connectionId: handler.connectionId, err }, 'answering an oversized WebSocket frame failed');
   }
+}
+
+/**
+ * Output waiting to be written past which a peer that pings is cut off, when the socket has no
+ * owner to say (the hub's default `maxBufferedBytes`).
+ */
+const PONG_BACKLOG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Answers the peer's pings with pongs (RFC 6455 5.5.2) on a socket of a server whose ws runs
+ * without `autoPong` (server.ts): ws's own answer costs every socket a closure and four fields
+ * (about 130 bytes of an idle connection) to count unsent pongs. Here one listener serves every
+ * socket, run from ws's receiver (ws-internals.ts); where that internal is missing, a listener on
+ * the socket's 'ping' event (shared too, one more event on the socket). Where ws cuts off a peer
+ * with 60 pongs unsent, this cuts off one whose socket has more than the owner's
+ * `maxBufferedBytes` waiting when it pings: a peer that pings and does not read cannot make the
+ * server buffer without bound.
+ */
+export function answerPings(ws: WebSocket): void {
+  const receiver = receiverOf(ws);
+  if (receiver && webSocketOf(receiver) === ws) runBeforeReceiver(receiver, 'ping', onReceiverPing);
+  else ws.on('ping', onSocketPing);
+}
+
+function onReceiverPing(this: object, data: Buffer): void {
+  const ws = webSocketOf(this);
+  if (ws) pong(ws, data);
+}
+
+function onSocketPing(this: WebSocket, data: Buffer): void {
+  pong(this, data);
+}
+
+function pong(ws: WebSocket, data: Buffer): void {
+  if (ws.readyState !== ws.OPEN) return;
+  const limit = transports.get(ws)?.owner?.options.maxBufferedBytes ?? PONG_BACKLOG_BYTES;
+  if (ws.bufferedAmount > limit) return void ws.terminate();
+  ws.pong(data, false);
 }

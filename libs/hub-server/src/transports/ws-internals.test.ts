@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { FRAME_TOO_LARGE_CODE, idleSocket, receiverOf, replyNormalClosure, runBeforeReceiverErrors } from './ws-internals.js';
+import { FRAME_TOO_LARGE_CODE, idleSocket, receiverOf, releaseReadBuffers, replyNormalClosure, runBeforeReceiverErrors, webSocketOf } from './ws-internals.js';
 
 // These fail loudly when a `ws` release changes an internal ws-internals.ts relies on. If one
 // fails after a ws update: adapt ws-internals.ts (or drop the reach-in), then move the pin in
@@ -110,5 +110,31 @@ describe('ws internals (ws-internals.ts)', () => {
     a.client.send('x'.repeat(2048));
     expect(await closed).toBe(1009);
     expect(seen).toEqual([{ code: FRAME_TOO_LARGE_CODE, state: WebSocket.OPEN }]);
+  });
+
+  it('webSocketOf: a receiver leads back to its WebSocket (ws\'s kWebSocket symbol); anything else to undefined', async () => {
+    const a = await pair();
+    const b = await pair();
+    expect(webSocketOf(receiverOf(a.server)!)).toBe(a.server);
+    expect(webSocketOf(receiverOf(b.server)!)).toBe(b.server);
+    expect(webSocketOf(new EventEmitter())).toBeUndefined();
+  });
+
+  it('releaseReadBuffers: the receiver keeps its chunk list in _buffers, empty once a chunk is parsed; messages still arrive after it', async () => {
+    const { client, server } = await pair();
+    const buffers = () => (receiverOf(server) as unknown as { _buffers: unknown[] })._buffers;
+    expect(Array.isArray(buffers())).toBe(true);
+    const got: string[] = [];
+    server.on('message', (d: Buffer) => {
+      // Messages of one chunk arrive while it is still listed (not empty then: left alone).
+      got.push(d.toString());
+      releaseReadBuffers(server);
+    });
+    for (const m of ['a', 'b', 'c']) client.send(m);
+    await new Promise((r) => setTimeout(r, 50));
+    client.send('d');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual(['a', 'b', 'c', 'd']);
+    expect(buffers()).toHaveLength(0);
   });
 });
