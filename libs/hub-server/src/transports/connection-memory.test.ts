@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { HubServer } from './server.js';
-import { silentLogger } from './telemetry/logger.js';
-import type { HubConnection } from './connection/connection.js';
-import type { WebSocketTransport } from './transports/websocket-transport.js';
+import { HubServer } from '../server.js';
+import { silentLogger } from '../telemetry/logger.js';
+import type { HubConnection } from '../connection/connection.js';
+import type { WebSocketTransport } from './websocket-transport.js';
 
 // What an idle WebSocket connection keeps is measured by the scale benchmark (bench/README.md,
 // "Scale"); these check the shapes that keep it small, which a refactor could undo unnoticed:
