@@ -6,8 +6,9 @@ import { median, round } from './stats.js';
 
 /**
  * CPU per hub-context send: what a worker process pays for each `clients.group(g).method(arg)`
- * (serialize for both protocols, wrap in a backplane envelope, publish to Redis), measured as
- * process CPU time (user + system) over N sends in bursts of 50, after a warm-up.
+ * (`group(g)` called per send, as workers write it; serialize for both protocols, wrap in a
+ * backplane envelope, publish to Redis), measured as process CPU time (user + system) over N
+ * sends in bursts of 50, after a warm-up.
  *
  *   node bench/dist/publish-cost.js [--n=60000] [--rounds=4] [--compare=<checkout>]
  *
@@ -29,11 +30,13 @@ interface Sample {
 async function measure(root: string, redisUrl: string, n: number): Promise<Sample> {
   const { createHubContext } = (await import(pathToFileURL(join(root, 'libs/hub-context/dist/index.js')).href)) as typeof import('@switchboard/hub-context');
   const ctx = createHubContext<Record<string, (arg: unknown) => Promise<void>>>({ hub: 'bench', redis: redisUrl, prefix: `cost${process.pid}:` });
-  const groups = Array.from({ length: 10 }, (_, g) => ctx.clients.group(`g${g}`));
+  // `clients.group(name)` per send, as a job worker writes it (`hub.clients.group(`job:${id}`).jobUpdated(...)`).
+  const names = Array.from({ length: 10 }, (_, g) => `g${g}`);
+  const group = (s: number) => ctx.clients.group(names[s % 10]!);
   const shapes = {
-    tick: (s: number) => groups[s % 10]!['tick']!({ t: performance.now(), s, p: 'x'.repeat(24) }),
+    tick: (s: number) => group(s)['tick']!({ t: performance.now(), s, p: 'x'.repeat(24) }),
     jobUpdate: (s: number) =>
-      groups[s % 10]!['jobUpdated']!({ jobId: `${s}`, state: 'active', progress: { percent: s % 100, stage: 'hashing', rounds: 1000, done: s % 1000 }, seq: s, at: Date.now() }),
+      group(s)['jobUpdated']!({ jobId: `${s}`, state: 'active', progress: { percent: s % 100, stage: 'hashing', rounds: 1000, done: s % 1000 }, seq: s, at: Date.now() }),
   };
   const out: Partial<Sample> = {};
   for (const [name, send] of Object.entries(shapes) as [keyof Sample, (s: number) => Promise<void>][]) {

@@ -3,6 +3,7 @@ import type { BackplaneMetrics, Bus } from '@switchboard/hub-server/backplane';
 import { silentLogger, type Logger } from '@switchboard/hub-server/backplane';
 import type { Cluster, Redis } from 'ioredis';
 import { quitClient, reconnectBackoff } from './client-lifecycle.js';
+import { Deadlines } from './deadlines.js';
 import { isClusterClient, isRedisClient } from './client-shape.js';
 import { createRedisClient } from './redis-client.js';
 import { describeTarget, type RedisTarget } from './redis-config.js';
@@ -57,7 +58,10 @@ type Corkable = { cork(): void; uncork(): void };
 /** What a command still unanswered at its deadline resolves the race with. */
 const LATE = Symbol('late');
 
-/** `work`, or LATE once `ms` passed without an answer (the command itself goes on). */
+/**
+ * `work`, or LATE once `ms` passed without an answer (the command itself goes on). A timer per
+ * call: for (un)subscriptions, which are few; publishes share one `Deadlines`.
+ */
 async function withinMs<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -97,11 +101,15 @@ export class RedisBus implements Bus {
 
   private readonly commandTimeoutMs: number;
   private readonly subscribeTimeoutMs: number;
+  /** The bound of every publish, one timer for all (a timer per send cost a part of every send's CPU). */
+  private readonly publishDeadlines: Deadlines;
 
   constructor(private readonly options: RedisBusOptions) {
     this.logger = options.logger ?? silentLogger;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
     this.subscribeTimeoutMs = options.subscribeTimeoutMs ?? 10_000;
+    const commandTimeoutMs = this.commandTimeoutMs;
+    this.publishDeadlines = new Deadlines(commandTimeoutMs, () => new Error(`no answer within ${commandTimeoutMs} ms: Redis is frozen or overloaded`));
     const target = options.redis;
     // A caller's client is used as it is (and stays the caller's). The master of a Sentinel group is
     // used like a standalone Redis (plain PUBLISH/SUBSCRIBE): after a failover both connections find
@@ -176,28 +184,50 @@ export class RedisBus implements Bus {
     return sub;
   }
 
-  async publish(channel: string, payload: Uint8Array): Promise<number> {
-    if (this.closed) throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The Redis backplane is closed.');
-    if (this.pub.status !== 'ready') await this.pubReady;
+  /**
+   * Not `async`, and one promise chain per send (the bound's, then the answer's): every message a
+   * worker sends comes through here. Only a publisher not yet ready takes the slower path.
+   */
+  publish(channel: string, payload: Uint8Array): Promise<number> {
+    if (this.closed) return Promise.reject(new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', 'The Redis backplane is closed.'));
+    if (this.pub.status !== 'ready') return this.publishWhenReady(channel, payload);
+    return this.publishNow(channel, payload);
+  }
+
+  /** Startup: waits for the first connection (bounded by connectTimeoutMs); afterwards an outage fails at once. */
+  private async publishWhenReady(channel: string, payload: Uint8Array): Promise<number> {
+    await this.pubReady;
     if (this.pub.status !== 'ready') {
       this.options.metrics?.publishFailed?.();
       throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis is unreachable (${this.pub.status}); the message did not reach other hub nodes. Nodes reconnect by themselves when Redis returns.`);
     }
-    const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    if (!this.sharded) this.corkUntilNextTick((this.pub as Redis).stream);
+    return this.publishNow(channel, payload);
+  }
+
+  private publishNow(channel: string, payload: Uint8Array): Promise<number> {
+    const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    let sent: Promise<unknown>;
     try {
-      const sent = this.sharded ? (this.pub as Cluster).spublish(channel, buf) : (this.pub as Redis).publish(channel, buf);
-      const answer = await withinMs(sent, this.commandTimeoutMs);
-      if (answer === LATE) {
-        sent.catch(() => {}); // settles later (or fails with the connection); nobody waits for it
-        throw new Error(`no answer within ${this.commandTimeoutMs} ms: Redis is frozen or overloaded`);
-      }
-      this.options.metrics?.published?.(buf.length);
-      return Number(answer);
+      if (!this.sharded) this.corkUntilNextTick((this.pub as Redis).stream);
+      sent = this.sharded ? (this.pub as Cluster).spublish(channel, buf) : (this.pub as Redis).publish(channel, buf);
     } catch (err) {
-      this.options.metrics?.publishFailed?.();
-      throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Publishing to Redis failed (${(err as Error).message}); the message did not reach other hub nodes.`, { cause: err });
+      return Promise.reject(this.publishFailed(err));
     }
+    // Past the bound the send fails; the command settles later (or fails with the connection) and nobody waits for it.
+    return this.publishDeadlines.bound(sent).then(
+      (answer) => {
+        this.options.metrics?.published?.(buf.length);
+        return Number(answer);
+      },
+      (err: unknown) => {
+        throw this.publishFailed(err);
+      },
+    );
+  }
+
+  private publishFailed(err: unknown): SwitchboardError {
+    this.options.metrics?.publishFailed?.();
+    return new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Publishing to Redis failed (${(err as Error).message}); the message did not reach other hub nodes.`, { cause: err });
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   type Logger,
 } from '@switchboard/hub-server/backplane';
 import { SwitchboardError } from '@switchboard/protocol';
+import { cachedTargets } from './target-cache.js';
 import { UnheardSends, type HubContextStats } from './unheard.js';
 
 export interface HubContextOptions<C extends ClientMethods = ClientMethods> {
@@ -86,7 +87,8 @@ export function createHubContext<C extends ClientMethods>(options: HubContextOpt
   });
   let closed = false;
   return {
-    clients: hubClients<C>(scaleOut, options.clientResultTimeoutMs ?? 30_000),
+    // The proxies of groups, users and connections are kept (bounded): a worker sends to the same ones again and again.
+    clients: cachedTargets(hubClients<C>(scaleOut, options.clientResultTimeoutMs ?? 30_000)),
     groups: groupManager(scaleOut),
     stats: () => unheard.stats(),
     async close() {

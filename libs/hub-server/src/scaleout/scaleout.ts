@@ -8,6 +8,8 @@ import type { TransportRouter } from './transport-routing.js';
  */
 export class OutboundMessage {
   private json: Uint8Array | undefined;
+  /** MessagePack has its own field too: every send is framed for both, and a Map per message showed in a send's cost. */
+  private messagepack: Uint8Array | undefined;
   private other: Map<string, Uint8Array> | undefined;
 
   /** `message` may be omitted when bytes for every protocol in use are supplied. */
@@ -26,11 +28,12 @@ export class OutboundMessage {
 
   private set(name: string, bytes: Uint8Array): void {
     if (name === 'json') this.json = bytes;
+    else if (name === 'messagepack') this.messagepack = bytes;
     else (this.other ??= new Map()).set(name, bytes);
   }
 
   private get(name: string): Uint8Array | undefined {
-    return name === 'json' ? this.json : this.other?.get(name);
+    return name === 'json' ? this.json : name === 'messagepack' ? this.messagepack : this.other?.get(name);
   }
 
   /** The complete framed bytes for `protocol`, computed on first use. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SwitchboardError, isSwitchboardError, jsonHubProtocol, messagePackHubProtocol, type HubProtocol } from '@switchboard/protocol';
+import { SwitchboardError, isSwitchboardError, jsonHubProtocol, messagePackHubProtocol } from '@switchboard/protocol';
 import { refusals } from '../../refusals.js';
 import { LocalConnectionStore } from '../local-connections.js';
 import { silentLogger, type Logger } from '../../telemetry/logger.js';
@@ -11,8 +11,8 @@ import { SendMetrics } from './send-metrics.js';
 import { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
 import { ChannelSubscriptions } from './channel-subscriptions.js';
 import { PendingReplies, PendingSums } from './pending-replies.js';
-import { wallClockMs } from './wall-clock.js';
-import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportReply, encodeEnvelope, encodeTransportReply, type Envelope } from './envelope.js';
+import { BusPublisher } from './bus-publisher.js';
+import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportReply, encodeTransportReply, type Envelope } from './envelope.js';
 
 /**
  * The scale-out over a publish/subscribe bus: all routing logic, written once; the bus (in
@@ -36,7 +36,8 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   readonly channels: BackplaneChannels;
   readonly serverId: string;
   private readonly bus: Bus;
-  private readonly protocols: readonly HubProtocol[];
+  /** Encodes and publishes sends and other envelopes. */
+  private readonly publisher: BusPublisher;
   private readonly ackTimeoutMs: number;
   private readonly logger: Logger;
   private readonly report: SendMetrics;
@@ -59,10 +60,10 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     this.subscriptions = new ChannelSubscriptions(options.bus);
     this.channels = new BackplaneChannels(options.prefix ?? DEFAULT_CHANNEL_PREFIX, options.hubName);
     this.serverId = options.serverId ?? randomBytes(12).toString('base64url');
-    this.protocols = options.protocols ?? [jsonHubProtocol, messagePackHubProtocol];
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.logger = options.logger ?? silentLogger;
     this.report = new SendMetrics(options.hubName, options.metrics, this.logger);
+    this.publisher = new BusPublisher(this.bus, this.serverId, options.protocols ?? [jsonHubProtocol, messagePackHubProtocol], this.report);
     this.removeListener = this.bus.onMessage((channel, payload) => {
       if (this.channels.owns(channel)) this.onBusMessage(payload);
     });
@@ -261,22 +262,13 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     this.subscriptions.track(this.channels.group(group), false).catch((err: unknown) => this.logger.warn({ err, group }, 'backplane: unsubscribing a closed group failed'));
   }
 
-  private async publishSend(channel: string, target: TargetKind, name: string, message: OutboundMessage, excluded?: readonly string[], final = false): Promise<void> {
-    const payloads = new Map<string, Uint8Array>();
-    for (const p of this.protocols) payloads.set(p.name, message.framed(p));
-    const envelope: Extract<Envelope, { kind: 1 }> = { kind: EnvelopeKind.Send, origin: this.serverId, target, name, excluded: excluded ? [...excluded] : [], payloads, sentAt: wallClockMs() };
-    if (final) envelope.final = true;
-    const receivers = await this.publish(channel, envelope);
-    if (this.report.publishes) this.report.published(target, receivers);
+  /** Not async: its callers are, so a framing error thrown here rejects their send. */
+  private publishSend(channel: string, target: TargetKind, name: string, message: OutboundMessage, excluded?: readonly string[], final = false): Promise<void> {
+    return this.publisher.send(channel, target, name, message, excluded, final);
   }
 
-  private async publish(channel: string, envelope: Envelope): Promise<number> {
-    try {
-      return await this.bus.publish(channel, encodeEnvelope(envelope));
-    } catch (err) {
-      if (isSwitchboardError(err)) throw err;
-      throw new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `The backplane rejected a publish (${(err as Error).message}); connections on this node were served, other nodes were not.`, { cause: err });
-    }
+  private publish(channel: string, envelope: Envelope): Promise<number> {
+    return this.publisher.envelope(channel, envelope);
   }
 
   /** Sends a request to the node holding `connectionId` and waits for its reply. */

@@ -1,7 +1,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { EnvelopeKind, TargetKind, decodeEnvelope } from './envelope.js';
-import { encodeSendEnvelope } from './send-envelope.js';
+import { SendEnvelopeWriter, encodeSendEnvelope } from './send-envelope.js';
 
 /** What the generic encoder writes for the same envelope (the format receivers have always read). */
 const generic = (origin: string, target: number, name: string, excluded: string[], payloads: Map<string, Uint8Array>) =>
@@ -86,5 +86,35 @@ describe('encodeSendEnvelope', () => {
     expect(() => encodeSendEnvelope(1, 's', 128, 'n', [], payloads(1))).toThrow(RangeError);
     expect(() => encodeSendEnvelope(-1, 's', 1, 'n', [], payloads(1))).toThrow(RangeError);
     expect(() => encodeSendEnvelope(1, 's', 1.5, 'n', [], payloads(1))).toThrow(RangeError);
+  });
+});
+
+describe('SendEnvelopeWriter (one per publisher: origin and protocol names encoded once)', () => {
+  it('writes, send after send, the generic encoder’s bytes for each', () => {
+    const writer = new SendEnvelopeWriter('node-☃'.repeat(5), ['json', 'messagepack']);
+    const names = ['', 'job:42', 'x'.repeat(31), 'x'.repeat(32), 'ü☃'.repeat(100), '😀'.repeat(70)];
+    for (const name of names) {
+      for (const excluded of [[], ['c1', 'c2'], Array.from({ length: 20 }, (_, i) => `conn-${i}`)]) {
+        const bodies = [bytes(name.length % 300), bytes(300)];
+        const p = new Map([
+          ['json', bodies[0]!],
+          ['messagepack', bodies[1]!],
+        ]);
+        const sentAt = 1_733_400_000_000.5;
+        expect(Buffer.from(writer.encode(TargetKind.Group, name, excluded, bodies, sentAt))).toStrictEqual(
+          Buffer.from(new Encoder().encode([1, 'node-☃'.repeat(5), TargetKind.Group, name, excluded, Object.fromEntries(p), sentAt])),
+        );
+        expect(Buffer.from(writer.encode(TargetKind.Group, name, excluded, bodies, sentAt, true))).toStrictEqual(Buffer.from(encodeSendEnvelope(1, 'node-☃'.repeat(5), TargetKind.Group, name, excluded, p, sentAt, true)));
+        expect(Buffer.from(writer.encode(TargetKind.User, name, excluded, bodies))).toStrictEqual(generic('node-☃'.repeat(5), TargetKind.User, name, excluded, p));
+      }
+    }
+  });
+
+  it('returns a plain Uint8Array, and refuses bodies that do not match its protocols', () => {
+    const writer = new SendEnvelopeWriter('s1', ['json', 'messagepack']);
+    const out = writer.encode(TargetKind.All, '', [], [bytes(1), bytes(2)]);
+    expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
+    expect(() => writer.encode(TargetKind.All, '', [], [bytes(1)])).toThrow(RangeError);
+    expect(() => writer.encode(200, '', [], [bytes(1), bytes(2)])).toThrow(RangeError);
   });
 });

@@ -21,39 +21,75 @@ export function encodeSendEnvelope(
   sentAt?: number,
   final = false,
 ): Uint8Array {
-  fixint(kind);
-  fixint(target);
-  const stamped = sentAt !== undefined;
-  if (stamped && !Number.isFinite(sentAt)) throw new RangeError(`Send envelope time is not a finite number: ${sentAt}.`);
-  // Array header, kind, target; the time (float64, or nil before a final flag); the flag.
-  let size = 3 + (stamped ? 9 : final ? 1 : 0) + (final ? 1 : 0) + strSize(origin) + strSize(name) + countHeader(excluded.length);
-  for (const id of excluded) size += strSize(id);
-  size += countHeader(payloads.size);
-  for (const [key, bytes] of payloads) size += strSize(key) + binHeader(bytes.length) + bytes.length;
+  return new SendEnvelopeWriter(origin, [...payloads.keys()], kind).encode(target, name, excluded, [...payloads.values()], sentAt, final);
+}
 
-  const out = Buffer.allocUnsafe(size);
-  let pos = 0;
-  out[pos++] = final ? 0x98 : stamped ? 0x97 : 0x96; // fixarray of 8, 7 or 6
-  out[pos++] = kind;
-  pos = writeStr(out, pos, origin);
-  out[pos++] = target;
-  pos = writeStr(out, pos, name);
-  pos = writeCount(out, pos, excluded.length, 0x90, 0xdc);
-  for (const id of excluded) pos = writeStr(out, pos, id);
-  pos = writeCount(out, pos, payloads.size, 0x80, 0xde);
-  for (const [key, bytes] of payloads) {
-    pos = writeStr(out, pos, key);
-    pos = writeBin(out, pos, bytes);
+/**
+ * `encodeSendEnvelope` for one publisher: what never changes between its sends (the origin and
+ * the protocol names, as MessagePack strings) is encoded once here, and a send passes only its
+ * framed bodies, in the order of `protocols` (no Map, no envelope object per send).
+ */
+export class SendEnvelopeWriter {
+  /** The kind (a fixint) and the origin string, as written after the array header. */
+  private readonly head: Buffer;
+  /** The payload map's header and each protocol name's string, in order. */
+  private readonly mapHeader: Buffer;
+  private readonly keys: readonly Buffer[];
+  private readonly fixedSize: number;
+
+  constructor(origin: string, protocols: readonly string[], kind = 1) {
+    fixint(kind);
+    this.head = Buffer.allocUnsafe(1 + strSize(origin));
+    this.head[0] = kind;
+    writeStr(this.head, 1, origin);
+    this.mapHeader = Buffer.allocUnsafe(countHeader(protocols.length));
+    writeCount(this.mapHeader, 0, protocols.length, 0x80, 0xde);
+    this.keys = protocols.map((key) => {
+      const out = Buffer.allocUnsafe(strSize(key));
+      writeStr(out, 0, key);
+      return out;
+    });
+    // Array header and target byte, then the constant parts.
+    this.fixedSize = 2 + this.head.length + this.mapHeader.length + this.keys.reduce((n, k) => n + k.length, 0);
   }
-  if (stamped) {
-    out[pos++] = 0xcb; // float64
-    out.writeDoubleBE(sentAt, pos);
-    pos += 8;
-  } else if (final) out[pos++] = 0xc0; // nil
-  if (final) out[pos++] = 0xc3; // true
-  if (pos !== size) throw new Error(`Send envelope size mismatch: wrote ${pos} of ${size} bytes.`);
-  // A plain Uint8Array, as the generic encoder returns (a decoder given a Buffer hands out Buffers).
-  return new Uint8Array(out.buffer, out.byteOffset, size);
+
+  /** `bodies[i]` is the message framed for the i-th protocol given to the constructor. */
+  encode(target: number, name: string, excluded: readonly string[], bodies: readonly Uint8Array[], sentAt?: number, final = false): Uint8Array {
+    fixint(target);
+    if (bodies.length !== this.keys.length) throw new RangeError(`Send envelope: ${bodies.length} bodies for ${this.keys.length} protocols.`);
+    const stamped = sentAt !== undefined;
+    if (stamped && !Number.isFinite(sentAt)) throw new RangeError(`Send envelope time is not a finite number: ${sentAt}.`);
+    const nameBytes = Buffer.byteLength(name, 'utf8');
+    // The time (float64, or nil before a final flag); the flag.
+    let size = this.fixedSize + (stamped ? 9 : final ? 1 : 0) + (final ? 1 : 0) + strHeader(nameBytes) + nameBytes + countHeader(excluded.length);
+    for (const id of excluded) size += strSize(id);
+    for (const body of bodies) size += binHeader(body.length) + body.length;
+
+    const out = Buffer.allocUnsafe(size);
+    out[0] = final ? 0x98 : stamped ? 0x97 : 0x96; // fixarray of 8, 7 or 6
+    out.set(this.head, 1);
+    let pos = 1 + this.head.length;
+    out[pos++] = target;
+    pos = writeStr(out, pos, name, nameBytes);
+    pos = writeCount(out, pos, excluded.length, 0x90, 0xdc);
+    for (const id of excluded) pos = writeStr(out, pos, id);
+    out.set(this.mapHeader, pos);
+    pos += this.mapHeader.length;
+    for (let i = 0; i < bodies.length; i++) {
+      const key = this.keys[i]!;
+      out.set(key, pos);
+      pos = writeBin(out, pos + key.length, bodies[i]!);
+    }
+    if (stamped) {
+      out[pos++] = 0xcb; // float64
+      out.writeDoubleBE(sentAt, pos);
+      pos += 8;
+    } else if (final) out[pos++] = 0xc0; // nil
+    if (final) out[pos++] = 0xc3; // true
+    if (pos !== size) throw new Error(`Send envelope size mismatch: wrote ${pos} of ${size} bytes.`);
+    // A plain Uint8Array, as the generic encoder returns (a decoder given a Buffer hands out Buffers).
+    return new Uint8Array(out.buffer, out.byteOffset, size);
+  }
 }
 
 /** Kind and target are small enums: one byte each (a positive fixint). */
@@ -63,11 +99,15 @@ function fixint(n: number): void {
 
 function strSize(s: string): number {
   const n = Buffer.byteLength(s, 'utf8');
-  return n + (n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
+  return n + strHeader(n);
 }
 
-function writeStr(out: Buffer, pos: number, s: string): number {
-  const n = Buffer.byteLength(s, 'utf8');
+function strHeader(n: number): number {
+  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+/** `n`: the string's UTF-8 length, when the caller has it already (it is not free). */
+function writeStr(out: Buffer, pos: number, s: string, n = Buffer.byteLength(s, 'utf8')): number {
   if (n < 32) out[pos++] = 0xa0 | n;
   else pos = writeLength(out, pos, n, 0xd9);
   return pos + out.write(s, pos, n, 'utf8');
