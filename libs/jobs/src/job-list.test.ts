@@ -101,6 +101,33 @@ describe('the list index: JobStore keeps it, JobList pages it (private redis-ser
     expect(await store.reopen('nope00000000')).toBeUndefined();
   });
 
+  it("a worker's `active` (indexActiveLater) leaves the job in its band until indexActive or its next state", async () => {
+    const scope = { everyOwner: false, owner: 'fay' };
+    const [quick, slow] = [newId(), newId()];
+    await store.create(quick, 'report', 'fay', {}, 6000);
+    await store.create(slow, 'report', 'fay', {}, 6001);
+    const v0 = Number(await list.version());
+    for (const id of [quick, slow]) {
+      expect(await store.update(id, { state: 'active' }, undefined, { unlessCancelRequested: true, indexActiveLater: true })).toMatchObject({ state: 'active' });
+    }
+    // Watchers and get see `active`; the list still counts both queued, and nothing was bumped.
+    expect(await store.get(slow)).toMatchObject({ state: 'active' });
+    expect(await list.counts(scope)).toMatchObject({ queued: 2, active: 0 });
+    expect(Number(await list.version())).toBe(v0);
+    // The quick one ends: straight from queued to completed. The slow one is still running: moved.
+    await store.update(quick, { state: 'completed' });
+    expect(await store.indexActive(quick)).toBe(false);
+    expect(await store.indexActive(slow)).toBe(true);
+    expect(await list.counts(scope)).toMatchObject({ queued: 0, active: 1, completed: 1 });
+    expect((await list.page(scope, { state: 'active' })).jobs.map((j) => j.jobId)).toEqual([slow]);
+    expect(Number(await list.version())).toBe(v0 + 2);
+    // Idempotent, and any order against the job's own writes.
+    expect(await store.indexActive(slow)).toBe(true);
+    await store.update(slow, { state: 'failed', error: 'x' });
+    expect(await store.indexActive(slow)).toBe(false);
+    expect(await list.counts(scope)).toMatchObject({ queued: 0, active: 0, completed: 1, failed: 1 });
+  });
+
   it('an idempotency key returns the first job for 24 h and creates nothing', async () => {
     const a = newId();
     const b = newId();

@@ -1,7 +1,7 @@
 import type { JobSnapshot, JobState } from '@switchboard/contracts';
 import type { Cluster, Redis } from 'ioredis';
 import { indexName, indexOwner, type JobKeys } from './keys.js';
-import { CANCEL_SCRIPT, CREATE_SCRIPT, REMOVE_SCRIPT, REOPEN_SCRIPT, runScript, UPDATE_SCRIPT } from './store-scripts.js';
+import { CANCEL_SCRIPT, CREATE_SCRIPT, INDEX_ACTIVE_SCRIPT, REMOVE_SCRIPT, REOPEN_SCRIPT, runScript, UPDATE_SCRIPT } from './store-scripts.js';
 
 export const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled', 'lost']);
 
@@ -136,11 +136,14 @@ export class JobStore {
    * Returns the new snapshot, or undefined when the job is unknown or already terminal. With
    * `unlessCancelRequested`, a job whose cancel was requested is left as it is and the answer is
    * 'cancel-requested' (a worker starting a job checks and writes `active` in one round trip).
+   * With `indexActiveLater` (a worker's `active`), the list index is not moved: the job keeps its
+   * earlier band until its next state change or `indexActive` (see JobsWorker).
    */
   async update(jobId: string, patch: JobPatch, now?: number): Promise<JobSnapshot | undefined>;
-  async update(jobId: string, patch: JobPatch, now: number | undefined, options: { unlessCancelRequested: true }): Promise<JobSnapshot | 'cancel-requested' | undefined>;
-  async update(jobId: string, patch: JobPatch, now = Date.now(), options: { unlessCancelRequested?: boolean } = {}): Promise<JobSnapshot | 'cancel-requested' | undefined> {
-    const args: string[] = [String(this.retentionSeconds), this.keys.index, options.unlessCancelRequested ? 'unless-cancel-requested' : '', 'updatedAt', String(now)];
+  async update(jobId: string, patch: JobPatch, now: number | undefined, options: { unlessCancelRequested: true; indexActiveLater?: boolean }): Promise<JobSnapshot | 'cancel-requested' | undefined>;
+  async update(jobId: string, patch: JobPatch, now = Date.now(), options: { unlessCancelRequested?: boolean; indexActiveLater?: boolean } = {}): Promise<JobSnapshot | 'cancel-requested' | undefined> {
+    const index = options.indexActiveLater && patch.state === 'active' ? '' : this.keys.index;
+    const args: string[] = [String(this.retentionSeconds), index, options.unlessCancelRequested ? 'unless-cancel-requested' : '', 'updatedAt', String(now)];
     if (patch.state !== undefined) args.push('state', patch.state);
     if (patch.state !== undefined && TERMINAL.has(patch.state)) args.push('finishedAt', String(now));
     if (patch.progress !== undefined) args.push('progress', String(Math.max(0, Math.min(100, Math.round(patch.progress * 10) / 10))));
@@ -157,6 +160,14 @@ export class JobStore {
     // The script lets exactly one terminal update through per job, so this counts each job once.
     if (patch.state !== undefined && TERMINAL.has(patch.state)) this.countFinished(now);
     return parseSnapshot(hash);
+  }
+
+  /**
+   * Moves a job written `active` with `indexActiveLater` into the list index's `active` band, if it
+   * is still active (true when it was). Idempotent, in any order against the job's other writes.
+   */
+  async indexActive(jobId: string): Promise<boolean> {
+    return (await runScript(this.redis, INDEX_ACTIVE_SCRIPT, [this.keys.snapshot(jobId)], [this.keys.index])) === 1;
   }
 
   /**

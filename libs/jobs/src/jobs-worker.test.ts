@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { startRedis, uniquePrefix, type PrivateRedis } from '../../../test/support/redis.js';
 import { defineJob } from './define-job.js';
 import { JobsService } from './jobs-service.js';
-import { DEFAULT_WORKER_CONCURRENCY, JobsWorker } from './jobs-worker.js';
+import { ACTIVE_INDEX_DELAY_MS, DEFAULT_WORKER_CONCURRENCY, JobsWorker } from './jobs-worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -22,18 +22,20 @@ const steps = defineJob({
   },
 });
 
+const quick = defineJob({ name: 'quick', schema: z.object({ ms: z.number() }), async process(_ctx, { ms }) { await sleep(ms); return ms; } });
+
 describe('JobsWorker (private redis-server)', () => {
   let server: PrivateRedis;
-  let service: JobsService<[typeof steps]>;
+  let service: JobsService<[typeof steps, typeof quick]>;
   let worker: JobsWorker;
   const published: JobUpdate[] = [];
 
   beforeAll(async () => {
     server = await startRedis();
     const prefix = uniquePrefix('worker');
-    service = new JobsService({ jobs: [steps], redis: server.url, prefix, publish: async () => {} });
+    service = new JobsService({ jobs: [steps, quick], redis: server.url, prefix, publish: async () => {} });
     worker = new JobsWorker({
-      jobs: [steps],
+      jobs: [steps, quick],
       redis: server.url,
       prefix,
       poolSize: 1,
@@ -72,5 +74,19 @@ describe('JobsWorker (private redis-server)', () => {
     expect(mine.length).toBeLessThan(25);
     // A merged write carries the latest progress: the last before the end is from stage c.
     expect(mine.at(-2)).toMatchObject({ state: 'active', stage: 'c' });
+  });
+
+  it('lists a job as active only once it has run ACTIVE_INDEX_DELAY_MS: a quick one goes from queued to completed', async () => {
+    const done = (id: string) => expect.poll(() => published.find((u) => u.jobId === id && u.state === 'completed'), { timeout: 10_000 }).toBeTruthy();
+    const v0 = Number(await service.list.version());
+    const fast = await service.enqueue('quick', { ms: 0 });
+    await done(fast.jobId);
+    // Created, then completed: two index changes, no `active` in between.
+    expect(Number(await service.list.version())).toBe(v0 + 2);
+    const slow = await service.enqueue('quick', { ms: ACTIVE_INDEX_DELAY_MS * 4 });
+    await expect.poll(async () => (await service.list.counts({ everyOwner: true })).active, { timeout: 10_000 }).toBe(1);
+    await done(slow.jobId);
+    expect(await service.list.counts({ everyOwner: true })).toMatchObject({ active: 0, queued: 0 });
+    expect(published.filter((u) => u.jobId === slow.jobId).map((u) => u.state)).toEqual(['active', 'completed']);
   });
 });

@@ -61,7 +61,16 @@ export interface JobRunEnd {
 interface RunningJob {
   readonly abort: AbortController;
   handBack: boolean;
+  /** Moves the job to the list index's `active` band if it still runs (see ACTIVE_INDEX_DELAY_MS). */
+  indexTimer?: NodeJS.Timeout;
 }
+
+/**
+ * A job still running this long after it started is moved to the list index's `active` band; one
+ * that ends sooner goes from its earlier band straight to its end (libs/jobs/README.md, the list
+ * index). The hub nodes poll the list's version every 100 ms, so a list rarely shows it later.
+ */
+export const ACTIVE_INDEX_DELAY_MS = 100;
 
 /**
  * A BullMQ worker running the job definitions, with CPU steps in a piscina pool. Publishes every
@@ -136,6 +145,7 @@ export class JobsWorker {
     try {
       return await this.run(job, token, def, attempt, run, ended);
     } finally {
+      clearTimeout(run.indexTimer);
       this.running.delete(jobId);
       signal?.removeEventListener('abort', onAbort);
     }
@@ -193,14 +203,18 @@ export class JobsWorker {
       return entry.done;
     };
 
-    // `active`, unless a cancel was requested before it started: one round trip for both.
-    const started = await this.store.update(jobId, { state: 'active', attempt, progress: 0, stage: null, error: null, startedAt: Date.now() }, undefined, { unlessCancelRequested: true });
+    // `active`, unless a cancel was requested before it started: one round trip for both. The list
+    // index is moved to `active` only if the job still runs ACTIVE_INDEX_DELAY_MS later: most jobs
+    // end sooner, and their end moves them in the index anyway (four ZADDs and a version bump per
+    // job saved; watchers and `get` see `active` at once, only lists and counts lag).
+    const started = await this.store.update(jobId, { state: 'active', attempt, progress: 0, stage: null, error: null, startedAt: Date.now() }, undefined, { unlessCancelRequested: true, indexActiveLater: true });
     if (started === 'cancel-requested') {
       await write({ state: 'cancelled', stage: null });
       ended('cancelled');
       throw new UnrecoverableError('The job was cancelled before it started.');
     }
     if (started) {
+      running.indexTimer = setTimeout(() => void this.store.indexActive(jobId).catch((err) => this.log.warn({ jobId, err }, 'indexing an active job failed')), ACTIVE_INDEX_DELAY_MS);
       const publishing = this.options.publish(started).catch((err) => this.log.warn({ jobId, err }, 'publishing a job update failed'));
       chain = publishing; // later writes publish after this one (seq order)
     }

@@ -7,7 +7,8 @@ import type { Cluster, Redis } from 'ioredis';
  * snapshot, the list index and BullMQ's own keys), so they run on one Redis Cluster slot. Each
  * script reads the snapshot once, writes it with one HSET (and at most one HDEL), and is called by
  * SHA (`runScript`): a state change costs one round trip and nine commands inside the script,
- * five of them the list index (four ZADDs and the version).
+ * five of them the list index (four ZADDs and the version). A worker's `active` skips the index
+ * (below): a job costs the index 12 ZADDs and two version bumps (create, end), not 16 and three.
  *
  * The list index: two sorted sets per scope. Scopes (key suffixes): every job (''), one job name
  * (`:n:<name>`), one owner (`:o:<owner>`), both (`:o:<owner>:n:<name>`); owner and name are stored
@@ -22,6 +23,12 @@ import type { Cluster, Redis } from 'ioredis';
  *   10^13 ms is the year 2286: `createdAt` never reaches the next band.
  * Every change of membership (create, state change, remove) bumps `<idx>version`, which hub nodes
  * poll to push list changes.
+ * A worker writes `active` without the index (UPDATE_SCRIPT with an empty index prefix) and moves
+ * the job to the `active` band ACTIVE_INDEX_DELAY_MS (100 ms) later if it still runs
+ * (INDEX_ACTIVE_SCRIPT): most jobs end sooner, and their end's ZADDs replace the earlier band
+ * whatever it was, so a quick job goes from `queued` (or `delayed`) to its end in the list. Only
+ * `active` is ever left out, so the index holds either the job's state or, for up to 100 ms of a
+ * run, the state before it.
  */
 
 /** A script and its SHA1, for EVALSHA. */
@@ -111,7 +118,8 @@ return { 1, ARGV[3] }
  * object (`cjson`, every value a string), not as a flat array of field/value pairs: a worker
  * writes twice per job, and decoding some 30 bulk strings per reply was the largest part of its
  * Redis reply parsing in CPU profiles; one string and `JSON.parse` cost a fraction of that.
- * ARGV[1] retention s, ARGV[2] index prefix, ARGV[3] 'unless-cancel-requested' (returns
+ * ARGV[1] retention s, ARGV[2] index prefix ('': a state change left out of the index, for a
+ * worker's \`active\`, see INDEX_ACTIVE_SCRIPT), ARGV[3] 'unless-cancel-requested' (returns
  * 'cancel-requested' and changes nothing when a cancel was requested: a worker's start and its
  * cancel check in one round trip) or '', then field/value pairs.
  */
@@ -138,8 +146,21 @@ end
 redis.call('HSET', KEYS[1], unpack(set))
 if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-if h.state ~= state then index(ARGV[2], h.jobId, h._o, h._n, h.createdAt, h.state, false) end
+if h.state ~= state and ARGV[2] ~= '' then index(ARGV[2], h.jobId, h._o, h._n, h.createdAt, h.state, false) end
 return cjson.encode(h)
+`);
+
+/**
+ * Moves a job whose `active` was written without the index (UPDATE_SCRIPT with no index prefix,
+ * see JobsWorker) into the `active` band, if it is still active; anything else was indexed by
+ * the update that wrote it. Idempotent: it writes the current state, so its order against the
+ * job's other writes does not matter. ARGV[1] index prefix. Returns 1 when it indexed, else 0.
+ */
+export const INDEX_ACTIVE_SCRIPT = lua(`${PRELUDE}
+local f = redis.call('HMGET', KEYS[1], 'state', 'jobId', '_o', '_n', 'createdAt')
+if f[1] ~= 'active' then return 0 end
+index(ARGV[1], f[2], f[3], f[4], f[5], 'active', false)
+return 1
 `);
 
 /**
