@@ -74,6 +74,30 @@ describe('JobsService.enqueue (private redis-server, no worker)', () => {
     expect(await service.queue.getJob(id)).toBeUndefined();
   });
 
+  it("hands BullMQ only the options that apply (no undefined keys: BullMQ looks at keys)", async () => {
+    const plain = await service.enqueue('noop', {}, { watch: false } as never);
+    const opts = (await service.queue.getJob(plain.jobId))!.opts;
+    expect(opts).toMatchObject({ jobId: plain.jobId, attempts: 1, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 86400, count: 1000 } });
+    for (const key of ['priority', 'delay']) expect(opts).not.toHaveProperty(key);
+    const given = await service.enqueue('noop', {}, { priority: 7, delayMs: 60_000 });
+    expect((await service.queue.getJob(given.jobId))!.opts).toMatchObject({ priority: 7, delay: 60_000 });
+  });
+
+  it('answers SB_BACKPLANE_UNAVAILABLE within timeoutMs when Redis does not answer', async () => {
+    const prefix = uniquePrefix('service-timeout');
+    const slow = new JobsService({ jobs: [noop], redis: server.url, prefix, publish: async () => {}, timeoutMs: 150 });
+    await slow.enqueue('noop', {});
+    await redis.call('CLIENT', 'PAUSE', '600', 'ALL');
+    try {
+      const t0 = performance.now();
+      await expect(slow.enqueue('noop', {})).rejects.toMatchObject({ code: 'SB_BACKPLANE_UNAVAILABLE', message: expect.stringContaining('no answer within 150 ms') });
+      expect(performance.now() - t0).toBeLessThan(500);
+    } finally {
+      await redis.call('CLIENT', 'UNPAUSE');
+      await slow.close();
+    }
+  });
+
   it('a delayed job keeps its record for 24 h after it is due (a delay past 24 h)', async () => {
     const { jobId } = await service.enqueue('noop', {}, { delayMs: 48 * 3600_000 });
     expect(await service.peek(jobId)).toMatchObject({ state: 'delayed' });
