@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '@switchboard/hub-server/backplane';
 import type { Cluster, Redis } from 'ioredis';
 import { quitClient, reconnectBackoff } from './client-lifecycle.js';
 import { Deadlines } from './deadlines.js';
+import { SubscriptionQueue } from './subscription-queue.js';
 import { isClusterClient, isRedisClient } from './client-shape.js';
 import { createRedisClient } from './redis-client.js';
 import { describeTarget, type RedisTarget } from './redis-config.js';
@@ -55,22 +56,6 @@ export interface RedisBusOptions {
 type Client = Redis | Cluster;
 type Corkable = { cork(): void; uncork(): void };
 
-/** What a command still unanswered at its deadline resolves the race with. */
-const LATE = Symbol('late');
-
-/**
- * `work`, or LATE once `ms` passed without an answer (the command itself goes on). A timer per
- * call: for (un)subscriptions, which are few; publishes share one `Deadlines`.
- */
-async function withinMs<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([work, new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * The Bus over Redis pub/sub. Standalone Redis (and the master of a Sentinel group) uses PUBLISH/SUBSCRIBE; a Redis Cluster uses
  * sharded pub/sub (SPUBLISH/SSUBSCRIBE), so each channel lives on the shard of its slot.
@@ -89,7 +74,8 @@ export class RedisBus implements Bus {
   private readonly listeners = new Set<(channel: string, payload: Uint8Array) => void>();
   private readonly restoredListeners = new Set<() => void>();
   private readonly logger: Logger;
-  private chain: Promise<void> = Promise.resolve();
+  /** (Un)subscriptions in call order, batched per kind (subscription-queue.ts). */
+  private readonly subscriptions: SubscriptionQueue;
   private closed = false;
   /** The publisher's and subscriber's sockets while corked until the next tick. */
   private readonly corked = new Set<Corkable>();
@@ -110,6 +96,19 @@ export class RedisBus implements Bus {
     this.subscribeTimeoutMs = options.subscribeTimeoutMs ?? 10_000;
     const commandTimeoutMs = this.commandTimeoutMs;
     this.publishDeadlines = new Deadlines(commandTimeoutMs, () => new Error(`no answer within ${commandTimeoutMs} ms: Redis is frozen or overloaded`));
+    const bus = this;
+    this.subscriptions = new SubscriptionQueue({
+      logger: this.logger,
+      subscribeTimeoutMs: this.subscribeTimeoutMs,
+      get sharded() {
+        return bus.sharded;
+      },
+      wanted: this.wanted,
+      isClosed: () => this.closed,
+      subscriber: () => this.subscriber(),
+      subscriberReady: () => this.subReady,
+      corkUntilNextTick: (sub) => this.corkUntilNextTick((sub as Redis).stream),
+    });
     const target = options.redis;
     // A caller's client is used as it is (and stays the caller's). The master of a Sentinel group is
     // used like a standalone Redis (plain PUBLISH/SUBSCRIBE): after a failover both connections find
@@ -269,58 +268,12 @@ export class RedisBus implements Bus {
   subscribe(channel: string): Promise<void> {
     if (this.closed || this.wanted.has(channel)) return Promise.resolve();
     this.wanted.add(channel);
-    return this.enqueue(channel, true);
+    return this.subscriptions.enqueue(channel, true);
   }
 
   unsubscribe(channel: string): Promise<void> {
     if (this.closed || !this.wanted.delete(channel)) return Promise.resolve();
-    return this.enqueue(channel, false);
-  }
-
-  /**
-   * Sends (un)subscriptions in call order without waiting for the previous one's answer: Redis
-   * applies one connection's commands in order, so a quick subscribe/unsubscribe/subscribe of one
-   * channel still ends in the wanted state (a change already superseded is skipped), and those
-   * issued in one turn of the event loop leave in one write. Each call resolves on its own answer.
-   * (Waiting for each answer before sending the next made every group join of a node queue behind
-   * all the others: one round trip each, which capped a node at one enqueue-and-watch per round
-   * trip.) Only the first connection is waited for, in order. While the subscriber is down the
-   * change is only recorded (the reconnect restores `wanted`), so callers never hang on an outage.
-   */
-  private enqueue(channel: string, on: boolean): Promise<void> {
-    const sub = this.subscriber();
-    let answered: Promise<void> | undefined;
-    const send = async (): Promise<void> => {
-      if (this.closed || this.wanted.has(channel) !== on) return;
-      if (sub.status !== 'ready') await this.subReady;
-      if (this.closed || this.wanted.has(channel) !== on) return;
-      if (!this.sharded && sub.status !== 'ready') return;
-      answered = this.sendSubscription(sub, channel, on);
-    };
-    // The chain orders the sends (and holds them until the first connection); it does not wait for answers.
-    const sent = this.chain.then(send);
-    this.chain = sent;
-    return sent.then(() => answered);
-  }
-
-  /** Issues one (un)subscribe now; resolves on its answer, or (logged) after `subscribeTimeoutMs`, or when it failed (logged). */
-  private async sendSubscription(sub: Client, channel: string, on: boolean): Promise<void> {
-    try {
-      if (!this.sharded) this.corkUntilNextTick((sub as Redis).stream);
-      const command: Promise<unknown> = this.sharded
-        ? on
-          ? (sub as Cluster).ssubscribe(channel)
-          : (sub as Cluster).sunsubscribe(channel)
-        : on
-          ? (sub as Redis).subscribe(channel)
-          : (sub as Redis).unsubscribe(channel);
-      if ((await withinMs(command, this.subscribeTimeoutMs)) === LATE) {
-        command.catch(() => {});
-        this.logger.warn({ channel, timeoutMs: this.subscribeTimeoutMs }, `backplane: Redis has not answered a ${on ? 'subscribe' : 'unsubscribe'} within the timeout (frozen or overloaded?); going on, it completes when Redis answers`);
-      }
-    } catch (err) {
-      this.logger.warn({ channel, error: (err as Error).message }, `backplane: ${on ? 'subscribe' : 'unsubscribe'} failed; it is retried when Redis reconnects`);
-    }
+    return this.subscriptions.enqueue(channel, false);
   }
 
   /** Resolves when the subscriber connection is up (or the connect timeout passed). */
