@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Piscina } from 'piscina';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // The built package: piscina threads load the compiled tasks/runner.js next to pool.js, and the
 // example task modules from dist.
 import { defineTask, TaskPool } from '@switchboard/jobs';
@@ -83,7 +84,17 @@ describe('TaskPool (one piscina thread)', () => {
   it('without onProgress: no progress port, the task\'s reports are dropped in the thread, the output arrives', async () => {
     // hash reports about every 1%: with nobody listening the thread drops them, and the run
     // settles on piscina's answer alone (no port to drain).
-    expect(await pool.run(hash, { seed: 'quiet', rounds: 20_000 })).toBe(localHash('quiet', 20_000));
+    const run = vi.spyOn(Piscina.prototype, 'run');
+    try {
+      expect(await pool.run(hash, { seed: 'quiet', rounds: 20_000 })).toBe(localHash('quiet', 20_000));
+      // What piscina was given: the request without a port, and nothing to transfer.
+      expect(run).toHaveBeenCalledTimes(1);
+      const [request, options] = run.mock.calls[0]!;
+      expect(request).not.toHaveProperty('port');
+      expect(options?.transferList).toBeUndefined();
+    } finally {
+      run.mockRestore();
+    }
     const many = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run(hash, { seed: `s${i}`, rounds: 50 })));
     expect(many).toEqual(Array.from({ length: 20 }, (_, i) => localHash(`s${i}`, 50)));
     expect(pool.running).toBe(0);

@@ -75,6 +75,23 @@ describe('ProgressThrottle', () => {
     for (let i = 1; i < emitted.length; i++) expect(emitted[i]!.at - emitted[i - 1]!.at).toBeGreaterThanOrEqual(50);
   });
 
+  it('a wall clock stepped back does not stall it', () => {
+    for (let i = 0; i < 10; i++) {
+      throttle.report(i);
+      vi.advanceTimersByTime(20);
+    }
+    const before = emitted.length;
+    // An NTP step or a VM resume: the clock goes back an hour while reports go on.
+    vi.setSystemTime(Date.now() - 3_600_000);
+    for (let i = 10; i < 30; i++) {
+      throttle.report(i);
+      vi.advanceTimersByTime(20);
+    }
+    vi.advanceTimersByTime(200);
+    expect(emitted.length - before).toBeGreaterThanOrEqual(3);
+    expect(values().at(-1)).toBe(29);
+  });
+
   it('after a quiet period the next report goes out at once again', () => {
     throttle.report(1);
     vi.advanceTimersByTime(500);

@@ -18,13 +18,16 @@ export class ProgressThrottle<T> {
   constructor(
     private readonly intervalMs: number,
     private readonly emit: (value: T) => void,
-    private readonly now: () => number = Date.now,
+    /** A monotonic clock by default: a wall clock stepped back would hold reports for as long as the step. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   report(value: T): void {
     if (this.stopped) return;
     const t = this.now();
-    if (t - this.last >= this.intervalMs && !this.timer) {
+    // Negative: an injected clock stepped back; the interval counts as passed rather than as the step.
+    const elapsed = t - this.last;
+    if ((elapsed >= this.intervalMs || elapsed < 0) && !this.timer) {
       this.last = t;
       this.emit(value);
       return;
@@ -38,9 +41,10 @@ export class ProgressThrottle<T> {
       // Due at last + interval; a timer late by less than half an interval keeps that schedule.
       const now = this.now();
       const due = this.last + this.intervalMs;
-      this.last = now - due < this.intervalMs / 2 ? due : now;
+      // A clock stepped back (now < due) takes `now`: `last` must never lie in the future.
+      this.last = now >= due && now - due < this.intervalMs / 2 ? due : now;
       this.emit(this.pending as T);
-    }, Math.max(0, this.intervalMs - (t - this.last)));
+    }, Math.max(0, this.intervalMs - Math.max(0, elapsed)));
   }
 
   /** Lets `value` out now, in place of any pending report (a stage change is never coalesced away). */

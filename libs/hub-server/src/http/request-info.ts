@@ -8,8 +8,8 @@ import { shareHeaderValues, sharedString } from './shared-strings.js';
  * as the connection, so it keeps only the headers, the URL as a string and the remote address;
  * the path, the query and the cookies are parsed on first access (most hubs never read them, and
  * a parsed URL and a cookie map cost about 700 bytes per connection). Values equal across
- * connections (most headers, the address, the URL without a token) are one string for all of
- * them (shared-strings.ts).
+ * connections (most headers, the address, a URL without a query) are one string for all of them
+ * (shared-strings.ts); a URL with a query (a connection token, an access token) is never shared.
  */
 export class RequestInfo implements ConnectionRequestInfo {
   readonly headers: IncomingHttpHeaders;
@@ -22,7 +22,7 @@ export class RequestInfo implements ConnectionRequestInfo {
     this.headers = shareHeaderValues(req.headers);
     const address = req.socket.remoteAddress;
     this.remoteAddress = address === undefined ? undefined : sharedString(':address', address);
-    this.href = sharedString(':url', url.href);
+    this.href = url.search ? url.href : sharedString(':url', url.href);
   }
 
   get path(): string {

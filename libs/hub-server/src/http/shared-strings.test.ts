@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { shareHeaderValues, sharedString } from './shared-strings.js';
+import { RequestInfo } from './request-info.js';
+import { shareHeaderValues, sharedString, sharedStringsHeld } from './shared-strings.js';
+import type { IncomingMessage } from 'node:http';
 
 // Whether two equal strings are one object cannot be seen from JavaScript (the scale benchmark
 // measures it); these check that sharing never changes a value and that the table stays bounded.
@@ -25,5 +27,21 @@ describe('shared strings (request headers kept by connections)', () => {
       const h: Record<string, string> = { [`x-junk-${i}`]: `v${i}`, host: `h${i % 7}` };
       expect(shareHeaderValues(h)).toEqual({ [`x-junk-${i}`]: `v${i}`, host: `h${i % 7}` });
     }
+  });
+
+  it('never holds a header that can carry a credential, nor a URL with a query (tokens)', () => {
+    const secret = 'Bearer eyJ.secret.value';
+    const headers = { host: 'hub.example', authorization: secret, cookie: 's=secret', 'x-api-key': 'k-secret', 'sec-websocket-protocol': 'token.secret', 'sec-websocket-key': 'abc==' };
+    const req = { headers, socket: { remoteAddress: '10.0.0.7' } } as unknown as IncomingMessage;
+    new RequestInfo(req, new URL('http://hub.example/hubs/chat?id=secret-connection-token&access_token=secret-jwt'));
+    new RequestInfo(req, new URL('http://hub.example/hubs/chat'));
+    const held = sharedStringsHeld();
+    for (const [kind, values] of held) {
+      expect(kind.startsWith(':') || !/authorization|cookie|key|protocol/.test(kind), kind).toBe(true);
+      for (const v of values) expect(v, kind).not.toMatch(/secret/);
+    }
+    expect(held.get('host')).toContain('hub.example');
+    expect(held.get(':url')).toContain('http://hub.example/hubs/chat');
+    expect(held.has('x-junk-1')).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { FRAME_TOO_LARGE_CODE, idleSocket, receiverOf, releaseReadBuffers, replyNormalClosure, runBeforeReceiverErrors, webSocketOf } from './ws-internals.js';
 
@@ -131,9 +131,9 @@ describe('ws internals (ws-internals.ts)', () => {
       releaseReadBuffers(server);
     });
     for (const m of ['a', 'b', 'c']) client.send(m);
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(got).toHaveLength(3), { timeout: 5000 });
     client.send('d');
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(got).toHaveLength(4), { timeout: 5000 });
     expect(got).toEqual(['a', 'b', 'c', 'd']);
     expect(buffers()).toHaveLength(0);
   });

@@ -26,8 +26,8 @@ export function wallClockMs(): number {
   let t = origin + mono;
   if (!(t >= wall - BELOW && t < wall + ABOVE)) {
     // Re-anchor to the band's middle, or to the last value while it is still inside the band (drift,
-    // not a step back of the wall clock).
-    t = Math.max(wall + 0.5, Math.min(last, wall + ABOVE - 0.001));
+    // not a step of the wall clock): never below it then.
+    t = last >= wall - BELOW && last < wall + ABOVE ? Math.max(last, wall + 0.5) : wall + 0.5;
     origin = t - mono;
   }
   last = t;
