@@ -1,16 +1,17 @@
 import type { EnqueueOptions, EnqueueResult, JobListChange, JobListPage, JobNameOf, JobNamed, JobSetShape, JobSnapshot, JobTypeInfo, JobsOf, JobUpdate } from '@switchboard/contracts';
 import { quitClient, type RedisTarget } from '@switchboard/backplane-redis';
 import { SwitchboardError, isSwitchboardError } from '@switchboard/protocol';
-import { Queue, type JobsOptions } from 'bullmq';
-import type { JobDefinition } from './define-job.js';
+import { Queue } from 'bullmq';
 import { JobCatalog, type JobSet } from './job-set.js';
 import { JobList, type ListScope } from './job-list.js';
 import { describeJobTypes } from './job-types.js';
-import { JOB_ID_PATTERN, JobKeys } from './keys.js';
+import { JobKeys } from './keys.js';
 import { newJobId } from './job-ids.js';
 import { JobStore, TERMINAL } from './job-store.js';
 import { SILENT, type JobsLogger } from './outage-log.js';
 import { requestClient } from './redis-client.js';
+import { bullOptions, checkOptions, optionsInvalid } from './enqueue-options.js';
+import { checkId, conflict, notFound, unavailable } from './service-errors.js';
 
 export interface JobsServiceOptions<S extends JobSetShape = JobSetShape> {
   /** The job set this deployment runs (the same as the workers'): an array of defineJob results, or a loaded catalog. */
@@ -388,69 +389,4 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
     await this.queue.close();
     if (this.owned) await quitClient(this.redis);
   }
-}
-
-function checkId(jobId: unknown): string {
-  if (typeof jobId !== 'string' || !JOB_ID_PATTERN.test(jobId)) {
-    throw new SwitchboardError('SB_JOB_NOT_FOUND', `Unknown job id ${JSON.stringify(jobId)}: use the jobId string that enqueue returned.`);
-  }
-  return jobId;
-}
-
-/**
- * `refused`: Redis answered with an error (a reply error: READONLY or LOADING during a failover,
- * OOM, WRONGTYPE...), which is not an outage and must not read as one: the message says so.
- */
-function unavailable(what: string, reason: string, refused = false): SwitchboardError {
-  if (refused) return new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis refused the ${what} (${reason}). During a failover this passes within seconds: try again; if it persists, the server log and the Redis deployment have the cause.`);
-  return new SwitchboardError('SB_BACKPLANE_UNAVAILABLE', `Redis is unreachable (${what}: ${reason}); jobs cannot be enqueued, read or cancelled until it is back. Try again in a few seconds.`);
-}
-
-/**
- * BullMQ's options for one job: its id, the definition's retry policy, the enqueue options,
- * retention. Only the options that apply are set (BullMQ looks at keys, not only values), field
- * by field: this runs once per enqueue, where spreads and `definedOnly` cost more than the rest.
- */
-function bullOptions(jobId: string, definition: JobDefinition, opts: EnqueueOptions): JobsOptions {
-  const out: JobsOptions = { jobId };
-  if (definition.attempts !== undefined) out.attempts = definition.attempts;
-  if (definition.backoffMs) out.backoff = { type: 'fixed', delay: definition.backoffMs };
-  if (opts.delayMs) out.delay = opts.delayMs;
-  if (opts.priority !== undefined) out.priority = opts.priority;
-  out.removeOnComplete = { age: 3600, count: 1000 };
-  out.removeOnFail = { age: 24 * 3600, count: 1000 };
-  return out;
-}
-
-function conflict(message: string): SwitchboardError {
-  return new SwitchboardError('SB_JOB_STATE_CONFLICT', message);
-}
-
-const MAX_DELAY_MS = 30 * 24 * 3600 * 1000;
-
-/** Checks enqueue options; SB_JOB_OPTIONS_INVALID names the option. */
-function checkOptions(options: unknown): EnqueueOptions {
-  if (options === undefined || options === null) return {};
-  if (typeof options !== 'object' || Array.isArray(options)) throw optionsInvalid(`options must be an object { delayMs?, priority?, idempotencyKey? }, got ${JSON.stringify(options)}`);
-  const { delayMs, priority, idempotencyKey } = options as Record<string, unknown>;
-  if (delayMs !== undefined && (!Number.isSafeInteger(delayMs) || (delayMs as number) < 0 || (delayMs as number) > MAX_DELAY_MS)) throw optionsInvalid(`delayMs must be an integer from 0 to ${MAX_DELAY_MS} (30 days), got ${JSON.stringify(delayMs)}`);
-  if (priority !== undefined && (!Number.isSafeInteger(priority) || (priority as number) < 1 || (priority as number) > 2_097_152)) throw optionsInvalid(`priority must be an integer from 1 (highest) to 2097152, got ${JSON.stringify(priority)}`);
-  if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey))) throw optionsInvalid(`idempotencyKey must be 1-200 printable characters without spaces, got ${JSON.stringify(idempotencyKey)}`);
-  const watch = (options as Record<string, unknown>)['watch'];
-  if (watch !== undefined && typeof watch !== 'boolean') throw optionsInvalid(`watch must be true or false, got ${JSON.stringify(watch)}`);
-  // Only the options given: enqueueMany refuses any `'idempotencyKey' in opts`. Set one by one
-  // (not `definedOnly`): this runs once per enqueue.
-  const out: { -readonly [K in keyof EnqueueOptions]: EnqueueOptions[K] } = {};
-  if (delayMs !== undefined) out.delayMs = delayMs as number;
-  if (priority !== undefined) out.priority = priority as number;
-  if (idempotencyKey !== undefined) out.idempotencyKey = idempotencyKey as string;
-  return out;
-}
-
-function optionsInvalid(message: string): SwitchboardError {
-  return new SwitchboardError('SB_JOB_OPTIONS_INVALID', `Invalid enqueue options: ${message}.`);
-}
-
-function notFound(jobId: string): SwitchboardError {
-  return new SwitchboardError('SB_JOB_NOT_FOUND', `Unknown job id '${jobId}': it was never enqueued or its record expired.`);
 }
