@@ -1,5 +1,6 @@
 import type { Logger } from '@switchboard/hub-server/backplane';
 import type { Cluster, Redis } from 'ioredis';
+import { LATE, withinMs } from './client-lifecycle.js';
 
 type Client = Redis | Cluster;
 
@@ -88,7 +89,6 @@ export class SubscriptionQueue {
   private async command(sub: Client, channels: string[], on: boolean): Promise<void> {
     const { host } = this;
     const what = on ? 'subscribe' : 'unsubscribe';
-    let timer: NodeJS.Timeout | undefined;
     try {
       if (!host.sharded) host.corkUntilNextTick(sub);
       const command: Promise<unknown> = host.sharded
@@ -98,15 +98,11 @@ export class SubscriptionQueue {
         : on
           ? (sub as Redis).subscribe(...channels)
           : (sub as Redis).unsubscribe(...channels);
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), host.subscribeTimeoutMs)));
-      if ((await Promise.race([command, late])) === 'late') {
-        command.catch(() => {});
+      if ((await withinMs(command, host.subscribeTimeoutMs)) === LATE) {
         host.logger.warn({ channels: channels.length, first: channels[0], timeoutMs: host.subscribeTimeoutMs }, `backplane: Redis has not answered a ${what} within the timeout (frozen or overloaded?); going on, it completes when Redis answers`);
       }
     } catch (err) {
       host.logger.warn({ channels: channels.length, first: channels[0], error: (err as Error).message }, `backplane: ${what} failed; it is retried when Redis reconnects`);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
