@@ -74,6 +74,10 @@ export function aggregateJobs(runs: readonly JobsScenarioResult[], setup: JobsSc
       terminalP99Ms: f((r) => r.latency.terminalP99Ms, 2),
       answerP50Ms: f((r) => r.latency.answerP50Ms, 2),
       answerP99Ms: f((r) => r.latency.answerP99Ms, 2),
+      /** Where enqueue → active goes (absent from results of builds before it was measured). */
+      segments: Object.fromEntries(
+        (['recordP50Ms', 'recordP99Ms', 'pickupP50Ms', 'pickupP99Ms', 'deliveryP50Ms', 'deliveryP99Ms'] as const).map((k) => [k, f((r) => r.latency.segments?.[k] ?? Number.NaN, 2)]),
+      ),
     },
     progress: {
       jobs: f((r) => r.progress.jobs, 0),

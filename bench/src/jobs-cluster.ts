@@ -132,7 +132,7 @@ export class JobsCluster {
   private readonly env: Record<string, string>;
 
   constructor(redisUrl: string, private readonly profileArgs: string = '') {
-    this.env = benchHubEnv(redisUrl, PREFIX, { JOBS_MODULE: BENCH_JOBS_MODULE, NODE_OPTIONS: profileArgs });
+    this.env = benchHubEnv(redisUrl, PREFIX, { JOBS_MODULE: BENCH_JOBS_MODULE, NODE_OPTIONS: [process.env['NODE_OPTIONS'], profileArgs].filter(Boolean).join(' ') });
   }
 
   async startHubs(n: number): Promise<void> {

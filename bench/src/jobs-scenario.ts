@@ -84,6 +84,12 @@ export interface LatencyMeasured {
   /** The enqueue invocation's answer (with the snapshot). */
   answerP50Ms: number;
   answerP99Ms: number;
+  /**
+   * Where enqueue → active goes, p50 / p99 ms (wall clocks of client, hub and worker, ms
+   * resolution): the send to the hub's record (`createdAt`), the record to the worker's start
+   * (`startedAt`: BullMQ's hand-over), the start to the watcher (write, publish, hub, socket).
+   */
+  segments?: { recordP50Ms: number; recordP99Ms: number; pickupP50Ms: number; pickupP99Ms: number; deliveryP50Ms: number; deliveryP99Ms: number };
   checks: Checks;
 }
 
@@ -128,8 +134,20 @@ type StopResult = {
   primaryWithoutLive: number;
   unexpectedCloses: number;
   progressUpdates: number;
-  histograms: Record<'active' | 'terminal' | 'answer' | 'progress', [number, number][]>;
+  histograms: Record<'active' | 'terminal' | 'answer' | 'progress' | 'record' | 'pickup' | 'delivery', [number, number][]>;
 };
+
+function segmentsOf(results: StopResult[]): LatencyMeasured['segments'] {
+  const [record, pickup, delivery] = (['record', 'pickup', 'delivery'] as const).map((k) => merge(results, k));
+  return {
+    recordP50Ms: record!.percentile(50),
+    recordP99Ms: record!.percentile(99),
+    pickupP50Ms: pickup!.percentile(50),
+    pickupP99Ms: pickup!.percentile(99),
+    deliveryP50Ms: delivery!.percentile(50),
+    deliveryP99Ms: delivery!.percentile(99),
+  };
+}
 
 function merge(results: StopResult[], key: keyof StopResult['histograms']): Histogram {
   const h = new Histogram();
@@ -262,6 +280,7 @@ export async function runJobsScenario(o: JobsScenarioOptions, log: (s: string) =
       terminalP99Ms: terminal.percentile(99),
       answerP50Ms: answer.percentile(50),
       answerP99Ms: answer.percentile(99),
+      segments: segmentsOf(results),
       checks: checksOf(results, await stats.leftInQueue(o.drainMs)),
     };
   }

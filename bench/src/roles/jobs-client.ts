@@ -27,7 +27,9 @@ interface Update {
   seq: number;
   state: string;
   progress: number;
+  createdAt: number;
   updatedAt: number;
+  startedAt?: number;
 }
 /** One watcher (connection) of one job. */
 interface Watch {
@@ -47,6 +49,8 @@ interface Watch {
 interface Call {
   kind: 'enqueue' | 'watch';
   sentAt: number;
+  /** Date.now() at the send: the job's createdAt (the hub's wall clock, same machine) is compared with it. */
+  sentWall: number;
   measured: boolean;
   jobId?: string;
 }
@@ -60,7 +64,13 @@ interface Conn {
 }
 
 const conns: Conn[] = [];
-const hist = { active: new Histogram(), terminal: new Histogram(), answer: new Histogram(), progress: new Histogram() };
+/**
+ * `record`, `pickup`, `delivery`: where enqueue → active goes, from the wall clocks of client, hub
+ * and worker (one machine, ms resolution): the send to the record's `createdAt` (the hub's write),
+ * `createdAt` to `startedAt` (BullMQ hands the job to a worker), `startedAt` to the arrival of
+ * `active` at the watcher (the worker's write, the publish, the hub node, the socket).
+ */
+const hist = { active: new Histogram(), terminal: new Histogram(), answer: new Histogram(), progress: new Histogram(), record: new Histogram(), pickup: new Histogram(), delivery: new Histogram() };
 let recording = false;
 let sending = false;
 let timer: NodeJS.Timeout | undefined;
@@ -84,7 +94,7 @@ function invoke(c: Conn, call: Call, tail: string): void {
 function enqueue(c: Conn, tail: string): void {
   stats.sent++;
   stats.inFlight++;
-  invoke(c, { kind: 'enqueue', sentAt: monoMs(), measured: recording }, tail);
+  invoke(c, { kind: 'enqueue', sentAt: monoMs(), sentWall: Date.now(), measured: recording }, tail);
 }
 
 /** Records what a watch can tell once both its enqueue time and the state's arrival are known. */
@@ -137,7 +147,13 @@ function onUpdate(c: Conn, u: Update, now: number): void {
     if (Number.isNaN(w.terminalAt)) w.terminalAt = now;
     if (Number.isNaN(w.activeAt)) w.activeAt = now;
   } else if (u.state === 'active') {
-    if (Number.isNaN(w.activeAt)) w.activeAt = now;
+    if (Number.isNaN(w.activeAt)) {
+      w.activeAt = now;
+      if (recording && u.startedAt !== undefined) {
+        hist.pickup.record(Math.max(0, u.startedAt - u.createdAt));
+        hist.delivery.record(Math.max(0, Date.now() - u.startedAt));
+      }
+    }
     else if (u.progress > 0) {
       // A progress report: its delay from the worker's write (updatedAt, wall clock in ms).
       stats.progressUpdates++;
@@ -170,6 +186,7 @@ function onCompletion(c: Conn, id: number, result: { jobId?: string; snapshot?: 
     w.sentAt = call.sentAt;
     w.measured = call.measured;
     if (call.measured) hist.answer.record(now - call.sentAt);
+    if (call.measured && snapshot) hist.record.record(Math.max(0, snapshot.createdAt - call.sentWall));
     moreWatches?.(c, jobId);
   } else w.sentAt = call.sentAt;
   // The snapshot counts as seeing its state (a late watcher learns the end from it), once; a live
@@ -300,7 +317,7 @@ serve({
         const other = otherConn(c, taken, k % 2 === 1);
         if (!other) break;
         taken.push(other);
-        invoke(other, { kind: 'watch', sentAt: monoMs(), measured: false, jobId }, `"target":"watch","arguments":[${JSON.stringify(jobId)}]`);
+        invoke(other, { kind: 'watch', sentAt: monoMs(), sentWall: Date.now(), measured: false, jobId }, `"target":"watch","arguments":[${JSON.stringify(jobId)}]`);
       }
     };
     for (let i = 0; i < jobs; i++) {
@@ -359,7 +376,7 @@ serve({
       duplicates: stats.secondTerminal + stats.afterTerminal,
       primaryWithoutLive,
       unexpectedCloses,
-      histograms: { active: hist.active.toSparse(), terminal: hist.terminal.toSparse(), answer: hist.answer.toSparse(), progress: hist.progress.toSparse() },
+      histograms: Object.fromEntries(Object.entries(hist).map(([k, h]) => [k, h.toSparse()])),
     };
   },
   async close() {
