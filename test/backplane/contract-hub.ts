@@ -52,6 +52,15 @@ export const contractHub = defineHub<ContractClient>()({
     WhoAmI: (ctx) => ({ connectionId: ctx.connectionId, user: ctx.user?.id ?? null, node: ctx.request.headers.host ?? null, protocol: ctx.protocol }),
     Join: (ctx, group: unknown) => surfaced(() => ctx.groups.add(ctx.connectionId, str(group, 'group'))),
     Leave: (ctx, group: unknown) => surfaced(() => ctx.groups.remove(ctx.connectionId, str(group, 'group'))),
+    /** Routed membership where the scale-out routes (its route id), else `add` (null): what the jobs hub does. */
+    JoinRouted: (ctx, group: unknown) =>
+      surfaced(async () => {
+        const route = await ctx.groups.addRouted(ctx.connectionId, str(group, 'group'));
+        if (route === undefined) await ctx.groups.add(ctx.connectionId, str(group, 'group'));
+        return route ?? null;
+      }),
+    ToGroupVia: (ctx, group: unknown, routes: unknown, tag: unknown, final: unknown) =>
+      surfaced(() => ctx.clients.groupVia(str(group, 'group'), strs(routes, 'routes'), final === true).Receive(str(tag, 'tag'))),
     CountMembers: (ctx, group: unknown) => surfaced(() => ctx.groups.count(str(group, 'group'))),
     AddOther: (ctx, connectionId: unknown, group: unknown) => surfaced(() => ctx.groups.add(str(connectionId, 'connectionId'), str(group, 'group'))),
     RemoveOther: (ctx, connectionId: unknown, group: unknown) =>

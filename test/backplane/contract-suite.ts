@@ -347,6 +347,39 @@ export function scaleOutContract(name: string, setup: () => Promise<ContractNode
         await expectDeliveries(deliveries(t, b3, b3));
       });
 
+      it('routed membership: sends naming the members\' nodes (and the sender\'s own members) reach them, plain group sends do not; a final send ends it', async () => {
+        const { a1, a2, b1, b2 } = P();
+        const ra = (await call(a1, 'JoinRouted', 'routed')) as string | null;
+        const rb = (await call(b1, 'JoinRouted', 'routed')) as string | null;
+        const routes = [ra, rb].filter((r): r is string => r !== null);
+        // Either every node routes (a bus: one id per node) or none does (one node: members joined with `add`).
+        expect(routes.length === 0 || (routes.length === 2 && ra !== rb)).toBe(true);
+        let t = tag('routed-both');
+        await call(a2, 'ToGroupVia', 'routed', routes, t, false);
+        await call(b2, 'ToGroupVia', 'routed', routes, t, false);
+        await expectDeliveries(deliveries(t, a1, b1, a1, b1));
+        if (routes.length) {
+          // Naming only A: B's member misses it (the sending node's own members always get it).
+          t = tag('routed-a');
+          await call(a2, 'ToGroupVia', 'routed', [ra], t, false);
+          await expectDeliveries(deliveries(t, a1));
+          t = tag('routed-a-from-b');
+          await call(b2, 'ToGroupVia', 'routed', [ra], t, false);
+          await expectDeliveries(deliveries(t, a1, b1));
+          t = tag('routed-plain');
+          await call(a2, 'ToGroup', 'routed', t);
+          await expectDeliveries(deliveries(t, a1)); // only A's own members: no node holds the channel
+        }
+        t = tag('routed-final');
+        await call(b2, 'ToGroupVia', 'routed', routes, t, true);
+        await expectDeliveries(deliveries(t, a1, b1));
+        t = tag('routed-after');
+        const control = tag('routed-control');
+        await call(a2, 'ToGroupVia', 'routed', routes, t, false);
+        await call(a2, 'ToGroup', 'red', control);
+        await expectDeliveries(merge(deliveries(t), deliveries(control, a1, b1, b2)));
+      });
+
       it('adding or removing an unknown connection rejects with SB_CONNECTION_NOT_FOUND at once', async () => {
         const { a1 } = P();
         const started = Date.now();

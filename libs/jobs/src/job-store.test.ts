@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, uniquePrefix, type PrivateRedis } from '../../../test/support/redis.js';
 import { JobStore, parseSnapshot } from './job-store.js';
 import { JobKeys } from './keys.js';
+import { MAX_ROUTES, routesOf } from './watch-routes.js';
 
 describe('JobStore (private redis-server)', () => {
   let server: PrivateRedis;
@@ -112,6 +113,46 @@ describe('JobStore (private redis-server)', () => {
     expect(await store.update(id, { progress: 5 })).toMatchObject({ seq: 3, progress: 5 });
     const after = Number(/calls=(\d+)/.exec((await redis.info('commandstats')).split('\n').find((l) => l.startsWith('cmdstat_eval:')) ?? 'calls=0')![1]);
     expect(after).toBe(before); // loaded again by the first EVAL: EVALSHA from then on
+  });
+
+  it('routes: created with the enqueuer\'s node, added by watch (once, the latest last, at most MAX_ROUTES), read with every update', async () => {
+    const id = newId();
+    await store.create(id, 'hash', undefined, { route: 'node-A' });
+    const active = await store.update(id, { state: 'active' });
+    expect(routesOf(active!)).toEqual(['node-A']);
+    // The watch answers the snapshot as it was, and every later update names the new node too.
+    expect(await store.watch(id, 'node-B')).toMatchObject({ jobId: id, state: 'active', seq: 2 });
+    await store.watch(id, 'node-B');
+    expect(routesOf((await store.update(id, { progress: 10 }))!)).toEqual(['node-A', 'node-B']);
+    await store.watch(id, 'node-A'); // seen again: moves last
+    expect(routesOf((await store.update(id, { progress: 20 }))!)).toEqual(['node-B', 'node-A']);
+    for (let i = 0; i < MAX_ROUTES + 3; i++) await store.watch(id, `n${i}`);
+    const routes = routesOf((await store.update(id, { progress: 30 }))!)!;
+    expect(routes).toHaveLength(MAX_ROUTES);
+    expect(routes.at(-1)).toBe(`n${MAX_ROUTES + 2}`);
+    expect(routes).not.toContain('node-B');
+    // The routes never reach clients: not a field of the snapshot.
+    expect(JSON.stringify(await store.get(id))).not.toContain('node-A');
+    // A job whose watch ended is answered without registering; an unknown one is not created.
+    await store.update(id, { state: 'completed' });
+    const before = await redis.hget(keys.snapshot(id), '_w');
+    expect(await store.watch(id, 'late')).toMatchObject({ state: 'completed' });
+    expect(await redis.hget(keys.snapshot(id), '_w')).toBe(before);
+    const unknown = newId();
+    expect(await store.watch(unknown, 'node-A')).toBeUndefined();
+    expect(await redis.exists(keys.snapshot(unknown))).toBe(0);
+    // A job without routes (watched through the group channel, or enqueued without watching).
+    const plain = newId();
+    await store.create(plain, 'hash', undefined);
+    expect(routesOf((await store.update(plain, { state: 'active' }))!)).toBeUndefined();
+    // Route ids are stored space-separated: one with white space is refused.
+    await expect(store.watch(plain, 'a b')).rejects.toMatchObject({ code: 'SB_CONFIG_INVALID' });
+    // A reopened (retried) job's snapshot carries the routes too.
+    const failed = newId();
+    await store.create(failed, 'hash', undefined, { route: 'node-C' });
+    await store.update(failed, { state: 'failed', error: 'x' });
+    const reopened = await store.reopen(failed);
+    expect(reopened && 'snapshot' in reopened && routesOf(reopened.snapshot)).toEqual(['node-C']);
   });
 
   it('update of an unknown job returns undefined and creates nothing', async () => {

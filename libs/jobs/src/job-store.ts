@@ -1,7 +1,8 @@
 import type { JobSnapshot, JobState } from '@switchboard/contracts';
 import type { Cluster, Redis } from 'ioredis';
 import { indexName, indexOwner, type JobKeys } from './keys.js';
-import { CANCEL_SCRIPT, CREATE_SCRIPT, INDEX_ACTIVE_SCRIPT, REMOVE_SCRIPT, REOPEN_SCRIPT, runScript, UPDATE_SCRIPT } from './store-scripts.js';
+import { CANCEL_SCRIPT, CREATE_SCRIPT, INDEX_ACTIVE_SCRIPT, REMOVE_SCRIPT, REOPEN_SCRIPT, runScript, UPDATE_SCRIPT, WATCH_SCRIPT } from './store-scripts.js';
+import { attachRoutes, checkRoute, MAX_ROUTES } from './watch-routes.js';
 
 export const TERMINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled', 'lost']);
 
@@ -36,6 +37,8 @@ export interface CreateOptions {
   readonly priority?: number;
   /** Seen in the last 24 h: nothing is created and the first job's id is returned. */
   readonly idempotencyKey?: string;
+  /** The route id of the hub node whose connection watches from the start (enqueue-and-watch; see watch-routes.ts). */
+  readonly route?: string;
 }
 
 export interface JobPatch {
@@ -114,6 +117,7 @@ export class JobStore {
     if (owner) fields['owner'] = owner;
     if (options.dueAt !== undefined) fields['dueAt'] = String(options.dueAt);
     if (options.priority !== undefined) fields['priority'] = String(options.priority);
+    if (options.route) fields['_w'] = checkRoute(options.route);
     return fields;
   }
 
@@ -159,7 +163,19 @@ export class JobStore {
     const hash = JSON.parse(reply) as Record<string, string>;
     // The script lets exactly one terminal update through per job, so this counts each job once.
     if (patch.state !== undefined && TERMINAL.has(patch.state)) this.countFinished(now);
-    return parseSnapshot(hash);
+    const snapshot = parseSnapshot(hash);
+    return snapshot && attachRoutes(snapshot, hash['_w']);
+  }
+
+  /**
+   * Registers hub node `route` as watching the job (see watch-routes.ts) and answers its snapshot,
+   * in one script: every update written after this names the node. Undefined for an unknown job
+   * (nothing is written then). A job whose watch has ended (completed, cancelled) is answered
+   * without registering.
+   */
+  async watch(jobId: string, route: string): Promise<JobSnapshot | undefined> {
+    const reply = (await runScript(this.redis, WATCH_SCRIPT, [this.keys.snapshot(jobId)], [checkRoute(route), MAX_ROUTES])) as string[] | null;
+    return reply ? parseSnapshot(pairs(reply)) : undefined;
   }
 
   /**
@@ -207,7 +223,8 @@ export class JobStore {
     const reply = (await runScript(this.redis, REOPEN_SCRIPT, [this.keys.snapshot(jobId)], [this.retentionSeconds, this.keys.index, now])) as string[] | string | null;
     if (reply === null) return undefined;
     if (typeof reply === 'string') return { state: reply as JobState };
-    return { snapshot: parseSnapshot(pairs(reply))! };
+    const hash = pairs(reply);
+    return { snapshot: attachRoutes(parseSnapshot(hash)!, hash['_w']) };
   }
 
   /** Deletes a finished job's snapshot and index entries: true, the state found when not finished, or undefined when unknown. */

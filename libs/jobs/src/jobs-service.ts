@@ -137,17 +137,20 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
     data: JobNamed<JobsOf<S>, N>['data'],
     options?: EnqueueOptions,
     owner?: string,
-    /** Runs after validation, before anything is written (the jobs hub joins the job's group here for `watch`). */
-    beforeWrite?: (jobId: string) => Promise<void>,
+    /**
+     * Runs after validation, before anything is written (the jobs hub joins the job's group here for
+     * `watch`); a route id it answers is written with the record (routed watching, watch-routes.ts).
+     */
+    beforeWrite?: (jobId: string) => Promise<string | undefined | void>,
   ): Promise<EnqueueResult> {
     const job = this.catalog.validate(name, data);
     const opts = checkOptions(options);
     const jobId = newJobId();
     const def = job.definition;
     const now = Date.now();
-    await beforeWrite?.(jobId);
+    const route = (await beforeWrite?.(jobId)) || undefined;
     return this.bounded('enqueue', async () => {
-      const createOptions = { dueAt: opts.delayMs ? now + opts.delayMs : undefined, priority: opts.priority, idempotencyKey: opts.idempotencyKey };
+      const createOptions = { dueAt: opts.delayMs ? now + opts.delayMs : undefined, priority: opts.priority, idempotencyKey: opts.idempotencyKey, route };
       if (opts.idempotencyKey !== undefined) {
         // The add depends on the create's answer (a key already used adds nothing): one after the other.
         const created = await this.store.create(jobId, job.name, owner, createOptions, now);
@@ -269,6 +272,20 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
   async get(jobId: unknown, requester?: JobRequester): Promise<JobSnapshot<JobsOf<S>>> {
     const id = checkId(jobId);
     const snapshot = await this.bounded('get', () => this.store.get(id));
+    if (!snapshot) throw notFound(id);
+    this.check(id, snapshot.owner ?? null, requester);
+    return snapshot as JobSnapshot<JobsOf<S>>;
+  }
+
+  /**
+   * `get` for a hub node that starts watching the job with routed membership: registers `route`
+   * (its route id) in the job's record and answers the snapshot in one round trip, so every update
+   * written afterwards reaches the node (watch-routes.ts). Check ownership first (`authorize`):
+   * the node receives the job's updates from here on.
+   */
+  async watchVia(jobId: unknown, route: string, requester?: JobRequester): Promise<JobSnapshot<JobsOf<S>>> {
+    const id = checkId(jobId);
+    const snapshot = await this.bounded('get', () => this.store.watch(id, route));
     if (!snapshot) throw notFound(id);
     this.check(id, snapshot.owner ?? null, requester);
     return snapshot as JobSnapshot<JobsOf<S>>;

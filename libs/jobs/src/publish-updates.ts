@@ -1,6 +1,7 @@
 import type { JobsClient, JobState, JobUpdate } from '@switchboard/contracts';
 import type { ClientProxy } from '@switchboard/hub-server';
 import { jobGroup } from './keys.js';
+import { routesOf } from './watch-routes.js';
 
 /** After these a job's watchers get nothing more. Not `failed`: an operator may retry the job, and its watchers see that. */
 const WATCH_ENDING: ReadonlySet<JobState> = new Set(['completed', 'cancelled', 'lost']);
@@ -14,6 +15,8 @@ export function endsWatch(update: { readonly state: JobState }): boolean {
 export interface JobUpdateTargets {
   group(name: string): ClientProxy<JobsClient>;
   groupFinal(name: string): ClientProxy<JobsClient>;
+  /** Routed watchers' send (see watch-routes.ts); without it, every update goes to the group's channel. */
+  groupVia?(name: string, nodes: readonly string[], final?: boolean): ClientProxy<JobsClient>;
 }
 
 /**
@@ -21,8 +24,15 @@ export interface JobUpdateTargets {
  * `jobGroup`). The last one (`endsWatch`) is the group's final send: every hub node writes it to
  * its watchers, then removes them from the group, so a connection does not stay subscribed to
  * every job it ever watched until it disconnects (`watch` again re-joins, and answers the final
- * snapshot).
+ * snapshot). A snapshot read with its job's routes (JobStore) goes through the hub nodes named
+ * there (watch-routes.ts); one without (a job whose watchers all joined the group's channel, such
+ * as one enqueued by an earlier build) goes to the group's channel.
  */
 export function publishUpdates(clients: JobUpdateTargets): (update: JobUpdate) => Promise<void> {
-  return (update) => (endsWatch(update) ? clients.groupFinal(jobGroup(update.jobId)) : clients.group(jobGroup(update.jobId))).jobUpdated(update);
+  return (update) => {
+    const group = jobGroup(update.jobId);
+    const nodes = routesOf(update);
+    if (nodes && clients.groupVia) return clients.groupVia(group, nodes, endsWatch(update)).jobUpdated(update);
+    return (endsWatch(update) ? clients.groupFinal(group) : clients.group(group)).jobUpdated(update);
+  };
 }

@@ -190,6 +190,29 @@ redis.call('DEL', KEYS[1])
 return 1
 `);
 
+/**
+ * A hub node starts watching a job (watch-routes.ts): ARGV[1] its route id is put last in the
+ * record's `_w` (space-separated, oldest first, at most ARGV[2] ids), unless the job's watch has
+ * ended (completed, cancelled). Returns the hash as read (a flat array), or false for an unknown
+ * job, which is not created.
+ */
+export const WATCH_SCRIPT = lua(`
+local all = redis.call('HGETALL', KEYS[1])
+if #all == 0 then return false end
+local state, w
+for i = 1, #all, 2 do
+  if all[i] == 'state' then state = all[i + 1] elseif all[i] == '_w' then w = all[i + 1] end
+end
+if state == 'completed' or state == 'cancelled' then return all end
+local nodes = {}
+if w then for n in string.gmatch(w, '%S+') do if n ~= ARGV[1] then nodes[#nodes + 1] = n end end end
+nodes[#nodes + 1] = ARGV[1]
+while #nodes > tonumber(ARGV[2]) do table.remove(nodes, 1) end
+local joined = table.concat(nodes, ' ')
+if joined ~= w then redis.call('HSET', KEYS[1], '_w', joined) end
+return all
+`);
+
 /** Marks a cancel request unless the job already ended; returns the state it found (or false). */
 export const CANCEL_SCRIPT = lua(`
 local state = redis.call('HGET', KEYS[1], 'state')

@@ -31,6 +31,14 @@ export interface HubClients<C extends ClientMethods> {
    * finished job's watchers. Connections that join it afterwards are members as usual.
    */
   groupFinal(name: string): ClientProxy<C>;
+  /**
+   * A routed group's send (see `GroupManager.addRouted`): to the members on the nodes whose route
+   * ids are in `nodes`, through each node's own channel, and to the sending node's own members;
+   * `final` as in `groupFinal`. For
+   * publishers that store their watchers' route ids (the jobs pipeline); with no ids it sends like
+   * `group(name)` (or `groupFinal`), reaching members that joined with `add`.
+   */
+  groupVia(name: string, nodes: readonly string[], final?: boolean): ClientProxy<C>;
   user(userId: string): ClientProxy<C>;
   users(userIds: readonly string[]): ClientProxy<C>;
   /**
@@ -50,6 +58,15 @@ export interface CallerClients<C extends ClientMethods> extends HubClients<C> {
 /** Group membership changes; the connection may live on any node. */
 export interface GroupManager {
   add(connectionId: string, group: string): Promise<void>;
+  /**
+   * Adds a connection of this node to `group` without subscribing the group's channel on the
+   * backplane, and resolves with this node's route id: sends reach it only through
+   * `clients.groupVia(group, ids)` naming that id, so the publisher must learn it (the jobs hub
+   * stores it in the job's record). One backplane round trip fewer than `add`, and no channel per
+   * group. Resolves undefined when the connection is on another node or nothing routes (one
+   * node): use `add` then. Routed members are not counted by `count`.
+   */
+  addRouted(connectionId: string, group: string): Promise<string | undefined>;
   remove(connectionId: string, group: string): Promise<void>;
   /** Members of the group on every node (each node holding members answers over the backplane); 0 when none. */
   count(group: string): Promise<number>;
@@ -84,6 +101,11 @@ export function hubClients<C extends ClientMethods>(scaleOut: ScaleOut, clientRe
     groups: (names) => clientProxy<C>((m) => scaleOut.sendGroups(names, m)),
     groupExcept: (name, ids) => clientProxy<C>((m) => scaleOut.sendGroup(name, m, ids)),
     groupFinal: (name) => clientProxy<C>((m) => (scaleOut.sendGroupFinal ? scaleOut.sendGroupFinal(name, m) : scaleOut.sendGroup(name, m))),
+    groupVia: (name, nodes, final = false) =>
+      clientProxy<C>((m) => {
+        if (nodes.length && scaleOut.sendGroupVia) return scaleOut.sendGroupVia(nodes, name, m, final);
+        return final && scaleOut.sendGroupFinal ? scaleOut.sendGroupFinal(name, m) : scaleOut.sendGroup(name, m);
+      }),
     user: (id) => clientProxy<C>((m) => scaleOut.sendUser(id, m)),
     users: (ids) => clientProxy<C>((m) => scaleOut.sendUsers(ids, m)),
     invoke: (connectionId, method, ...args) =>
@@ -104,6 +126,7 @@ export function callerClients<C extends ClientMethods>(base: HubClients<C>, scal
 export function groupManager(scaleOut: ScaleOut): GroupManager {
   return {
     add: (connectionId, group) => scaleOut.addToGroup(connectionId, group),
+    addRouted: async (connectionId, group) => scaleOut.addToGroupRouted?.(connectionId, group),
     remove: (connectionId, group) => scaleOut.removeFromGroup(connectionId, group),
     count: (group) => scaleOut.groupCount(group),
   };

@@ -102,6 +102,22 @@ export interface ScaleOut {
   sendUser(userId: string, message: OutboundMessage): Promise<void>;
   sendUsers(userIds: readonly string[], message: OutboundMessage): Promise<void>;
   addToGroup(connectionId: string, group: string): Promise<void>;
+  /**
+   * Routed membership, for groups with one publisher that can name their nodes (a job's watchers):
+   * adds a connection held by this node to `group` without subscribing the group's channel, and
+   * resolves with this node's route id once the node's own channel is live. Sends reach such a
+   * member only through `sendGroupVia` naming that id (the publisher stores it with what it sends
+   * about, e.g. the job's record). Resolves undefined when the connection is not held here or the
+   * implementation has nothing to route (one node): then use `addToGroup`. `removeFromGroup` and
+   * final sends remove routed members as any; `groupCount` does not count them.
+   */
+  addToGroupRouted?(connectionId: string, group: string): Promise<string | undefined>;
+  /**
+   * Sends to `group`'s members on the nodes named by their route ids, through each node's own
+   * channel (no node subscribes the group's channel for it), and to this node's own members. `final` as in
+   * `sendGroupFinal`. Without it, `HubClients.groupVia` sends like `group`/`groupFinal`.
+   */
+  sendGroupVia?(nodes: readonly string[], group: string, message: OutboundMessage, final: boolean): Promise<void>;
   removeFromGroup(connectionId: string, group: string): Promise<void>;
   /**
    * Members of `group` on every node right now (a connection counts once); 0 for an unknown group.

@@ -34,6 +34,17 @@ async function peekPatiently(jobs: JobsService, id: string) {
   }
 }
 
+/**
+ * Joins a job's group: routed (no backplane subscription to wait for; the route id returned must
+ * be written to the job's record, see watch-routes.ts), or through the group's channel where
+ * nothing routes (one node without a bus).
+ */
+async function join(ctx: Pick<HubCallContext<JobsClient>, 'connectionId' | 'groups'>, group: string): Promise<string | undefined> {
+  const route = await ctx.groups.addRouted(ctx.connectionId, group);
+  if (route === undefined) await ctx.groups.add(ctx.connectionId, group);
+  return route;
+}
+
 /** Snapshots read from Redis at a time when resyncing after a backplane outage. */
 const RESYNC_BATCH = 50;
 
@@ -45,10 +56,11 @@ const RESYNC_BATCH = 50;
  */
 async function joinAndRead(ctx: Pick<HubCallContext<JobsClient>, 'connectionId' | 'groups' | 'user'>, jobs: JobsService, jobId: string): Promise<JobSnapshot> {
   const group = jobGroup(jobId);
-  await ctx.groups.add(ctx.connectionId, group);
+  const route = await join(ctx, group);
   let snapshot: JobSnapshot;
   try {
-    snapshot = await jobs.get(jobId, ctx.user);
+    // Routed: the node is registered in the record by the same script that reads it.
+    snapshot = route === undefined ? await jobs.get(jobId, ctx.user) : await jobs.watchVia(jobId, route, ctx.user);
   } catch (err) {
     await ctx.groups.remove(ctx.connectionId, group);
     throw err;
@@ -65,7 +77,9 @@ const NO_REDIS = 'SB_JOBS_UNAVAILABLE: Jobs need Redis: start the hub node with 
  * admin: JobsService checks, SB_JOB_FORBIDDEN otherwise): `enqueue(name, data)` → { jobId }, `watch(jobId)` → snapshot (and
  * the caller joins the job's group), `unwatch(jobId)`, `cancel(jobId)` → boolean. Client method:
  * `jobUpdated(update)`. `watch` joins before it reads, so no update can fall between the
- * snapshot and the live stream; the client drops anything whose `seq` it has seen. The operator's
+ * snapshot and the live stream; the client drops anything whose `seq` it has seen. Watchers join
+ * routed (watch-routes.ts): their node is written into the job's record, and updates come on the
+ * node's own channel, with no backplane subscription per job. The operator's
  * view: `jobTypes()`, `list(query)`, `watchList()` (then `jobListChanged` pushes, coalesced),
  * `retry(jobId)`, `remove(jobId)`.
  */
@@ -92,10 +106,7 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
           // update can come before the caller is in it.
           let joined: string | undefined;
           const result = await jobs
-            .enqueue(name as string, data, opts, ctx.user?.id, async (jobId) => {
-              joined = jobGroup(jobId);
-              await ctx.groups.add(ctx.connectionId, joined);
-            })
+            .enqueue(name as string, data, opts, ctx.user?.id, (jobId) => join(ctx, (joined = jobGroup(jobId))))
             .catch(async (err: unknown) => {
               if (joined) await ctx.groups.remove(ctx.connectionId, joined).catch(() => {});
               throw err;

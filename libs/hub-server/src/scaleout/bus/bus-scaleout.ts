@@ -25,7 +25,9 @@ import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportR
  * - Group commands and client-result calls for a connection on another node go to that
  *   connection's channel, where only its owner listens. PUBLISH's receiver count tells at once
  *   when no node holds it (SB_CONNECTION_NOT_FOUND), so nothing waits for a timeout in that case.
- * - Group and user channels are subscribed while this node holds at least one member.
+ * - Group and user channels are subscribed while this node holds at least one member, except for
+ *   routed members (`addToGroupRouted`): their sends come on this node's own channel
+ *   (`sendGroupVia` names the node), so a routed group costs the bus no subscription.
  * - HTTP transport requests (SSE, long polling) that land on another node are forwarded to the
  *   owner on the connection's channel and answered on the origin's return channel
  *   (TransportRouter); the owner holds that channel from the connection's first transport
@@ -50,6 +52,10 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private readonly removeRestored: () => void;
   private readonly restoredListeners = new Set<(scope: RestoredScope) => void>();
   private returnsReady: Promise<void> | undefined;
+  /** This node's own channel (routed groups' sends), subscribed at the first routed member. */
+  private nodeReady: Promise<void> | undefined;
+  /** Groups with members here whose channel is not subscribed: all their members joined routed. */
+  private readonly routed = new Set<string>();
   private transportHandler: TransportRequestHandler | undefined;
   /** Transport requests forwarded to this node and not answered yet, by `${replyTo} ${requestId}`. */
   private readonly served = new Map<string, AbortController>();
@@ -93,7 +99,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   async onDisconnected(connection: LocalConnection): Promise<void> {
     const groups = this.local.remove(connection);
     const drops = [this.releaseConnection(connection.connectionId)];
-    for (const g of groups) if (!this.local.hasGroup(g)) drops.push(this.subscriptions.track(this.channels.group(g), false));
+    for (const g of groups) if (!this.local.hasGroup(g) && !this.routed.delete(g)) drops.push(this.subscriptions.track(this.channels.group(g), false));
     if (connection.userId !== undefined && !this.local.hasUser(connection.userId)) drops.push(this.subscriptions.track(this.channels.user(connection.userId), false));
     await Promise.all(drops);
   }
@@ -128,6 +134,14 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     await this.publishSend(this.channels.group(group), TargetKind.Group, group, message, undefined, true);
   }
 
+  /** Local members first, then each named node's own channel (this node's skipped: written already). */
+  async sendGroupVia(nodes: readonly string[], group: string, message: OutboundMessage, final: boolean): Promise<void> {
+    this.local.writeGroup(group, message);
+    if (final) this.clearLocal(group);
+    const remote = nodes.length === 1 ? (nodes[0] === this.serverId ? [] : nodes) : [...new Set(nodes)].filter((n) => n !== this.serverId);
+    await Promise.all(remote.map((n) => this.publishSend(this.channels.node(n), TargetKind.Group, group, message, undefined, final)));
+  }
+
   async sendUser(userId: string, message: OutboundMessage): Promise<void> {
     this.local.writeUser(userId, message);
     await this.publishSend(this.channels.user(userId), TargetKind.User, userId, message);
@@ -143,6 +157,18 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
     await this.request(connectionId, this.ackTimeoutMs, `adding connection '${connectionId}' to group '${group}'`, (requestId, replyTo) => ({
       kind: EnvelopeKind.GroupCommand, requestId, replyTo, action: GroupAction.Add, connectionId, group,
     }));
+  }
+
+  async addToGroupRouted(connectionId: string, group: string): Promise<string | undefined> {
+    const conn = this.local.get(connectionId);
+    if (!conn) return undefined;
+    await (this.nodeReady ??= this.bus.subscribe(this.channels.node(this.serverId)).catch((err: unknown) => {
+      this.nodeReady = undefined; // tried again by the next routed join
+      throw err;
+    }));
+    // Its first member here: the channel stays unsubscribed (a member that joined with `add` keeps it subscribed).
+    if (this.local.addToGroup(conn, group)) this.routed.add(group);
+    return this.serverId;
   }
 
   async removeFromGroup(connectionId: string, group: string): Promise<void> {
@@ -248,17 +274,19 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
 
   private async addLocal(conn: LocalConnection, group: string): Promise<void> {
     const channel = this.channels.group(group);
-    // Not the first member: the first one's subscribe may still be in flight; wait for it.
-    await (this.local.addToGroup(conn, group) ? this.subscriptions.track(channel, true) : this.subscriptions.inFlight(channel));
+    // The first member, or the first not routed: subscribe. Otherwise the first one's subscribe may
+    // still be in flight; wait for it.
+    const first = this.local.addToGroup(conn, group);
+    await (first || this.routed.delete(group) ? this.subscriptions.track(channel, true) : this.subscriptions.inFlight(channel));
   }
 
   private async removeLocal(conn: LocalConnection, group: string): Promise<void> {
-    if (this.local.removeFromGroup(conn, group)) await this.subscriptions.track(this.channels.group(group), false);
+    if (this.local.removeFromGroup(conn, group) && !this.routed.delete(group)) await this.subscriptions.track(this.channels.group(group), false);
   }
 
   /** After a group's final send was written here: its members leave, its channel is dropped. */
   private clearLocal(group: string): void {
-    if (!this.local.clearGroup(group)) return;
+    if (!this.local.clearGroup(group) || this.routed.delete(group)) return;
     this.subscriptions.track(this.channels.group(group), false).catch((err: unknown) => this.logger.warn({ err, group }, 'backplane: unsubscribing a closed group failed'));
   }
 

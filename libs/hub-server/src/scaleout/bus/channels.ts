@@ -8,6 +8,7 @@
  * | `P:user:{id}` | sends to a user | nodes holding a connection of that user |
  * | `P:connection:{id}` | sends, group commands, client-result calls and forwarded HTTP transport requests for one connection | the node holding it |
  * | `P:internal:return:{serverId}` | replies (group acks, client results) to one node or publisher | that node/publisher |
+ * | `P:node:{serverId}` | sends to routed groups (`sendGroupVia`) with members on that node | that node, from its first routed member |
  */
 export class BackplaneChannels {
   readonly prefix: string;
@@ -28,6 +29,10 @@ export class BackplaneChannels {
 
   connection(id: string): string {
     return `${this.prefix}:connection:${id}`;
+  }
+
+  node(serverId: string): string {
+    return `${this.prefix}:node:${serverId}`;
   }
 
   returns(serverId: string): string {
