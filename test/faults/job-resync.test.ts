@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { JobUpdate } from '@switchboard/contracts';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../jobs/support.js';
 import { startHubNode, startWorkerProcess } from '../ops/support.js';
@@ -24,11 +25,12 @@ describe('a job that ends while a hub node is cut off from Redis', () => {
   let cut: StartedProcess;
   let direct: StartedProcess;
   let worker: StartedProcess;
+  let prefix: string;
 
   beforeAll(async () => {
     redis = await startRedis();
     proxy = await startRoundRobinProxy([redis.url.replace('redis:', 'http:')]);
-    const prefix = uniquePrefix('resync');
+    prefix = uniquePrefix('resync');
     const env = { REDIS_PREFIX: prefix, HUB_SECRET: secret };
     [cut, direct, worker] = await startAll([
       startHubNode({ ...env, REDIS_URL: proxy.url.replace('http:', 'redis:'), NODE_ID: 'hub-cut', LOG_LEVEL: 'info' }),
@@ -81,5 +83,32 @@ describe('a job that ends while a hub node is cut off from Redis', () => {
     const nextId = (again.body as { jobId: string }).jobId;
     await Promise.all([onCut.invoke('watch', nextId), onDirect.invoke('watch', nextId)]);
     await waitFor('the next job to complete on both nodes', () => [seenCut, seenDirect].every((seen) => seen.some((u) => u.jobId === nextId && u.state === 'completed')), 10_000);
+  }, 45_000);
+
+  it("Redis came back without the node's watch registration (an older snapshot, a lagging replica): the resync registers it again and later updates arrive live", async () => {
+    // About 6 s: two 3 s waits around a CPU stage, so it still runs when the node is back.
+    const res = await api(direct.url, 'POST', '/api/jobs', JSON.stringify({ name: 'pipeline', data: { items: 10, delayMs: 3000 } }));
+    const { jobId } = res.body as { jobId: string };
+    const onCut = await pool.connect(`${cut.url}/hubs/jobs`);
+    const seen: JobUpdate[] = [];
+    onCut.on('jobUpdated', (u: JobUpdate) => seen.push(u));
+    await onCut.invoke('watch', jobId);
+    const admin = new Redis(redis.url);
+    try {
+      const record = `{${prefix}jobs}:job:${jobId}`;
+      expect(await admin.hget(record, '_w')).toBeTruthy();
+      proxy.setEnabled(0, false);
+      proxy.cutAll();
+      await new Promise((r) => setTimeout(r, 300));
+      // What a Redis restarted from an older snapshot would hold: the record without the node.
+      await admin.hdel(record, '_w');
+      proxy.setEnabled(0, true);
+      await waitFor("the node's registration written again by the resync", async () => Boolean(await admin.hget(record, '_w')), 10_000);
+      expect(await admin.hget(record, 'state')).not.toBe('completed');
+      const done = await waitFor('the final state, live, at the watcher of the node that was cut off', () => seen.find((u) => u.state === 'completed'), 15_000);
+      expect(done).toMatchObject({ jobId, progress: 100 });
+    } finally {
+      admin.disconnect();
+    }
   }, 45_000);
 });

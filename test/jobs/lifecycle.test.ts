@@ -112,6 +112,26 @@ describe('jobs: two hub nodes, a worker process, official clients', () => {
     }
   });
 
+  it('a job whose record already names as many hub nodes as it takes: a new watcher joins through the group channel and still gets every update', async () => {
+    const rest = await api(d.hubA.url, 'POST', '/api/jobs', JSON.stringify({ name: 'hash', data: { rounds: 1_000_000 } }));
+    const { jobId } = rest.body as { jobId: string };
+    // Node ids of earlier watchers (gone nodes keep their place): the record is full.
+    const redis = new Redis(d.redis.url);
+    try {
+      await redis.hset(`{${d.prefix}jobs}:job:${jobId}`, '_w', Array.from({ length: 32 }, (_, i) => `gone-node-${i}`).join(' '));
+    } finally {
+      redis.disconnect();
+    }
+    const w = await JobWatch.start(await pool.connect(`${d.hubB.url}/hubs/jobs`, { protocol: 'json' }), jobId);
+    const by = await watchedBy(d, jobId);
+    expect(by.routes[0]).toBe('*');
+    expect(by.routes).toHaveLength(33);
+    expect(by.groupSubscribers).toBe(1);
+    await w.terminal(30_000);
+    expect(w.live.at(-1)).toMatchObject({ state: 'completed', result: expectedHash(1_000_000) });
+    expect(invariantViolations(w)).toEqual([]);
+  });
+
   it('watching a job that already finished returns its final snapshot (and nothing follows)', async () => {
     const rest = await api(d.hubA.url, 'POST', '/api/jobs', JSON.stringify({ name: 'hash', data: { rounds: 20_000 } }));
     expect(rest.status).toBe(202);

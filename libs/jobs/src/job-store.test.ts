@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, uniquePrefix, type PrivateRedis } from '../../../test/support/redis.js';
 import { JobStore, parseSnapshot } from './job-store.js';
 import { JobKeys } from './keys.js';
-import { MAX_ROUTES, routesOf } from './watch-routes.js';
+import { MAX_ROUTES, OVERFLOW, routesOf } from './watch-routes.js';
 
 describe('JobStore (private redis-server)', () => {
   let server: PrivateRedis;
@@ -115,28 +115,33 @@ describe('JobStore (private redis-server)', () => {
     expect(after).toBe(before); // loaded again by the first EVAL: EVALSHA from then on
   });
 
-  it('routes: created with the enqueuer\'s node, added by watch (once, the latest last, at most MAX_ROUTES), read with every update', async () => {
+  it('routes: created with the enqueuer\'s node, added by watch (once, the latest last; past MAX_ROUTES the overflow marker), read with every update', async () => {
     const id = newId();
     await store.create(id, 'hash', undefined, { route: 'node-A' });
     const active = await store.update(id, { state: 'active' });
     expect(routesOf(active!)).toEqual(['node-A']);
     // The watch answers the snapshot as it was, and every later update names the new node too.
-    expect(await store.watch(id, 'node-B')).toMatchObject({ jobId: id, state: 'active', seq: 2 });
+    expect(await store.watch(id, 'node-B')).toMatchObject({ snapshot: { jobId: id, state: 'active', seq: 2 }, full: false });
     await store.watch(id, 'node-B');
     expect(routesOf((await store.update(id, { progress: 10 }))!)).toEqual(['node-A', 'node-B']);
     await store.watch(id, 'node-A'); // seen again: moves last
     expect(routesOf((await store.update(id, { progress: 20 }))!)).toEqual(['node-B', 'node-A']);
-    for (let i = 0; i < MAX_ROUTES + 3; i++) await store.watch(id, `n${i}`);
-    const routes = routesOf((await store.update(id, { progress: 30 }))!)!;
-    expect(routes).toHaveLength(MAX_ROUTES);
-    expect(routes.at(-1)).toBe(`n${MAX_ROUTES + 2}`);
-    expect(routes).not.toContain('node-B');
-    // The routes never reach clients: not a field of the snapshot.
-    expect(JSON.stringify(await store.get(id))).not.toContain('node-A');
+    // Up to MAX_ROUTES nodes are listed; the next is refused (`full`: it joins through the group's
+    // channel) and the record gets the overflow marker, so publishers send there too. Nobody listed is dropped.
+    const more = MAX_ROUTES - 2;
+    for (let i = 0; i < more; i++) expect((await store.watch(id, `n${i}`))!.full).toBe(false);
+    expect((await store.watch(id, 'one-too-many'))!.full).toBe(true);
+    expect((await store.watch(id, 'and-another'))!.full).toBe(true);
+    expect((await store.watch(id, 'node-A'))!.full).toBe(false); // listed already
+    const updated = (await store.update(id, { progress: 30 }))!;
+    const routes = routesOf(updated)!;
+    expect(routes).toEqual([OVERFLOW, 'node-B', ...Array.from({ length: more }, (_, i) => `n${i}`), 'node-A']);
+    // The routes never reach clients: not a field of the snapshot an update answers.
+    expect(JSON.stringify(updated)).not.toContain('node-B');
     // A job whose watch ended is answered without registering; an unknown one is not created.
     await store.update(id, { state: 'completed' });
     const before = await redis.hget(keys.snapshot(id), '_w');
-    expect(await store.watch(id, 'late')).toMatchObject({ state: 'completed' });
+    expect(await store.watch(id, 'late')).toMatchObject({ snapshot: { state: 'completed' }, full: false });
     expect(await redis.hget(keys.snapshot(id), '_w')).toBe(before);
     const unknown = newId();
     expect(await store.watch(unknown, 'node-A')).toBeUndefined();

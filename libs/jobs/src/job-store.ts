@@ -171,11 +171,13 @@ export class JobStore {
    * Registers hub node `route` as watching the job (see watch-routes.ts) and answers its snapshot,
    * in one script: every update written after this names the node. Undefined for an unknown job
    * (nothing is written then). A job whose watch has ended (completed, cancelled) is answered
-   * without registering.
+   * without registering. `full`: the record names MAX_ROUTES nodes already and did not take this
+   * one; its watchers must join through the group's channel (publishers send there too).
    */
-  async watch(jobId: string, route: string): Promise<JobSnapshot | undefined> {
-    const reply = (await runScript(this.redis, WATCH_SCRIPT, [this.keys.snapshot(jobId)], [checkRoute(route), MAX_ROUTES])) as string[] | null;
-    return reply ? parseSnapshot(pairs(reply)) : undefined;
+  async watch(jobId: string, route: string): Promise<{ snapshot: JobSnapshot; full: boolean } | undefined> {
+    const reply = (await runScript(this.redis, WATCH_SCRIPT, [this.keys.snapshot(jobId)], [checkRoute(route), MAX_ROUTES])) as [string, string[]] | null;
+    const snapshot = reply ? parseSnapshot(pairs(reply[1])) : undefined;
+    return snapshot && { snapshot, full: reply![0] === 'full' };
   }
 
   /**

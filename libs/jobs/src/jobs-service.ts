@@ -283,22 +283,24 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
    * written afterwards reaches the node (watch-routes.ts). Check ownership first (`authorize`):
    * the node receives the job's updates from here on.
    */
-  async watchVia(jobId: unknown, route: string, requester?: JobRequester): Promise<JobSnapshot<JobsOf<S>>> {
+  async watchVia(jobId: unknown, route: string, requester?: JobRequester): Promise<{ snapshot: JobSnapshot<JobsOf<S>>; full: boolean }> {
     const id = checkId(jobId);
-    const snapshot = await this.bounded('get', () => this.store.watch(id, route));
-    if (!snapshot) throw notFound(id);
-    this.check(id, snapshot.owner ?? null, requester);
-    return snapshot as JobSnapshot<JobsOf<S>>;
+    const watched = await this.bounded('get', () => this.store.watch(id, route));
+    if (!watched) throw notFound(id);
+    this.check(id, watched.snapshot.owner ?? null, requester);
+    return watched as { snapshot: JobSnapshot<JobsOf<S>>; full: boolean };
   }
 
   /**
    * The job's latest snapshot without an ownership check, undefined when unknown or expired. Only
    * for re-sending to connections that were authorized when they started watching (the jobs
-   * hub's resync after a backplane outage).
+   * hub's resync after a backplane outage); `route`: their node's route id, written again into
+   * the record as `watchVia` does.
    */
-  async peek(jobId: string): Promise<JobSnapshot | undefined> {
+  async peek(jobId: string, route?: string): Promise<JobSnapshot | undefined> {
     const id = checkId(jobId);
-    return this.bounded('peek', () => this.store.get(id));
+    // With the node's route id: registered again in the same read (Redis may have lost it).
+    return this.bounded('peek', async () => (route === undefined ? this.store.get(id) : (await this.store.watch(id, route))?.snapshot));
   }
 
   /**

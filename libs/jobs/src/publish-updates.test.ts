@@ -34,8 +34,17 @@ describe('publishUpdates', () => {
     await publish(update('active', 'n1 n2'));
     await publish(update('completed', 'n1'));
     await publish(update('active'));
+    // The overflow marker: the listed nodes, and the group's channel for the watchers past the list.
+    await publish(update('completed', '* n1 n2'));
     // Targets without groupVia (a custom publisher): the group, routes or not.
     await publishUpdates({ group: () => proxy('group'), groupFinal: () => proxy('final') })(update('completed', 'n1'));
-    expect(sent).toEqual(['via n1+n2 job:AAAAAAAAAAAAAAAA active', 'via n1 job:AAAAAAAAAAAAAAAA final completed', 'group active', 'final completed']);
+    expect(sent).toEqual([
+      'via n1+n2 job:AAAAAAAAAAAAAAAA active',
+      'via n1 job:AAAAAAAAAAAAAAAA final completed',
+      'group active',
+      'via n1+n2 job:AAAAAAAAAAAAAAAA final completed',
+      'final completed',
+      'final completed',
+    ]);
   });
 });

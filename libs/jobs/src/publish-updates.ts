@@ -1,7 +1,7 @@
 import type { JobsClient, JobState, JobUpdate } from '@switchboard/contracts';
 import type { ClientProxy } from '@switchboard/hub-server';
 import { jobGroup } from './keys.js';
-import { routesOf } from './watch-routes.js';
+import { OVERFLOW, routesOf } from './watch-routes.js';
 
 /** After these a job's watchers get nothing more. Not `failed`: an operator may retry the job, and its watchers see that. */
 const WATCH_ENDING: ReadonlySet<JobState> = new Set(['completed', 'cancelled', 'lost']);
@@ -32,7 +32,10 @@ export function publishUpdates(clients: JobUpdateTargets): (update: JobUpdate) =
   return (update) => {
     const group = jobGroup(update.jobId);
     const nodes = routesOf(update);
-    if (nodes && clients.groupVia) return clients.groupVia(group, nodes, endsWatch(update)).jobUpdated(update);
-    return (endsWatch(update) ? clients.groupFinal(group) : clients.group(group)).jobUpdated(update);
+    const channel = () => (endsWatch(update) ? clients.groupFinal(group) : clients.group(group)).jobUpdated(update);
+    if (!nodes || !clients.groupVia) return channel();
+    const routed = clients.groupVia(group, nodes.filter((n) => n !== OVERFLOW), endsWatch(update)).jobUpdated(update);
+    // More watching nodes than the record takes: the rest listen on the group's channel.
+    return nodes[0] === OVERFLOW ? Promise.all([routed, channel()]).then(() => {}) : routed;
   };
 }

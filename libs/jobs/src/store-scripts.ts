@@ -192,9 +192,11 @@ return 1
 
 /**
  * A hub node starts watching a job (watch-routes.ts): ARGV[1] its route id is put last in the
- * record's `_w` (space-separated, oldest first, at most ARGV[2] ids), unless the job's watch has
- * ended (completed, cancelled). Returns the hash as read (a flat array), or false for an unknown
- * job, which is not created.
+ * record's `_w` (space-separated, oldest first), unless the job's watch has ended (completed,
+ * cancelled). A list already holding ARGV[2] entries without this node takes no more: it gets the
+ * marker `*` first (publishers then also send to the group's channel) and the answer says
+ * `full` (the node joins through the channel instead). Returns { 'ok' | 'full', flat hash as
+ * read }, or false for an unknown job, which is not created.
  */
 export const WATCH_SCRIPT = lua(`
 local all = redis.call('HGETALL', KEYS[1])
@@ -203,14 +205,20 @@ local state, w
 for i = 1, #all, 2 do
   if all[i] == 'state' then state = all[i + 1] elseif all[i] == '_w' then w = all[i + 1] end
 end
-if state == 'completed' or state == 'cancelled' then return all end
-local nodes = {}
-if w then for n in string.gmatch(w, '%S+') do if n ~= ARGV[1] then nodes[#nodes + 1] = n end end end
+if state == 'completed' or state == 'cancelled' then return { 'ok', all } end
+local nodes, listed = {}, false
+if w then for n in string.gmatch(w, '%S+') do if n == ARGV[1] then listed = true else nodes[#nodes + 1] = n end end end
+if not listed and #nodes >= tonumber(ARGV[2]) then
+  if nodes[1] ~= '*' then
+    table.insert(nodes, 1, '*')
+    redis.call('HSET', KEYS[1], '_w', table.concat(nodes, ' '))
+  end
+  return { 'full', all }
+end
 nodes[#nodes + 1] = ARGV[1]
-while #nodes > tonumber(ARGV[2]) do table.remove(nodes, 1) end
 local joined = table.concat(nodes, ' ')
 if joined ~= w then redis.call('HSET', KEYS[1], '_w', joined) end
-return all
+return { 'ok', all }
 `);
 
 /** Marks a cancel request unless the job already ended; returns the state it found (or false). */

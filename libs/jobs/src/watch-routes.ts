@@ -14,8 +14,14 @@ import { SwitchboardError } from '@switchboard/protocol';
  */
 const routes = new WeakMap<object, readonly string[]>();
 
-/** Hub nodes kept per job: a job watched from more nodes at once drops the oldest (their watchers get no live updates; watching again re-registers). */
+/**
+ * Route ids a record takes. A node coming after that many (node restarts get new ids, and a
+ * gone node's id stays) is not listed: the record gets the marker OVERFLOW, the node's watchers
+ * join through the group's channel, and publishers send there too. No watcher is ever dropped.
+ */
 export const MAX_ROUTES = 32;
+/** In `_w`: some watchers of this job are reached only through the group's channel. */
+export const OVERFLOW = '*';
 
 /** A route id as stored (`_w` is space-separated): SB_CONFIG_INVALID for one with white space or none. */
 export function checkRoute(route: string): string {

@@ -95,6 +95,7 @@ export class HubEndpoint<C extends ClientMethods = ClientMethods> {
       const event = {
         hub: this.name,
         groups: scope.groups,
+        ...(scope.route !== undefined ? { route: scope.route } : {}),
         localGroup: (group: string) => clientProxy<C>(async (m) => scope.writeGroupLocal(group, m)),
       };
       logger.info({ hub: this.name, groups: scope.groups.length }, 'backplane restored: the hub resyncs its groups');

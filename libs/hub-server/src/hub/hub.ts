@@ -115,6 +115,11 @@ export interface BackplaneRestored<C extends ClientMethods> {
   readonly hub: string;
   /** The groups with members on this node (those that may have missed sends). */
   readonly groups: readonly string[];
+  /**
+   * This node's route id (`groups.addRouted`): a routed group's publisher may have lost it with
+   * Redis's data (a restart from an older snapshot, a failover): register it again.
+   */
+  readonly route?: string;
   /** This node's members of `group` only: every node resyncs its own, without going through the backplane. */
   localGroup(group: string): ClientProxy<C>;
 }

@@ -144,6 +144,8 @@ export interface ScaleOut {
 export interface RestoredScope {
   /** The groups with members on this node. */
   readonly groups: readonly string[];
+  /** This node's route id, for routed groups whose publishers must learn it again (see `addToGroupRouted`). */
+  readonly route?: string;
   /** Writes `message` to this node's members of `group` only (every node resyncs its own). */
   writeGroupLocal(group: string, message: OutboundMessage): void;
 }

@@ -23,10 +23,10 @@ async function clientErrors<T>(fn: () => Promise<T>): Promise<T> {
  * reconnect on their own schedules): a read that fails with Redis unavailable is tried again for
  * about 10 s, so one slow reconnect does not cost the watchers their final state.
  */
-async function peekPatiently(jobs: JobsService, id: string) {
+async function peekPatiently(jobs: JobsService, id: string, route: string | undefined) {
   for (let n = 0; ; n++) {
     try {
-      return await jobs.peek(id);
+      return await jobs.peek(id, route);
     } catch (err) {
       if (n >= 6 || !isSwitchboardError(err, 'SB_BACKPLANE_UNAVAILABLE')) throw err;
       await new Promise((r) => setTimeout(r, 150 * 2 ** n));
@@ -59,8 +59,12 @@ async function joinAndRead(ctx: Pick<HubCallContext<JobsClient>, 'connectionId' 
   const route = await join(ctx, group);
   let snapshot: JobSnapshot;
   try {
-    // Routed: the node is registered in the record by the same script that reads it.
-    snapshot = route === undefined ? await jobs.get(jobId, ctx.user) : await jobs.watchVia(jobId, route, ctx.user);
+    // Routed: the node is registered in the record by the same script that reads it. A record that
+    // names as many nodes as it takes did not register this one: join through the group's channel
+    // (publishers send there too for such a job), then read.
+    const watched = route === undefined ? undefined : await jobs.watchVia(jobId, route, ctx.user);
+    if (watched?.full) await ctx.groups.add(ctx.connectionId, group);
+    snapshot = watched && !watched.full ? watched.snapshot : await jobs.get(jobId, ctx.user);
   } catch (err) {
     await ctx.groups.remove(ctx.connectionId, group);
     throw err;
@@ -150,7 +154,10 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
     // Updates published while this node's backplane was down were lost for its watchers, who
     // stayed connected and so will not watch again: push each watched job's snapshot to this
     // node's watchers (their `seq` check drops it if they had it), so none misses a final state.
-    async onBackplaneRestored({ groups, localGroup }) {
+    // The node's route is registered again with each read: Redis may have come back without the
+    // latest writes (an older snapshot, a failover to a replica that lagged), and a record that
+    // no longer names this node would get its watchers nothing more.
+    async onBackplaneRestored({ groups, route, localGroup }) {
       const jobs = current();
       if (!jobs) return;
       const ids = groups.map(jobIdOfGroup).filter((id): id is string => id !== undefined);
@@ -158,7 +165,7 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
         await Promise.all(
           ids.slice(i, i + RESYNC_BATCH).map(async (id) => {
             // A job whose record is gone (Redis came back empty) ends `lost` for its watchers.
-            const snapshot = (await peekPatiently(jobs, id)) ?? lostUpdate(id);
+            const snapshot = (await peekPatiently(jobs, id, route)) ?? lostUpdate(id);
             await localGroup(jobGroup(id)).jobUpdated(snapshot);
           }),
         );

@@ -52,8 +52,8 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   private readonly removeRestored: () => void;
   private readonly restoredListeners = new Set<(scope: RestoredScope) => void>();
   private returnsReady: Promise<void> | undefined;
-  /** This node's own channel (routed groups' sends), subscribed at the first routed member. */
-  private nodeReady: Promise<void> | undefined;
+  /** This node's own channel (routed groups' sends), subscribed from the start like the all channel. */
+  private readonly nodeReady: Promise<void>;
   /** Groups with members here whose channel is not subscribed: all their members joined routed. */
   private readonly routed = new Set<string>();
   private transportHandler: TransportRequestHandler | undefined;
@@ -74,10 +74,11 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
       if (this.channels.owns(channel)) this.onBusMessage(payload);
     });
     this.removeRestored = this.bus.onRestored?.(() => this.restored()) ?? (() => {});
-    this.allSubscribed =
-      (options.role ?? 'node') === 'node'
-        ? this.bus.subscribe(this.channels.all).catch((err) => this.logger.error({ err }, 'backplane: subscribing to the all channel failed'))
-        : Promise.resolve();
+    const node = (options.role ?? 'node') === 'node';
+    const subscribe = (channel: string, what: string) => this.bus.subscribe(channel).catch((err) => this.logger.error({ err }, `backplane: subscribing to ${what} failed`));
+    this.allSubscribed = node ? subscribe(this.channels.all, 'the all channel') : Promise.resolve();
+    // Subscribed once, for good (the bus restores it after an outage): a routed join never waits for it after the start.
+    this.nodeReady = node ? subscribe(this.channels.node(this.serverId), "this node's channel") : Promise.resolve();
   }
 
   /** This scale-out carries HTTP transport requests between nodes. */
@@ -160,12 +161,10 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   }
 
   async addToGroupRouted(connectionId: string, group: string): Promise<string | undefined> {
+    await this.nodeReady;
+    // Looked up after the wait: a connection that left meanwhile is not added back.
     const conn = this.local.get(connectionId);
     if (!conn) return undefined;
-    await (this.nodeReady ??= this.bus.subscribe(this.channels.node(this.serverId)).catch((err: unknown) => {
-      this.nodeReady = undefined; // tried again by the next routed join
-      throw err;
-    }));
     // Its first member here: the channel stays unsubscribed (a member that joined with `add` keeps it subscribed).
     if (this.local.addToGroup(conn, group)) this.routed.add(group);
     return this.serverId;
@@ -214,7 +213,7 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   /** The bus is back after an outage: each listener gets this node's groups and a local-only write. */
   private restored(): void {
     if (this.closed || !this.restoredListeners.size) return;
-    const scope: RestoredScope = { groups: this.local.groupNames(), writeGroupLocal: (group, message) => this.local.writeGroup(group, message) };
+    const scope: RestoredScope = { groups: this.local.groupNames(), route: this.serverId, writeGroupLocal: (group, message) => this.local.writeGroup(group, message) };
     for (const l of this.restoredListeners) {
       try {
         l(scope);
