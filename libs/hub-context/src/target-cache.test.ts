@@ -50,6 +50,7 @@ describe('cachedTargets', () => {
       groups: () => proxy('groups'),
       groupExcept: () => proxy('groupExcept'),
       groupFinal: (name: string) => (calls.push(`final ${name}`), proxy(`final ${name}`)),
+      groupVia: (name: string) => (calls.push(`via ${name}`), proxy(`via ${name}`)),
       user: (id: string) => (calls.push(`user ${id}`), proxy(`user ${id}`)),
       users: () => proxy('users'),
       invoke: async () => undefined as never,
@@ -66,7 +67,9 @@ describe('cachedTargets', () => {
     expect(cached.group('x')).not.toBe(cached.user('x'));
     cached.groupFinal('x');
     cached.groupFinal('x');
-    expect(calls).toEqual(['group x', 'user x', 'client x', 'final x', 'final x']);
+    cached.groupVia('x', ['node']); // routed sends: rarely the same twice (a job's last one is final), not kept
+    cached.groupVia('x', ['node']);
+    expect(calls).toEqual(['group x', 'user x', 'client x', 'final x', 'final x', 'via x', 'via x']);
     expect(cached.all).toBe(clients.all);
     expect(cached.invoke).toBe(clients.invoke);
   });

@@ -11,35 +11,10 @@ import { JobStore, TERMINAL } from './job-store.js';
 import { SILENT, type JobsLogger } from './outage-log.js';
 import { requestClient } from './redis-client.js';
 import { bullOptions, checkOptions, optionsInvalid } from './enqueue-options.js';
-import { checkId, conflict, notFound, unavailable } from './service-errors.js';
+import { checkId, conflict, forbidden, notFound, unavailable } from './service-errors.js';
+import type { JobRequester, JobsServiceOptions } from './service-options.js';
 
-export interface JobsServiceOptions<S extends JobSetShape = JobSetShape> {
-  /** The job set this deployment runs (the same as the workers'): an array of defineJob results, or a loaded catalog. */
-  jobs: S | JobCatalog;
-  redis: RedisTarget;
-  /** Key and channel prefix (REDIS_PREFIX). @defaultValue 'sb:' */
-  prefix?: string;
-  /** Delivers an update to the job's watchers (a hub endpoint or hub context group send). */
-  publish: (update: JobUpdate) => Promise<void>;
-  /** How long `cancel` waits for a running job to confirm it stopped. @defaultValue 5000 */
-  cancelWaitMs?: number;
-  /** Users with this role may watch, get and cancel every job, not only their own (JOBS_ADMIN_ROLE). @defaultValue 'admin' */
-  adminRole?: string;
-  /**
-   * The most a request waits for Redis (JOBS_REDIS_TIMEOUT_MS): past it, or at once while Redis is
-   * unreachable, it fails with SB_BACKPLANE_UNAVAILABLE. Nothing queues while Redis is down.
-   * @defaultValue 2000
-   */
-  timeoutMs?: number;
-  /** Where Redis outages are logged (once per outage). @defaultValue silent */
-  logger?: JobsLogger;
-}
-
-/** Who asks: the authenticated user (a hub `ctx.user`, or the REST request's), or undefined when anonymous. */
-export interface JobRequester {
-  readonly id: string;
-  readonly roles?: readonly string[] | undefined;
-}
+export type { JobsServiceOptions, JobRequester } from './service-options.js';
 
 /**
  * Enqueue, read and cancel jobs: what hub nodes, the REST API and the CLI use. Workers run them
@@ -317,10 +292,7 @@ export class JobsService<S extends JobSetShape = JobSetShape> {
 
   private check(jobId: string, owner: string | null, requester: JobRequester | undefined): void {
     if (owner === null || requester?.id === owner || requester?.roles?.includes(this.adminRole)) return;
-    throw new SwitchboardError(
-      'SB_JOB_FORBIDDEN',
-      `Job '${jobId}' belongs to another user: only the user who enqueued it, or one with the '${this.adminRole}' role, may watch, get or cancel it${requester ? '' : ' (this request is anonymous: send an access token)'}.`,
-    );
+    throw forbidden(jobId, this.adminRole, requester === undefined);
   }
 
   /**

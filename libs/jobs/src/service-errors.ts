@@ -26,3 +26,10 @@ export function conflict(message: string): SwitchboardError {
 export function notFound(jobId: string): SwitchboardError {
   return new SwitchboardError('SB_JOB_NOT_FOUND', `Unknown job id '${jobId}': it was never enqueued or its record expired.`);
 }
+
+export function forbidden(jobId: string, adminRole: string, anonymous: boolean): SwitchboardError {
+  return new SwitchboardError(
+    'SB_JOB_FORBIDDEN',
+    `Job '${jobId}' belongs to another user: only the user who enqueued it, or one with the '${adminRole}' role, may watch, get or cancel it${anonymous ? ' (this request is anonymous: send an access token)' : ''}.`,
+  );
+}

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { SwitchboardError, isSwitchboardError, jsonHubProtocol, messagePackHubProtocol } from '@switchboard/protocol';
-import { refusals } from '../../refusals.js';
 import { LocalConnectionStore } from '../local-connections.js';
 import { silentLogger, type Logger } from '../../telemetry/logger.js';
 import { OutboundMessage, type LocalConnection, type RestoredScope, type ScaleOut } from '../scaleout.js';
@@ -12,6 +11,7 @@ import { BackplaneChannels, DEFAULT_CHANNEL_PREFIX } from './channels.js';
 import { ChannelSubscriptions } from './channel-subscriptions.js';
 import { PendingReplies, PendingSums } from './pending-replies.js';
 import { BusPublisher } from './bus-publisher.js';
+import { serveForwarded } from './serve-forwarded.js';
 import { EnvelopeKind, GroupAction, TargetKind, decodeEnvelope, decodeTransportReply, encodeTransportReply, type Envelope } from './envelope.js';
 
 /**
@@ -349,22 +349,8 @@ export class BusScaleOut implements ScaleOut, TransportRouter {
   }
 
   private async serveTransportRequest(e: Extract<Envelope, { kind: 5 }>): Promise<void> {
-    const key = `${e.replyTo} ${e.requestId}`;
-    const controller = new AbortController();
-    this.served.set(key, controller);
-    let reply: TransportReply;
-    try {
-      reply = this.transportHandler
-        ? await this.transportHandler({ op: e.op, connectionId: e.connectionId, ...(e.body ? { body: e.body } : {}), signal: controller.signal })
-        : { status: 404, body: Buffer.from(refusals.noConnection), contentType: 'text/plain; charset=utf-8' };
-    } catch (err) {
-      this.logger.error({ err, connectionId: e.connectionId }, 'backplane: serving a forwarded transport request failed');
-      reply = { status: 500, body: Buffer.from('The hub node holding the connection failed; see its log.'), contentType: 'text/plain; charset=utf-8' };
-    } finally {
-      this.served.delete(key);
-    }
-    if (controller.signal.aborted) return;
-    await this.reply(e.replyTo, e.requestId, true, encodeTransportReply(reply));
+    const reply = await serveForwarded(e, this.transportHandler, this.served, this.logger);
+    if (reply) await this.reply(e.replyTo, e.requestId, true, encodeTransportReply(reply));
   }
 
   private deliver(e: Extract<Envelope, { kind: 1 }>): void {
