@@ -31,7 +31,8 @@ function configError(env: Record<string, string>): string {
 
 describe('hub config: authentication, CORS and limits', () => {
   it('defaults: no authentication, no CORS origins, no connection cap, admin role "admin"', () => {
-    expect(loadConfig({})).toMatchObject({ jwt: undefined, authRequired: false, corsOrigins: [], maxConnections: undefined, jobsAdminRole: 'admin', maxWriteDelayMs: 12 });
+    expect(loadConfig({})).toMatchObject({ jwt: undefined, authRequired: false, corsOrigins: [], maxConnections: undefined, jobsAdminRole: 'admin', maxWriteDelayMs: 12, jobsRoutedWatching: true });
+    expect(loadConfig({ JOBS_ROUTED_WATCHING: '0' }).jobsRoutedWatching).toBe(false);
   });
 
   it('MAX_WRITE_DELAY_MS sets the write coalescing cap; 0 turns coalescing off', () => {

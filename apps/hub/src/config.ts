@@ -36,6 +36,12 @@ export interface HubConfig {
   readonly authRequired: boolean;
   /** JOBS_ADMIN_ROLE: users with this role may watch, get and cancel every job. @defaultValue admin */
   readonly jobsAdminRole: string;
+  /**
+   * JOBS_ROUTED_WATCHING: job watchers join routed (no Redis subscription per job; libs/jobs
+   * README). Turn it off (0) when a worker of your own publishes job updates with
+   * `clients.group(jobGroup(id))` instead of `publishUpdates`. @defaultValue true
+   */
+  readonly jobsRoutedWatching: boolean;
   /** CORS_ORIGINS: browser origins allowed cross-origin, with credentials. @defaultValue none */
   readonly corsOrigins: readonly string[];
   /**
@@ -205,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     redisTimeoutMs: intFromEnv(env, 'REDIS_TIMEOUT_MS', 2000, 50, 60_000),
     ...authFromEnv(env),
     jobsAdminRole,
+    jobsRoutedWatching: boolFromEnv(env, 'JOBS_ROUTED_WATCHING', true),
     corsOrigins: corsOriginsFromEnv(env),
     maxConnections: intFromEnv(env, 'MAX_CONNECTIONS', 0, 0, 10_000_000) || undefined,
     maxConnectionsSet: (env['MAX_CONNECTIONS'] ?? '') !== '',

@@ -68,7 +68,7 @@ hubs.mapHub('/hubs/clock', guard(clockHub));
 if (config.benchHub) hubs.mapHub('/hubs/bench', guard(benchHub));
 // Jobs need Redis (BullMQ); without it the jobs hub and REST API answer with a clear error.
 let jobsService: JobsService | undefined;
-const jobsEndpoint = hubs.mapHub('/hubs/jobs', guard(createJobsHub(() => jobsService)));
+const jobsEndpoint = hubs.mapHub('/hubs/jobs', guard(createJobsHub(() => jobsService, { routedWatching: config.jobsRoutedWatching })));
 if (config.redis) {
   jobsService = new JobsService({
     jobs,

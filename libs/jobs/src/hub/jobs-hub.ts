@@ -36,13 +36,24 @@ async function peekPatiently(jobs: JobsService, id: string, route: string | unde
 
 /**
  * Joins a job's group: routed (no backplane subscription to wait for; the route id returned must
- * be written to the job's record, see watch-routes.ts), or through the group's channel where
- * nothing routes (one node without a bus).
+ * be written to the job's record, see watch-routes.ts), or through the group's channel when the
+ * hub does not route or nothing does (one node without a bus).
  */
-async function join(ctx: Pick<HubCallContext<JobsClient>, 'connectionId' | 'groups'>, group: string): Promise<string | undefined> {
-  const route = await ctx.groups.addRouted(ctx.connectionId, group);
+async function join(ctx: Pick<HubCallContext<JobsClient>, 'connectionId' | 'groups'>, group: string, routed: boolean): Promise<string | undefined> {
+  const route = routed ? await ctx.groups.addRouted(ctx.connectionId, group) : undefined;
   if (route === undefined) await ctx.groups.add(ctx.connectionId, group);
   return route;
+}
+
+export interface JobsHubOptions {
+  /**
+   * Watchers join routed (watch-routes.ts): no backplane channel per job, one round trip less in
+   * `enqueue` with `watch`. Only when every publisher of job updates in the deployment sends them
+   * with `publishUpdates` (apps/worker does): a publisher that sends to
+   * `clients.group(jobGroup(id))` itself reaches only watchers that joined the group's channel.
+   * apps/hub turns it on (JOBS_ROUTED_WATCHING). @defaultValue false
+   */
+  readonly routedWatching?: boolean;
 }
 
 /** Snapshots read from Redis at a time when resyncing after a backplane outage. */
@@ -54,9 +65,9 @@ const RESYNC_BATCH = 50;
  * leaves the group again, the answer being its final state (its group's final send may have come
  * before the join, and would not remove it).
  */
-async function joinAndRead(ctx: Pick<HubCallContext<JobsClient>, 'connectionId' | 'groups' | 'user'>, jobs: JobsService, jobId: string): Promise<JobSnapshot> {
+async function joinAndRead(ctx: Pick<HubCallContext<JobsClient>, 'connectionId' | 'groups' | 'user'>, jobs: JobsService, jobId: string, routed: boolean): Promise<JobSnapshot> {
   const group = jobGroup(jobId);
-  const route = await join(ctx, group);
+  const route = await join(ctx, group, routed);
   let snapshot: JobSnapshot;
   try {
     // Routed: the node is registered in the record by the same script that reads it. A record that
@@ -81,13 +92,14 @@ const NO_REDIS = 'SB_JOBS_UNAVAILABLE: Jobs need Redis: start the hub node with 
  * admin: JobsService checks, SB_JOB_FORBIDDEN otherwise): `enqueue(name, data)` → { jobId }, `watch(jobId)` → snapshot (and
  * the caller joins the job's group), `unwatch(jobId)`, `cancel(jobId)` → boolean. Client method:
  * `jobUpdated(update)`. `watch` joins before it reads, so no update can fall between the
- * snapshot and the live stream; the client drops anything whose `seq` it has seen. Watchers join
- * routed (watch-routes.ts): their node is written into the job's record, and updates come on the
- * node's own channel, with no backplane subscription per job. The operator's
+ * snapshot and the live stream; the client drops anything whose `seq` it has seen. With
+ * `routedWatching`, watchers join routed (watch-routes.ts): their node is written into the job's
+ * record, and updates come on the node's own channel, with no backplane subscription per job. The operator's
  * view: `jobTypes()`, `list(query)`, `watchList()` (then `jobListChanged` pushes, coalesced),
  * `retry(jobId)`, `remove(jobId)`.
  */
-export function createJobsHub(service: JobsService<any> | (() => JobsService<any> | undefined)) {
+export function createJobsHub(service: JobsService<any> | (() => JobsService<any> | undefined), options: JobsHubOptions = {}) {
+  const routed = options.routedWatching === true;
   const current = typeof service === 'function' ? service : () => service;
   // List watchers of this node, pushed at most ~10 times per second (see ListFeed).
   const feed = new ListFeed(() => {
@@ -110,7 +122,7 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
           // update can come before the caller is in it.
           let joined: string | undefined;
           const result = await jobs
-            .enqueue(name as string, data, opts, ctx.user?.id, (jobId) => join(ctx, (joined = jobGroup(jobId))))
+            .enqueue(name as string, data, opts, ctx.user?.id, (jobId) => join(ctx, (joined = jobGroup(jobId)), routed))
             .catch(async (err: unknown) => {
               if (joined) await ctx.groups.remove(ctx.connectionId, joined).catch(() => {});
               throw err;
@@ -119,14 +131,14 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
           if (!result.duplicate) return { ...result, snapshot: result.snapshot ?? (await jobs.get(result.jobId, ctx.user)) };
           if (joined) await ctx.groups.remove(ctx.connectionId, joined);
           await jobs.authorize(result.jobId, ctx.user);
-          return { ...result, snapshot: await joinAndRead(ctx, jobs, result.jobId) };
+          return { ...result, snapshot: await joinAndRead(ctx, jobs, result.jobId, routed) };
         }),
       watch: (ctx, jobId: unknown) =>
         clientErrors(async () => {
           const jobs = need();
           // Ownership first: another user's watch must not join the group even for a moment.
           await jobs.authorize(jobId, ctx.user);
-          return joinAndRead(ctx, jobs, jobId as string); // a valid id: authorize checked it
+          return joinAndRead(ctx, jobs, jobId as string, routed); // a valid id: authorize checked it
         }),
       unwatch: (ctx, jobId: unknown) =>
         clientErrors(async () => {
