@@ -177,7 +177,8 @@ export function createJobsHub(service: JobsService<any> | (() => JobsService<any
         await Promise.all(
           ids.slice(i, i + RESYNC_BATCH).map(async (id) => {
             // A job whose record is gone (Redis came back empty) ends `lost` for its watchers.
-            const snapshot = (await peekPatiently(jobs, id, route)) ?? lostUpdate(id);
+            // Registered again only where watchers join routed: a route in the record makes publishers skip the group's channel.
+            const snapshot = (await peekPatiently(jobs, id, routed ? route : undefined)) ?? lostUpdate(id);
             await localGroup(jobGroup(id)).jobUpdated(snapshot);
           }),
         );
