@@ -34,8 +34,9 @@ export function publishUpdates(clients: JobUpdateTargets): (update: JobUpdate) =
     const nodes = routesOf(update);
     const channel = () => (endsWatch(update) ? clients.groupFinal(group) : clients.group(group)).jobUpdated(update);
     if (!nodes || !clients.groupVia) return channel();
-    const routed = clients.groupVia(group, nodes.filter((n) => n !== OVERFLOW), endsWatch(update)).jobUpdated(update);
-    // More watching nodes than the record takes: the rest listen on the group's channel.
-    return nodes[0] === OVERFLOW ? Promise.all([routed, channel()]).then(() => {}) : routed;
+    // The marker comes first when more nodes watch than the record takes: the rest listen on the
+    // group's channel. Checked before anything is copied (this runs for every update).
+    if (nodes[0] !== OVERFLOW) return clients.groupVia(group, nodes, endsWatch(update)).jobUpdated(update);
+    return Promise.all([clients.groupVia(group, nodes.slice(1), endsWatch(update)).jobUpdated(update), channel()]).then(() => {});
   };
 }

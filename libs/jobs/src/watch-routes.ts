@@ -3,7 +3,7 @@ import { SwitchboardError } from '@switchboard/protocol';
 /**
  * Routed watching: a hub node whose connection watches a job joins the job's group without a
  * backplane subscription (`GroupManager.addRouted`) and writes its route id into the job's record
- * (`_w`, space-separated, the most recent last, at most MAX_ROUTES). Whoever writes an update
+ * (`_w`, space-separated, the most recent last; see MAX_ROUTES for a full record). Whoever writes an update
  * reads the record's routes in the same script and sends through those nodes' own channels
  * (`HubClients.groupVia`). Registering and reading happen atomically with the record's writes,
  * so an update written after a node registered always names it, and one written before is in
